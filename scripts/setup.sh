@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# One-command set-up, idempotent: Debian packages, .venv with sparkembed and its test
+# tools, and the GraphFrames JARs from Maven Central into .jars/. Safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PY=${PYTHON:-python3}
+GRAPHFRAMES_VERSION=0.12.3
+SCALA=2.13
+
+log() { echo "[setup] $*" >&2; }
+
+# --- Debian packages: native BLAS/LAPACK for MLlib, bzip2 tools for the benchmarks.
+APT_PACKAGES=(libopenblas0 liblapack3 bzip2)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  log "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Java: Spark 4 needs 17 or 21.
+if ! command -v java >/dev/null; then
+  echo "[setup] error: no 'java' on PATH; install a JDK 17 (apt-get install openjdk-17-jdk-headless)" >&2
+  exit 1
+fi
+
+# --- Python environment.
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.sparkembed-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  log "installing sparkembed and test tools into .venv"
+  .venv/bin/pip install -q -e ".[test]"
+  touch "$stamp"
+fi
+
+# --- JVM dependencies: GraphFrames (used by the walks stage). Fetched with mvn from
+# Maven Central; a registry that does not serve them is reported, not fatal.
+mkdir -p .jars
+if ! ls .jars/graphframes-spark4_${SCALA}-*.jar >/dev/null 2>&1; then
+  log "fetching GraphFrames ${GRAPHFRAMES_VERSION} JARs with mvn"
+  ok=1
+  for artifact in graphframes-spark4_${SCALA} graphframes-graphx-spark4_${SCALA}; do
+    if ! mvn -q -B dependency:copy \
+        -Dartifact="io.graphframes:${artifact}:${GRAPHFRAMES_VERSION}" \
+        -DoutputDirectory="$ROOT/.jars" >/tmp/sparkembed-mvn.log 2>&1; then
+      ok=0
+    fi
+  done
+  if [ $ok = 0 ]; then
+    rm -f .jars/graphframes-*.jar
+    log "warning: Maven Central did not serve io.graphframes:graphframes-spark4_${SCALA}:${GRAPHFRAMES_VERSION}"
+    log "         (see /tmp/sparkembed-mvn.log); everything but GraphFrames-backed features works"
+  fi
+fi
+log "done: .venv/bin/sparkembed doctor checks what was found"

@@ -1,0 +1,5 @@
+import sys
+
+from sparkembed.cli import main
+
+sys.exit(main())

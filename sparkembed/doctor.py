@@ -1,0 +1,109 @@
+"""What the environment has: Java, Spark, GraphFrames JAR, native BLAS."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from sparkembed.config import SparkConfig
+from sparkembed.session import find_jars, get_spark, jars_dir
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    required: bool = True
+    fix: str = ""
+
+
+def java_version() -> str | None:
+    java = shutil.which("java")
+    if not java:
+        return None
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
+    first = (out.stderr or out.stdout).splitlines()
+    return first[0] if first else "unknown"
+
+
+def check_graphframes(spark) -> tuple[bool, str]:
+    """Load a GraphFrame and run one algorithm (triangle count) on a known graph."""
+    try:
+        from graphframes import GraphFrame
+
+        v = spark.createDataFrame([("a",), ("b",), ("c",), ("d",)], ["id"])
+        e = spark.createDataFrame([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")], ["src", "dst"])
+        counts = {r["id"]: r["count"] for r in GraphFrame(v, e).triangleCount().collect()}
+        if counts != {"a": 1, "b": 1, "c": 1, "d": 0}:
+            return False, f"triangleCount gave {counts}"
+        return True, "GraphFrame.triangleCount ran"
+    except Exception as exc:  # the JVM raises many kinds; any means "not usable"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return False, first[:200]
+
+
+def blas_implementation(spark) -> str:
+    jvm = spark.sparkContext._jvm
+    return str(jvm.dev.ludovic.netlib.blas.BLAS.getInstance().getClass().getName())
+
+
+def run_checks(cfg: SparkConfig) -> list[Check]:
+    checks = [
+        Check("python", True, f"{platform.python_version()} ({platform.python_implementation()})")
+    ]
+    jv = java_version()
+    checks.append(
+        Check(
+            "java", jv is not None, jv or "not found", fix="apt-get install openjdk-17-jdk-headless"
+        )
+    )
+    if jv is None:
+        return checks
+    import pyspark
+
+    spark = get_spark(cfg)
+    checks.append(
+        Check(
+            "spark",
+            True,
+            f"{spark.version} (pyspark {pyspark.__version__}, master {spark.sparkContext.master})",
+        )
+    )
+    jars = find_jars(cfg)
+    gf_ok, gf_detail = check_graphframes(spark)
+    jar_list = ", ".join(j.name for j in jars) or f"no JARs in {jars_dir(cfg)}"
+    checks.append(
+        Check(
+            "graphframes",
+            gf_ok,
+            f"{gf_detail} [{jar_list}]",
+            # Only the walks stage needs it, and it is not yet built.
+            required=False,
+            fix="scripts/setup.sh (fetches io.graphframes JARs with mvn into .jars/)",
+        )
+    )
+    impl = blas_implementation(spark)
+    native = "JNIBLAS" in impl
+    checks.append(
+        Check(
+            "blas",
+            native,
+            f"{'native' if native else 'Java fallback'} ({impl})",
+            fix="apt-get install libopenblas0 (scripts/setup.sh does this)",
+        )
+    )
+    return checks
+
+
+def format_checks(checks: list[Check]) -> str:
+    lines = []
+    for c in checks:
+        mark = "ok" if c.ok else ("MISSING" if c.required else "missing (optional)")
+        line = f"{c.name:12} {mark:20} {c.detail}"
+        if not c.ok and c.fix:
+            line += f"\n{'':12} {'':20} fix: {c.fix}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,93 @@
+"""The SparkSession for a config: local mode by default, spark-submit's settings kept."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+from sparkembed.config import SparkConfig
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def jars_dir(cfg: SparkConfig) -> Path:
+    """Where setup put the JVM dependencies (GraphFrames)."""
+    if cfg.jars_dir:
+        return Path(cfg.jars_dir)
+    if os.environ.get("SPARKEMBED_JARS"):
+        return Path(os.environ["SPARKEMBED_JARS"])
+    return REPO_ROOT / ".jars"
+
+
+def find_jars(cfg: SparkConfig) -> list[Path]:
+    d = jars_dir(cfg)
+    return sorted(d.glob("*.jar")) if d.is_dir() else []
+
+
+def under_spark_submit() -> bool:
+    """spark-submit starts the JVM first and hands Python its gateway port."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def local_cores(master: str) -> int:
+    m = re.fullmatch(r"local\[(\d+|\*)(?:,\d+)?\]", master)
+    if master == "local":
+        return 1
+    if m and m.group(1) != "*":
+        return int(m.group(1))
+    return os.cpu_count() or 1
+
+
+def spark_settings(cfg: SparkConfig) -> dict[str, str]:
+    """The settings a session started by sparkembed gets (not used under spark-submit)."""
+    settings = {
+        "spark.app.name": cfg.app_name,
+        "spark.master": cfg.master,
+        "spark.driver.memory": cfg.driver_memory,
+        "spark.ui.enabled": str(cfg.ui).lower(),
+        # One machine: bind driver and UI to loopback, never to a public interface.
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        # Executors must run this interpreter, which has numpy and pyarrow.
+        "spark.pyspark.python": sys.executable,
+        "spark.pyspark.driver.python": sys.executable,
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.session.timeZone": "UTC",
+    }
+    if cfg.master.startswith("local"):
+        partitions = cfg.shuffle_partitions or 2 * local_cores(cfg.master)
+        settings["spark.sql.shuffle.partitions"] = str(partitions)
+        settings["spark.default.parallelism"] = str(partitions)
+    elif cfg.shuffle_partitions:
+        settings["spark.sql.shuffle.partitions"] = str(cfg.shuffle_partitions)
+    jars = find_jars(cfg)
+    if jars:
+        settings["spark.jars"] = ",".join(str(j) for j in jars)
+    if cfg.local_dir:
+        settings["spark.local.dir"] = cfg.local_dir
+    settings.update({k: str(v) for k, v in cfg.conf.items()})
+    return settings
+
+
+def get_spark(cfg: SparkConfig | None = None):
+    """Return the SparkSession for ``cfg``; under spark-submit, the one it configured."""
+    from pyspark.sql import SparkSession
+
+    cfg = cfg or SparkConfig()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    builder = SparkSession.builder
+    if under_spark_submit():
+        # Master, JARs and packages come from spark-submit; only pass what it lacks.
+        for key, value in cfg.conf.items():
+            builder = builder.config(key, str(value))
+        if cfg.shuffle_partitions:
+            builder = builder.config("spark.sql.shuffle.partitions", str(cfg.shuffle_partitions))
+    else:
+        for key, value in spark_settings(cfg).items():
+            builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(cfg.log_level)
+    return spark

@@ -1,0 +1,62 @@
+import json
+
+import pytest
+from chispa import assert_df_equality
+
+from sparkembed.config import SparkConfig
+from sparkembed.errors import SparkembedError
+from sparkembed.session import local_cores, spark_settings
+from sparkembed.tables import publish, read_metadata, read_table
+
+
+def test_local_settings_scale_partitions_with_cores():
+    s = spark_settings(SparkConfig(master="local[3]", driver_memory="1g"))
+    assert s["spark.sql.shuffle.partitions"] == "6"
+    assert s["spark.driver.bindAddress"] == "127.0.0.1"
+    assert s["spark.driver.memory"] == "1g"
+    assert local_cores("local") == 1
+
+
+def test_session_runs_a_job(spark):
+    assert spark.range(100).selectExpr("sum(id) AS s").first()["s"] == 4950
+
+
+def test_publish_writes_table_and_metadata(spark, tmp_path):
+    df = spark.createDataFrame([(1, "a"), (2, "b")], "id int, token string")
+    out = str(tmp_path / "vocab")
+    publish(
+        df,
+        out,
+        stage="vocab",
+        params={"min_count": 5},
+        counts={"rows": lambda p: spark.read.parquet(p).count()},
+    )
+    assert_df_equality(read_table(spark, out, stage="vocab"), df, ignore_row_order=True)
+    meta = read_metadata(spark, out)
+    assert (
+        meta["stage"] == "vocab"
+        and meta["params"] == {"min_count": 5}
+        and meta["counts"] == {"rows": 2}
+    )
+    assert json.loads((tmp_path / "vocab" / "_sparkembed.json").read_text())["stage"] == "vocab"
+
+
+def test_failed_publish_keeps_previous_table(spark, tmp_path):
+    good = spark.createDataFrame([(1,)], "x int")
+    out = str(tmp_path / "t")
+    publish(good, out, stage="t")
+    # A job that fails while computing: division by zero in ANSI mode raises in the executor.
+    bad = spark.range(3).selectExpr("CAST(1 / (id - 1) AS int) AS x")
+    with pytest.raises(Exception, match="DIVIDE_BY_ZERO"):
+        publish(bad, out, stage="t")
+    assert_df_equality(read_table(spark, out), good)
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "t"]
+    assert leftovers == []
+
+
+def test_read_table_errors_name_the_path(spark, tmp_path):
+    with pytest.raises(SparkembedError, match="table not found: .*nothing"):
+        read_table(spark, str(tmp_path / "nothing"))
+    (tmp_path / "half").mkdir()
+    with pytest.raises(SparkembedError, match="incomplete .*half"):
+        read_table(spark, str(tmp_path / "half"))
