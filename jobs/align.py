@@ -1,6 +1,6 @@
 """spark-submit entry point: the same arguments as `sparkembed align`.
 
-    spark-submit --py-files dist/sparkembed.zip jobs/align.py --help
+spark-submit --py-files dist/sparkembed.zip jobs/align.py --help
 """
 
 import sys

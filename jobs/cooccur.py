@@ -1,6 +1,6 @@
 """spark-submit entry point: the same arguments as `sparkembed cooccur`.
 
-    spark-submit --py-files dist/sparkembed.zip jobs/cooccur.py --help
+spark-submit --py-files dist/sparkembed.zip jobs/cooccur.py --help
 """
 
 import sys

@@ -1,6 +1,6 @@
 """spark-submit entry point: the same arguments as `sparkembed evaluate`.
 
-    spark-submit --py-files dist/sparkembed.zip jobs/evaluate.py --help
+spark-submit --py-files dist/sparkembed.zip jobs/evaluate.py --help
 """
 
 import sys

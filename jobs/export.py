@@ -1,6 +1,6 @@
 """spark-submit entry point: the same arguments as `sparkembed export`.
 
-    spark-submit --py-files dist/sparkembed.zip jobs/export.py --help
+spark-submit --py-files dist/sparkembed.zip jobs/export.py --help
 """
 
 import sys

@@ -1,6 +1,6 @@
 """spark-submit entry point: the same arguments as `sparkembed neighbors`.
 
-    spark-submit --py-files dist/sparkembed.zip jobs/neighbors.py --help
+spark-submit --py-files dist/sparkembed.zip jobs/neighbors.py --help
 """
 
 import sys

@@ -1,6 +1,6 @@
 """spark-submit entry point: the same arguments as `sparkembed tokenize`.
 
-    spark-submit --py-files dist/sparkembed.zip jobs/tokenize.py --help
+spark-submit --py-files dist/sparkembed.zip jobs/tokenize.py --help
 """
 
 import sys

@@ -1,6 +1,6 @@
 """spark-submit entry point: the same arguments as `sparkembed train`.
 
-    spark-submit --py-files dist/sparkembed.zip jobs/train.py --help
+spark-submit --py-files dist/sparkembed.zip jobs/train.py --help
 """
 
 import sys

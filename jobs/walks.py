@@ -1,6 +1,6 @@
 """spark-submit entry point: the same arguments as `sparkembed walks`.
 
-    spark-submit --py-files dist/sparkembed.zip jobs/walks.py --help
+spark-submit --py-files dist/sparkembed.zip jobs/walks.py --help
 """
 
 import sys

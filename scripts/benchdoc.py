@@ -1,0 +1,35 @@
+"""Write one benchmark's section of docs/benchmarks.md, leaving the others as they are."""
+
+from __future__ import annotations
+
+import platform
+import re
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+HEADER = """# Benchmarks
+
+Each section is written by its script in `scripts/` (run it again to refresh it).
+All figures are from one run on the machine named in the section; tests never assert
+on them.
+"""
+
+
+def machine() -> str:
+    import os
+
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def write_section(name: str, markdown: str) -> None:
+    text = DOC.read_text() if DOC.exists() else HEADER
+    begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{begin}\n{markdown.strip()}\n{end}"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
+    text = (
+        pattern.sub(lambda _: block, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + block + "\n"
+    )
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text)
