@@ -3,9 +3,14 @@
 spark-submit --py-files dist/sparkembed.zip jobs/tokenize.py --help
 """
 
+import os
 import sys
 
-from sparkembed.cli import main
+# spark-submit puts jobs/ first on sys.path, where tokenize.py would shadow the stdlib module.
+_here = os.path.dirname(os.path.realpath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != _here]
+
+from sparkembed.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main(["tokenize", *sys.argv[1:]]))

@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 
 from sparkembed.config import SparkConfig
-from sparkembed.session import find_jars, get_spark, jars_dir
+from sparkembed.session import find_jars, get_spark, jars_dir, under_spark_submit
 
 
 @dataclass
@@ -41,7 +41,10 @@ def check_graphframes(spark) -> tuple[bool, str]:
             return False, f"triangleCount gave {counts}"
         return True, "GraphFrame.triangleCount ran"
     except Exception as exc:  # the JVM raises many kinds; any means "not usable"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = str(exc).strip()
+        if "loadClass" in text or "ClassNotFound" in text:
+            return False, "GraphFrames classes not on the JVM classpath (no JAR on spark.jars)"
+        first = text.splitlines()[0] if text else type(exc).__name__
         return False, first[:200]
 
 
@@ -74,7 +77,10 @@ def run_checks(cfg: SparkConfig) -> list[Check]:
     )
     jars = find_jars(cfg)
     gf_ok, gf_detail = check_graphframes(spark)
-    jar_list = ", ".join(j.name for j in jars) or f"no JARs in {jars_dir(cfg)}"
+    if under_spark_submit():
+        jar_list = spark.sparkContext.getConf().get("spark.jars", "") or "spark.jars is empty"
+    else:
+        jar_list = ", ".join(j.name for j in jars) or f"no JARs in {jars_dir(cfg)}"
     checks.append(
         Check(
             "graphframes",

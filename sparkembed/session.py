@@ -10,6 +10,7 @@ from pathlib import Path
 from sparkembed.config import SparkConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
 
 
 def jars_dir(cfg: SparkConfig) -> Path:
@@ -55,6 +56,7 @@ def spark_settings(cfg: SparkConfig) -> dict[str, str]:
         "spark.pyspark.driver.python": sys.executable,
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.session.timeZone": "UTC",
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
     }
     if cfg.master.startswith("local"):
         partitions = cfg.shuffle_partitions or 2 * local_cores(cfg.master)

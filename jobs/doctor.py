@@ -1,0 +1,16 @@
+"""spark-submit entry point: the same arguments as `sparkembed doctor`.
+
+spark-submit --py-files dist/sparkembed.zip jobs/doctor.py --help
+"""
+
+import os
+import sys
+
+# spark-submit puts jobs/ first on sys.path, where tokenize.py would shadow the stdlib module.
+_here = os.path.dirname(os.path.realpath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != _here]
+
+from sparkembed.cli import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main(["doctor", *sys.argv[1:]]))
