@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = cmds["run"]
     p.add_argument("pipeline", metavar="PIPELINE.toml")
+    p.add_argument("--force", action="store_true", help="rerun stages whose outputs exist")
     return parser
 
 

@@ -1,0 +1,61 @@
+import pytest
+
+from sparkembed.errors import ConfigError
+from sparkembed.pipeline import is_complete, load_pipeline, stage_argv
+
+PIPELINE = """
+[pipeline]
+workdir = "work/x"
+inputs = ["$SE_TEST_DATA/dump.xml.bz2"]
+stages = ["tokenize", "cooccur", "train:svd", "evaluate:svd"]
+pairs = ["pairs.tsv"]
+
+[train]
+dim = 50
+"""
+
+
+def test_pipeline_parses_and_expands(tmp_path, monkeypatch):
+    monkeypatch.setenv("SE_TEST_DATA", "/data")
+    f = tmp_path / "p.toml"
+    f.write_text(PIPELINE)
+    p = load_pipeline(f)
+    assert p.workdir == str(tmp_path / "work/x")
+    assert p.inputs == ["/data/dump.xml.bz2"]
+    assert "[pipeline]" not in p.config_text and "dim = 50" in p.config_text
+    w = p.workdir
+    assert stage_argv(p, "train:svd") == (
+        ["train", w, "--method", "svd", "--output", f"{w}/vectors-svd"],
+        [f"{w}/vectors-svd"],
+    )
+    assert stage_argv(p, "evaluate:svd")[0] == [
+        "evaluate",
+        f"{w}/vectors-svd",
+        "--report",
+        f"{w}/report-svd",
+        "--pairs",
+        str(tmp_path / "pairs.tsv"),
+    ]
+
+
+def test_pipeline_errors(tmp_path, monkeypatch):
+    monkeypatch.delenv("SE_TEST_DATA", raising=False)
+    f = tmp_path / "p.toml"
+    f.write_text(PIPELINE)
+    with pytest.raises(ConfigError, match="unset environment variable"):
+        load_pipeline(f)
+    f.write_text(PIPELINE.replace("dim = 50", "dimm = 50").replace("$SE_TEST_DATA", "/d"))
+    with pytest.raises(ConfigError, match="'dimm'"):
+        load_pipeline(f)
+    f.write_text(PIPELINE.replace('"cooccur"', '"coocur"').replace("$SE_TEST_DATA", "/d"))
+    with pytest.raises(ConfigError, match="unknown stage 'coocur'"):
+        load_pipeline(f)
+
+
+def test_is_complete(tmp_path):
+    t = tmp_path / "t"
+    t.mkdir()
+    assert not is_complete(str(t))
+    (t / "_SUCCESS").write_text("")
+    (t / "_sparkembed.json").write_text("{}")
+    assert is_complete(str(t))
