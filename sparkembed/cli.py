@@ -101,22 +101,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("vectors", metavar="VECTORS")
     p.add_argument("--output", required=True, metavar="FILE")
     p.add_argument("--binary", action="store_true", help="word2vec binary format")
+    p.add_argument("--lang", help="the language to export, if the table holds several")
 
     p = cmds["evaluate"]
     p.add_argument("vectors", metavar="VECTORS")
     p.add_argument("--pairs", action="append", default=[], metavar="FILE")
     p.add_argument("--analogies", action="append", default=[], metavar="FILE")
-    p.add_argument("--report", metavar="DIR")
+    p.add_argument("--report", metavar="DIR", help="also write DIR/evaluation.json and .md")
+    p.add_argument(
+        "--synonyms", action="append", default=[], metavar="FILE", help="synonym pairs"
+    )
+    p.add_argument(
+        "--clusters", action="append", default=[], metavar="FILE", help="'group<TAB>words' lines"
+    )
+    p.add_argument(
+        "--no-builtin", action="store_true", help="skip the shipped synonym and cluster lists"
+    )
+    p.add_argument("--method", choices=["3cosadd", "3cosmul", "both"], default="both")
+    p.add_argument("--lang", help="the language to evaluate, if the table holds several")
+    p.add_argument("--restrict-vocab", type=int, metavar="N", help="only the N most frequent")
+    p.add_argument(
+        "--case-sensitive", action="store_true", default=None, help="do not fold case"
+    )
 
     p = cmds["similar"]
     p.add_argument("vectors", metavar="VECTORS")
     p.add_argument("words", nargs="+", metavar="WORD", help="WORD, +WORD (add) or -WORD (subtract)")
-    p.add_argument("--topn", type=int, default=10)
+    p.add_argument("--topn", type=int, help="answers to print (default evaluate.topn)")
+    p.add_argument("--cosmul", action="store_true", help="3CosMul instead of 3CosAdd")
+    p.add_argument("--lang", help="the language to query, if the table holds several")
+    p.add_argument("--restrict-vocab", type=int, metavar="N", help="answers among the N first")
 
     p = cmds["neighbors"]
     p.add_argument("vectors", metavar="VECTORS")
-    p.add_argument("--output", required=True, metavar="DIR")
-    p.add_argument("--topn", type=int, default=10)
+    p.add_argument("--output", required=True, metavar="DIR", help="writes DIR/neighbors")
+    p.add_argument("--topn", type=int, help="neighbours per token (default evaluate.topn)")
+    p.add_argument("--tokens", metavar="FILE", help="only these tokens (one a line)")
+    p.add_argument("--lang", help="the language to use, if the table holds several")
+    p.add_argument("--block-mb", type=int, help="score matrix memory per block and task")
 
     p = cmds["run"]
     p.add_argument("pipeline", metavar="PIPELINE.toml")
@@ -153,19 +175,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _protect_negative_words(argv: list[str]) -> list[str]:
-    known = {"--conf", "--set", "--topn", "-q", "--quiet", "-h", "--help"}
-    out, rest = [], []
-    i = 0
+    """Options first, then '--' and the positionals in their order (VECTORS, words)."""
+    with_value = {"--conf", "--set", "--topn", "--lang", "--restrict-vocab"}
+    known = with_value | {"-q", "--quiet", "-h", "--help", "--cosmul"}
+    out, rest = [argv[0]], []
+    i = 1
     while i < len(argv):
         a = argv[i]
         if a.split("=", 1)[0] in known:
             out.append(a)
-            if a in {"--conf", "--set", "--topn"}:
+            if a in with_value and i + 1 < len(argv):
                 out.append(argv[i + 1])
                 i += 1
-        elif a.startswith("-") and len(a) > 1:
-            rest.append(a)
         else:
-            out.append(a)
+            rest.append(a)
         i += 1
-    return out + (["--", *rest] if rest else [])
+    return out + ["--", *rest]

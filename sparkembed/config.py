@@ -89,6 +89,8 @@ class SvdConfig:
     add_context: bool = False  # W + C
     oversample: int = 20  # randomized SVD: extra dimensions
     power_iters: int = 4  # randomized SVD: subspace iterations
+    solver: str = "randomized"  # randomized (a few Spark passes) | mllib (computeSVD, ARPACK)
+    partitions: int = 0  # partitions of the cached PPMI matrix; 0: Spark's default parallelism
 
 
 @dataclass
@@ -112,6 +114,10 @@ class EvaluateConfig:
     restrict_vocab: int = 300000
     case_insensitive: bool = True
     topn: int = 10
+    seed: int = 42  # synonym test's random words, cluster test's k-means starts
+    random_words: int = 10  # synonym test: random words drawn per synonym pair
+    block_mb: int = 64  # analogies and neighbours: score matrix memory per block (per task)
+    neighbor_partitions: int = 0  # neighbours: Spark tasks; 0: cores, or 20k tokens a task
 
 
 @dataclass

@@ -1,0 +1,142 @@
+"""PPMI + randomized SVD in Spark against a dense numpy reference."""
+
+import numpy as np
+import pytest
+
+from sparkembed.errors import SparkembedError
+from sparkembed.train.ppmi import ppmi_entries
+from sparkembed.train.svd import ShardedMatrix, randomized_svd, train_svd
+
+
+def _small_corpus(seed=7, n_words=120, n_topics=6, n_docs=300, doc_len=40, window=3):
+    """Topical synthetic corpus -> (counts dense V×V symmetric, harmonic window weights)."""
+    rng = np.random.default_rng(seed)
+    topic_of = np.arange(n_words) % n_topics
+    zipf = 1.0 / np.arange(1, n_words + 1)
+    counts = np.zeros((n_words, n_words))
+    for _ in range(n_docs):
+        t = rng.integers(n_topics)
+        p = zipf * np.where(topic_of == t, 8.0, 1.0)
+        doc = rng.choice(n_words, size=doc_len, p=p / p.sum())
+        for i, w in enumerate(doc):
+            for d in range(1, window + 1):
+                if i + d < doc_len:
+                    c = doc[i + d]
+                    counts[w, c] += 1.0 / d
+                    counts[c, w] += 1.0 / d
+    return counts
+
+
+def _frames(spark, counts):
+    rows, cols = np.nonzero(counts)
+    cooc = spark.createDataFrame(
+        [(int(r), int(c), float(counts[r, c])) for r, c in zip(rows, cols, strict=True)],
+        "row int, col int, count double",
+    )
+    marg = spark.createDataFrame(
+        [(i, float(x)) for i, x in enumerate(counts.sum(axis=1))], "id int, count double"
+    )
+    vocab = spark.createDataFrame(
+        [(i, f"w{i}", int(round(x)), 1) for i, x in enumerate(counts.sum(axis=1))],
+        "id int, token string, count long, doc_count long",
+    )
+    return cooc, marg, vocab
+
+
+def _dense_ppmi(counts, alpha=0.75, neg=1.0):
+    """hyperwords' PPMI: row sums for words, smoothed column sums for contexts."""
+    sum_w = counts.sum(axis=1)
+    sum_c = counts.sum(axis=0) ** alpha
+    with np.errstate(divide="ignore"):
+        pmi = np.log(counts * sum_c.sum() / np.outer(sum_w, sum_c)) - np.log(neg)
+    return np.where(np.isfinite(pmi) & (pmi > 0), pmi, 0.0)
+
+
+@pytest.fixture(scope="module")
+def corpus(spark):
+    counts = _small_corpus()
+    # alpha smoothing makes the PPMI matrix non-symmetric even for symmetric counts
+    return counts, _frames(spark, counts)
+
+
+def test_ppmi_matches_dense_reference(spark, corpus):
+    counts, (cooc, marg, _vocab) = corpus
+    for alpha, neg in [(0.75, 1.0), (1.0, 5.0)]:
+        entries, info = ppmi_entries(cooc, marg, counts.shape[0], alpha=alpha, neg=neg)
+        got = np.zeros_like(counts)
+        for r in entries.collect():
+            got[r["row"], r["col"]] = r["value"]
+        np.testing.assert_allclose(got, _dense_ppmi(counts, alpha, neg), rtol=1e-12, atol=1e-12)
+        assert info.entries_rejected == 0
+    assert not np.allclose(_dense_ppmi(counts), _dense_ppmi(counts).T)
+
+
+def test_ppmi_sets_aside_malformed_entries(spark):
+    cooc = spark.createDataFrame(
+        [(0, 1, 2.0), (1, 0, 2.0), (0, 0, 0.0), (1, 9, 1.0), (1, 1, float("nan")), (0, 1, None)],
+        "row int, col int, count double",
+    )
+    marg = spark.createDataFrame([(0, 2.0), (1, 2.0)], "id int, count double")
+    entries, info = ppmi_entries(cooc, marg, 2, alpha=1.0)
+    assert info.entries_in == 6 and info.entries_rejected == 4
+    # pmi = log(2 * 4 / (2 * 2)) for both kept entries
+    got = sorted((r["row"], r["col"], round(r["value"], 12)) for r in entries.collect())
+    assert got == [(0, 1, round(np.log(2.0), 12)), (1, 0, round(np.log(2.0), 12))]
+
+
+def test_randomized_svd_agrees_with_dense_svd(spark, corpus):
+    counts, (cooc, marg, _vocab) = corpus
+    ppmi = _dense_ppmi(counts)
+    u_ref, s_ref, vt_ref = np.linalg.svd(ppmi)
+    k = 8
+    entries, _ = ppmi_entries(cooc, marg, counts.shape[0])
+    matrix = ShardedMatrix.cache(entries, *counts.shape, partitions=3)
+    try:
+        u, s, v = randomized_svd(matrix, k, oversample=30, power_iters=8, seed=1)
+    finally:
+        matrix.unpersist()
+    np.testing.assert_allclose(s, s_ref[:k], rtol=1e-4)
+    # same subspace, component by component (up to sign)
+    for j in range(k):
+        assert abs(u[:, j] @ u_ref[:, j]) > 0.999
+        assert abs(v[:, j] @ vt_ref[j]) > 0.999
+    assert matrix.passes == 2 + 2 * 8
+
+
+def _neighbours(w, topn=5):
+    unit = w / np.linalg.norm(w, axis=1, keepdims=True)
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, -np.inf)
+    return np.argsort(-sims, axis=1)[:, :topn]
+
+
+@pytest.mark.parametrize("eig,add_context", [(0.5, False), (0.0, True)])
+def test_train_svd_vectors_match_reference(spark, corpus, eig, add_context):
+    counts, (cooc, marg, vocab) = corpus
+    k = 8
+    result = train_svd(
+        cooc, marg, vocab, dim=k, seed=3, eig=eig, add_context=add_context,
+        oversample=30, power_iters=8, quiet=True,
+    )  # fmt: skip
+    u_ref, s_ref, vt_ref = np.linalg.svd(_dense_ppmi(counts))
+    np.testing.assert_allclose(result.singular_values, s_ref[:k], rtol=1e-4)
+    ref = u_ref[:, :k] * s_ref[:k] ** eig
+    if add_context:
+        ref = ref + vt_ref[:k].T * s_ref[:k] ** eig
+    rows = sorted(result.vectors.collect(), key=lambda r: int(r["token"][1:]))
+    got = np.array([r["vector"] for r in rows])
+    assert [r["token"] for r in rows] == [f"w{i}" for i in range(counts.shape[0])]
+    assert [r["count"] for r in rows] == [int(round(x)) for x in counts.sum(axis=1)]
+    # cosine neighbours do not depend on the signs of the components
+    assert (_neighbours(got) == _neighbours(ref)).mean() > 0.98
+    if not add_context:  # U·S^eig up to a sign per column
+        np.testing.assert_allclose(np.abs(got), np.abs(ref), rtol=1e-3, atol=1e-6)
+    assert result.counts["ppmi_nonzeros"] == int((_dense_ppmi(counts) > 0).sum())
+
+
+def test_train_svd_rejects_bad_settings(spark, corpus):
+    _counts, (cooc, marg, vocab) = corpus
+    with pytest.raises(SparkembedError, match="svd.solver"):
+        train_svd(cooc, marg, vocab, dim=4, seed=1, solver="arpack", quiet=True)
+    with pytest.raises(SparkembedError, match="svd.eig"):
+        train_svd(cooc, marg, vocab, dim=4, seed=1, eig=-1, quiet=True)
