@@ -1,0 +1,226 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_evaluate_data are test arguments)
+"""sparkembed.evaluate agrees with gensim's evaluate_word_pairs / evaluate_word_analogies."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+from test_evaluate_data import emb, kv, synthetic  # noqa: F401  (fixtures)
+
+from sparkembed import evaluate as ev
+from sparkembed.cli import main
+from sparkembed.errors import SparkembedError
+from sparkembed.query import Embeddings
+
+TOL = 1e-6
+
+
+def gensim_sections(result):
+    return [
+        (s["section"], len(s["correct"]), len(s["correct"]) + len(s["incorrect"]))
+        for s in result[1]
+    ]
+
+
+def our_sections(score: ev.AnalogyScore):
+    return [(s.section, s.correct, s.total) for s in score.sections]
+
+
+@pytest.mark.parametrize("name", ["wordsim353.tsv", "simlex999.txt"])
+@pytest.mark.parametrize("restrict", [300000, 500, 1200])
+@pytest.mark.parametrize("case_insensitive", [True, False])
+def test_word_pairs_agree_with_gensim(emb, kv, gensim_data, name, restrict, case_insensitive):
+    path = gensim_data / name
+    pearson, spearman, oov = kv.evaluate_word_pairs(
+        path, restrict_vocab=restrict, case_insensitive=case_insensitive
+    )
+    ours = ev.evaluate_word_pairs(emb, path, restrict, case_insensitive)
+    assert ours.pearson == pytest.approx(pearson[0], abs=TOL)
+    assert ours.spearman == pytest.approx(spearman[0], abs=TOL)
+    assert ours.pearson_p == pytest.approx(pearson[1], rel=1e-4)
+    assert ours.oov_percent == pytest.approx(oov, abs=TOL)
+    assert ours.oov_pairs > 0 and ours.pairs > 20 and ours.invalid_lines == 0
+
+
+def test_restriction_and_case_change_the_word_pair_figures(emb, gensim_data):
+    path = gensim_data / "wordsim353.tsv"
+    full = ev.evaluate_word_pairs(emb, path, 300000, True)
+    small = ev.evaluate_word_pairs(emb, path, 500, True)
+    exact = ev.evaluate_word_pairs(emb, path, 300000, False)
+    assert small.oov_pairs > full.oov_pairs and exact.oov_pairs > full.oov_pairs
+    assert small.spearman != full.spearman
+
+
+def test_case_folding_takes_the_most_frequent_variant(emb):
+    vocab = ev.ok_vocab(emb, None, True)
+    # 'Love' comes before 'love' in the synthetic vocabulary, 'sex' before 'SEX'.
+    assert emb.index_to_key[vocab["LOVE"]] == "Love"
+    assert emb.index_to_key[vocab["SEX"]] == "sex"
+
+
+@pytest.mark.parametrize(
+    ("restrict", "case_insensitive"), [(300000, True), (2000, True), (2500, False)]
+)
+def test_analogies_3cosadd_agree_with_gensim(emb, kv, gensim_data, restrict, case_insensitive):
+    path = gensim_data / "questions-words.txt"
+    expected = kv.evaluate_word_analogies(
+        path, restrict_vocab=restrict, case_insensitive=case_insensitive
+    )
+    ours = ev.evaluate_word_analogies(emb, path, restrict, case_insensitive, "3cosadd", block_mb=1)
+    assert our_sections(ours) == gensim_sections(expected)
+    assert ours.accuracy == pytest.approx(expected[0], abs=TOL)
+    assert 0.2 < ours.accuracy < 0.9  # questions both right and wrong: a real comparison
+    assert ours.sections[-1].section == "Total accuracy"
+
+
+@pytest.mark.parametrize("restrict", [None, 2000])
+def test_analogies_3cosmul_agree_with_gensim(synthetic, gensim_data, restrict):
+    # gensim's evaluate_word_analogies only does 3CosAdd; swap in its most_similar_cosmul.
+    # That one ignores restrict_vocab, so the gensim side gets the first words only.
+    tokens, vectors, counts = synthetic
+    end = restrict or len(tokens)
+    model = KeyedVectors(vectors.shape[1])
+    model.add_vectors(tokens[:end], vectors[:end])
+    model.most_similar = model.most_similar_cosmul
+    path = gensim_data / "questions-words.txt"
+    expected = model.evaluate_word_analogies(path, restrict_vocab=end)
+    emb_all = Embeddings(tokens, vectors, counts)
+    ours = ev.evaluate_word_analogies(emb_all, path, restrict, True, "3cosmul")
+    assert our_sections(ours) == gensim_sections(expected)
+    assert ours.accuracy == pytest.approx(expected[0], abs=TOL)
+    assert ours.accuracy > 0.2
+
+
+def test_analogy_oov_and_dummy4unknown(emb, kv, gensim_data, tmp_path):
+    path = tmp_path / "q.txt"
+    path.write_text(
+        ": one\nathens greece berlin germany\nathens greece nowhere germany\nbad line\n"
+        ": two\nParis France Rome Italy\n"
+    )
+    for dummy in (False, True):
+        expected = kv.evaluate_word_analogies(path, dummy4unknown=dummy)
+        ours = ev.evaluate_word_analogies(emb, path, dummy4unknown=dummy)
+        assert our_sections(ours) == gensim_sections(expected)
+        assert ours.questions == 3 and ours.oov_questions == 1 and ours.invalid_lines == 1
+
+
+def test_men_format_whitespace_separated(emb, gensim_data, tmp_path):
+    tsv = gensim_data / "wordsim353.tsv"
+    men = tmp_path / "men.txt"
+    lines = [ln for ln in tsv.read_text().splitlines() if not ln.startswith("#")]
+    men.write_text("\n".join(" ".join(ln.split("\t")) for ln in lines) + "\n")
+    a = ev.evaluate_word_pairs(emb, tsv)
+    b = ev.evaluate_word_pairs(emb, men)
+    assert (a.spearman, a.pearson, a.pairs, a.oov_pairs) == (
+        b.spearman,
+        b.pearson,
+        b.pairs,
+        b.oov_pairs,
+    )
+
+
+def test_bad_files_are_clear_errors(emb, tmp_path):
+    with pytest.raises(SparkembedError, match="not found"):
+        ev.evaluate_word_pairs(emb, tmp_path / "missing.tsv")
+    q = tmp_path / "q.txt"
+    q.write_text("athens greece berlin germany\n")
+    with pytest.raises(SparkembedError, match=r"q.txt:1: a question before"):
+        ev.evaluate_word_analogies(emb, q)
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("nosuchword\tnorthis\t3.0\n")
+    with pytest.raises(SparkembedError, match="no valid similarity"):
+        ev.evaluate_word_pairs(emb, pairs)
+
+
+def hand_made_vectors():
+    """Groups of words around distinct directions, plus unrelated words."""
+    rng = np.random.default_rng(0)
+    groups = ev.read_groups(ev.builtin_data("clusters_en.tsv"))
+    tokens, rows = [], []
+    for words in groups.values():
+        centre = rng.normal(size=24) * 3
+        for w in words:
+            tokens.append(w)
+            rows.append(centre + rng.normal(size=24))
+    for a, b in ev.read_pairs(ev.builtin_data("synonyms_en.tsv")):
+        for w in (a, b):
+            if w not in tokens:
+                tokens.append(w)
+                rows.append(rng.normal(size=24))
+    pair_of = dict(ev.read_pairs(ev.builtin_data("synonyms_en.tsv")))
+    vectors = np.asarray(rows, dtype=np.float32)
+    index = {t: i for i, t in enumerate(tokens)}
+    for a, b in pair_of.items():  # synonyms: b is a plus a little noise
+        vectors[index[b]] = vectors[index[a]] + rng.normal(size=24).astype(np.float32) * 0.3
+    for j in range(300):
+        tokens.append(f"other{j}")
+        vectors = np.vstack([vectors, rng.normal(size=(1, 24)).astype(np.float32)])
+    return Embeddings(tokens, vectors, np.arange(len(tokens), 0, -1))
+
+
+def test_synonym_and_cluster_tests_separate_structure_from_noise():
+    structured = hand_made_vectors()
+    rng = np.random.default_rng(1)
+    noise = Embeddings(structured.index_to_key, rng.normal(size=structured.vectors.shape))
+    syn_file, clu_file = ev.builtin_data("synonyms_en.tsv"), ev.builtin_data("clusters_en.tsv")
+    good = ev.synonym_test(structured, syn_file, random_words=10, seed=3)
+    bad = ev.synonym_test(noise, syn_file, random_words=10, seed=3)
+    assert good.oov_pairs == 0 and good.pairs == len(ev.read_pairs(syn_file))
+    assert good.score > 0.95 and 0.3 < bad.score < 0.7
+    assert good == ev.synonym_test(structured, syn_file, random_words=10, seed=3)  # seeded
+    c_good = ev.cluster_test(structured, clu_file, seed=3)
+    c_bad = ev.cluster_test(noise, clu_file, seed=3)
+    # 'lead' and 'tin' etc. appear once; a synonym pass may have moved a few group words.
+    assert c_good.kmeans_purity > 0.9 and c_good.nearest_centroid_accuracy > 0.9
+    assert c_bad.kmeans_purity < 0.5 and c_bad.nearest_centroid_accuracy < 0.3
+    assert c_good.groups == 12 and c_good.oov_words == 0
+
+
+def test_cli_evaluate_prints_table_and_writes_report(
+    synthetic, gensim_data, spark, tmp_path, capsys
+):
+    from sparkembed.vectors import write_vectors
+
+    tokens, vectors, counts = synthetic
+    df = spark.createDataFrame(
+        list(zip(tokens, vectors.tolist(), counts.tolist(), strict=True)),
+        "token string, vector array<float>, count long",
+    )
+    table = str(tmp_path / "vectors")
+    write_vectors(df, table, dim=vectors.shape[1], method="synthetic", params={}, lang="en")
+    report_dir = tmp_path / "report"
+    code = main(
+        [
+            "evaluate",
+            table,
+            "--pairs",
+            str(gensim_data / "wordsim353.tsv"),
+            "--analogies",
+            str(gensim_data / "questions-words.txt"),
+            "--report",
+            str(report_dir),
+            "-q",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "spearman" in out and "accuracy 3cosmul" in out and "k-means purity" in out
+    assert (
+        out.strip()
+        .splitlines()[-1]
+        .startswith("evaluate: vocabulary 3,170, pair files 1, analogy runs 2")
+    )
+    data = json.loads((report_dir / "evaluation.json").read_text())
+    emb_table = Embeddings.load(table)
+    expected = ev.evaluate_word_analogies(emb_table, gensim_data / "questions-words.txt")
+    assert data["analogies"][0]["accuracy"] == expected.accuracy
+    assert data["word_pairs"][0]["spearman"] == pytest.approx(
+        ev.evaluate_word_pairs(emb_table, gensim_data / "wordsim353.tsv").spearman, abs=1e-12
+    )
+    assert (
+        "| analogies | questions-words.txt | accuracy 3cosadd |"
+        in (report_dir / "evaluation.md").read_text()
+    )
