@@ -1,0 +1,122 @@
+"""``sparkembed tokenize INPUT... --output DIR``: DIR/tokens, DIR/vocab, DIR/rejected."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+from pyspark import StorageLevel
+from pyspark.sql import functions as F
+
+from sparkembed.corpus.readers import (
+    check_inputs_exist,
+    read_errors_as_sparkembed,
+    read_records,
+    split_records,
+)
+from sparkembed.progress import StageTimer
+from sparkembed.session import get_spark
+from sparkembed.tables import fingerprint, publish, read_table
+from sparkembed.tokenize import tokenize_documents
+from sparkembed.vocab import build_vocab
+
+
+def _apply_flags(args, cfg) -> None:
+    t = cfg.tokenize
+    for flag, key in (
+        ("format", "format"),
+        ("lang", "lang"),
+        ("min_count", "min_count"),
+        ("max_vocab", "max_vocab"),
+    ):
+        value = getattr(args, flag, None)
+        if value is not None:
+            setattr(t, key, value)
+
+
+def run(args, cfg) -> int:
+    _apply_flags(args, cfg)
+    t = cfg.tokenize
+    check_inputs_exist(args.inputs)  # before Spark starts
+    out = args.output.rstrip("/")
+    timer = StageTimer("tokenize", quiet=args.quiet)
+    spark = get_spark(cfg.spark)
+    params = dataclasses.asdict(t)
+    inputs = [fingerprint(spark, p) for p in _expanded(spark, args.inputs)]
+    with read_errors_as_sparkembed():
+        with timer.step("read"):
+            # One scan feeds tokens, rejected and the counts: keep it.
+            records = read_records(spark, args.inputs, t).persist(StorageLevel.MEMORY_AND_DISK)
+            status = {
+                (r["status"], r["reason"] if r["status"] == "skipped" else None): r["n"]
+                for r in records.groupBy("status", "reason").agg(F.count("*").alias("n")).collect()
+            }
+        documents, rejected = split_records(records)
+        with timer.step("tokens"):
+            publish(
+                tokenize_documents(documents, t),
+                f"{out}/tokens",
+                stage="tokenize",
+                params=params,
+                inputs=inputs,
+                counts={
+                    "sentences": lambda p: spark.read.parquet(p).count(),
+                    "tokens": lambda p: int(
+                        spark.read.parquet(p).select(F.sum(F.size("tokens"))).first()[0] or 0
+                    ),
+                    "documents": lambda p: (
+                        spark.read.parquet(p).select("doc_id").distinct().count()
+                    ),
+                },
+            )
+        with timer.step("rejected"):
+            rej_meta = publish(
+                rejected.coalesce(1),
+                f"{out}/rejected",
+                stage="tokenize-rejected",
+                params=params,
+                inputs=inputs,
+                counts={"rejected": lambda p: spark.read.parquet(p).count()},
+            )
+        records.unpersist()
+    with timer.step("vocab"):
+        tok_meta = read_table(spark, f"{out}/tokens", stage="tokenize")
+        vocab_meta = publish(
+            build_vocab(tok_meta, t),
+            f"{out}/vocab",
+            stage="tokenize-vocab",
+            params=params,
+            inputs=inputs,
+            counts={"vocab": lambda p: spark.read.parquet(p).count()},
+        )
+    from sparkembed.tables import read_metadata
+
+    counts = read_metadata(spark, f"{out}/tokens")["counts"]
+    skipped = sum(n for (s, _), n in status.items() if s == "skipped")
+    summary = {
+        "documents": int(counts["documents"]),
+        "sentences": int(counts["sentences"]),
+        "tokens": int(counts["tokens"]),
+        "vocab": int(vocab_meta["counts"]["vocab"]),
+        "rejected": int(rej_meta["counts"]["rejected"]),
+        "skipped": int(skipped),
+    }
+    if summary["rejected"] and not args.quiet:
+        print(
+            f"[tokenize] {summary['rejected']:,} records set aside in {out}/rejected",
+            file=sys.stderr,
+        )
+    print(timer.summary(summary))
+    return 0
+
+
+def _expanded(spark, inputs: list[str]) -> list[str]:
+    """Inputs for fingerprints: globs expanded to what they match."""
+    jvm = spark.sparkContext._jvm
+    hconf = spark.sparkContext._jsc.hadoopConfiguration()
+    out = []
+    for item in inputs:
+        hpath = jvm.org.apache.hadoop.fs.Path(item)
+        statuses = hpath.getFileSystem(hconf).globStatus(hpath) or []
+        out.extend(str(s.getPath().toString()) for s in statuses)
+    return out or list(inputs)
