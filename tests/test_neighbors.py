@@ -1,0 +1,113 @@
+"""The Spark neighbour table equals a brute-force numpy top-k (full matrix, full sort)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from chispa import assert_df_equality
+
+from sparkembed import neighbors as nb
+from sparkembed.cli import main
+from sparkembed.tables import read_metadata, read_table
+from sparkembed.vectors import load_vectors, write_vectors
+
+N, DIM, K = 3000, 32, 10
+
+
+def random_vectors(n=N, dim=DIM, seed=5):
+    """Random vectors with exact ties: copies of one direction, and a zero vector."""
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(n, dim)).astype(np.float32)
+    vectors[[40, 700, 2900]] = vectors[7]
+    vectors[1500] = vectors[7] * 4  # same direction, other length (exact in binary)
+    vectors[123] = 0
+    tokens = [f"t{i:04d}" for i in range(n)]
+    counts = np.arange(n, 0, -1) * 2  # load order = row order
+    return tokens, vectors, counts
+
+
+@pytest.fixture(scope="module")
+def vector_table(spark, tmp_path_factory):
+    tokens, vectors, counts = random_vectors()
+    df = spark.createDataFrame(
+        list(zip(tokens, vectors.tolist(), counts.tolist(), strict=True)),
+        "token string, vector array<float>, count long",
+    )
+    path = str(tmp_path_factory.mktemp("nb") / "vectors")
+    write_vectors(df, path, dim=DIM, method="random", params={}, lang="en")
+    return path
+
+
+def expected_frame(spark, tokens, ids, cos, queries):
+    rows = [
+        (tokens[q], tokens[int(ids[q, r])], r + 1, float(cos[q, r]))
+        for q in queries
+        for r in range(ids.shape[1])
+    ]
+    return spark.createDataFrame(rows, nb.NEIGHBOR_SCHEMA)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 29, 1000, N])
+def test_blocked_topk_equals_brute_force(rows):
+    _, vectors, _ = random_vectors()
+    unit = nb.unit_rows(vectors)
+    ids, cos = nb.brute_force_topk(unit, K)
+    blocks = list(nb.iter_topk(np.arange(N), unit, K, rows))
+    np.testing.assert_array_equal(np.vstack([b[1] for b in blocks]), ids)
+    np.testing.assert_array_equal(np.vstack([b[2] for b in blocks]), cos)
+    assert ids[7, :4].tolist() == [40, 700, 1500, 2900]  # exact ties: vocabulary order
+    assert ids[123].tolist() == list(range(K))  # zero vector: cosine 0 with all, ties
+    assert not np.any(ids == np.arange(N)[:, None])  # never its own neighbour
+
+
+def test_block_rows_bounds_memory():
+    assert nb.block_rows(100_000, 64) == 55  # 55 rows x 100k x 4 B x 3 copies < 64 MB
+    assert nb.block_rows(10**9, 1) == 1
+    assert nb.block_rows(3000, 1) == 29
+
+
+def test_spark_neighbor_table_equals_brute_force(spark, vector_table, tmp_path, capsys):
+    vs = load_vectors(vector_table)
+    unit = nb.unit_rows(vs.vectors)
+    ids, cos = nb.brute_force_topk(unit, K)
+    out = tmp_path / "out"
+    code = main(
+        [
+            "neighbors",
+            vector_table,
+            "--output",
+            str(out),
+            "--topn",
+            str(K),
+            "--block-mb",
+            "1",
+            "--set",
+            "evaluate.neighbor_partitions=3",
+            "-q",
+        ]
+    )
+    assert code == 0
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary.startswith("neighbors: vocabulary 3,000, queries 3,000, unknown 0, rows 30,000")
+    actual = read_table(spark, str(out / "neighbors"), stage="neighbors")
+    expected = expected_frame(spark, vs.tokens, ids, cos, range(N))
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    meta = read_metadata(spark, str(out / "neighbors"))
+    assert meta["counts"]["rows"] == N * K and meta["params"]["topn"] == K
+
+
+def test_spark_neighbors_of_a_token_list(spark, vector_table, tmp_path, capsys):
+    vs = load_vectors(vector_table)
+    ids, cos = nb.brute_force_topk(nb.unit_rows(vs.vectors), 3)
+    wanted = tmp_path / "tokens.txt"
+    wanted.write_text("t0007\nt2999\nnope\nt0007\n\nt0123\n")
+    out = tmp_path / "out"
+    code = main(
+        ["neighbors", vector_table, "--output", str(out), "--topn", "3", "--tokens", str(wanted)]
+    )
+    captured = capsys.readouterr()
+    assert code == 0 and "1 tokens not in the vocabulary: nope" in captured.err
+    actual = read_table(spark, str(out / "neighbors"))
+    expected = expected_frame(spark, vs.tokens, ids, cos, [7, 2999, 123])
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    assert read_metadata(spark, str(out / "neighbors"))["counts"]["unknown_tokens"] == 1
