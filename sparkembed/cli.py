@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int)
     p.add_argument("--weighting", choices=["harmonic", "uniform"])
     p.add_argument("--shards", type=int)
+    p.add_argument(
+        "--asymmetric", action="store_true", help="count only right contexts (col after row)"
+    )
+    p.add_argument("--subsample", type=float, metavar="T", help="hyperwords --sub threshold")
+    p.add_argument("--keep-positions", action="store_true", help="OOV tokens keep their positions")
 
     p = cmds["train"]
     p.add_argument("dir", metavar="DIR", help="work directory")
@@ -108,9 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pairs", action="append", default=[], metavar="FILE")
     p.add_argument("--analogies", action="append", default=[], metavar="FILE")
     p.add_argument("--report", metavar="DIR", help="also write DIR/evaluation.json and .md")
-    p.add_argument(
-        "--synonyms", action="append", default=[], metavar="FILE", help="synonym pairs"
-    )
+    p.add_argument("--synonyms", action="append", default=[], metavar="FILE", help="synonym pairs")
     p.add_argument(
         "--clusters", action="append", default=[], metavar="FILE", help="'group<TAB>words' lines"
     )
@@ -120,9 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=["3cosadd", "3cosmul", "both"], default="both")
     p.add_argument("--lang", help="the language to evaluate, if the table holds several")
     p.add_argument("--restrict-vocab", type=int, metavar="N", help="only the N most frequent")
-    p.add_argument(
-        "--case-sensitive", action="store_true", default=None, help="do not fold case"
-    )
+    p.add_argument("--case-sensitive", action="store_true", default=None, help="do not fold case")
 
     p = cmds["similar"]
     p.add_argument("vectors", metavar="VECTORS")

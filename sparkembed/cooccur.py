@@ -1,0 +1,397 @@
+"""Co-occurrence counts: DIR/tokens + DIR/vocab -> sparse (row, col, count), sharded by row.
+
+Definitions (docs/cooccur.md has the long form):
+- A pair is two in-vocabulary tokens of one ``tokens`` row (a sentence) at distance
+  1..``window``. By default out-of-vocabulary (and subsampled) tokens are removed first,
+  so words on either side of them become neighbours; ``keep_positions`` leaves their gaps
+  in place (they count towards the distance but pair with nothing).
+- Weight of a pair at distance d: ``1/d`` (harmonic, GloVe's) or ``1`` (uniform).
+- Symmetric (default): every pair (a at i, b at j > i) adds its weight to (a, b) and to
+  (b, a). Asymmetric: only to (a, b): ``row`` is the word, ``col`` a word to its right.
+- Subsampling (hyperwords' ``--sub t``): a token of word w with frequency f(w) =
+  count(w) / sum of vocab counts is dropped with probability 1 - sqrt(t / f(w)), decided
+  by a hash of (seed, doc_id, sentence, position), so a run repeats exactly.
+
+Exactness: harmonic weights are summed as integers scaled by lcm(1..window) and divided
+once at the end, so every count is the correctly rounded value of its exact rational sum,
+independent of partitioning and summation order (windows up to 22; beyond that the scale
+would risk int64 overflow and plain float sums are used).
+
+Implementation: Arrow + numpy per partition (``mapInArrow``) with pre-aggregation, then one
+Spark shuffle by row. Measured against the JVM-only version (``cooccurrence_counts_jvm``)
+by scripts/bench_cooccur.py; see ``_count_partition`` for the figures and why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from sparkembed.config import CooccurConfig
+from sparkembed.errors import SparkembedError
+
+WEIGHTINGS = ("harmonic", "uniform")
+MAX_EXACT_SCALE = 2**28  # lcm(1..22) = 232,792,560; lcm(1..23) is 23x that
+COUNTS_SCHEMA = "row int, col int, count double, shard int"
+
+# Tokens per numpy pass: big enough that the per-call costs (vocab hash table in
+# index_in, numpy call overheads) vanish, small enough to stay in a few hundred MB.
+CHUNK_TOKENS = 1 << 20
+# Pre-aggregated entries held per partition before they are merged, and after a merge
+# before they are emitted (bounds the Python worker's memory to about 48 bytes each).
+MERGE_ENTRIES = 12_000_000
+FLUSH_ENTRIES = 6_000_000
+EMIT_ROWS = 1 << 20
+
+
+def weight_scale(cfg: CooccurConfig) -> int:
+    """Integer that every pair weight times it is an integer; 0: weights stay floats."""
+    if cfg.weighting == "uniform":
+        return 1
+    scale = math.lcm(*range(1, cfg.window + 1))
+    return scale if scale <= MAX_EXACT_SCALE else 0
+
+
+def check_config(cfg: CooccurConfig) -> None:
+    if cfg.window < 1:
+        raise SparkembedError(f"cooccur.window must be >= 1, got {cfg.window}")
+    if cfg.weighting not in WEIGHTINGS:
+        raise SparkembedError(
+            f"cooccur.weighting must be one of {', '.join(WEIGHTINGS)}, got {cfg.weighting!r}"
+        )
+    if cfg.shards < 1:
+        raise SparkembedError(f"cooccur.shards must be >= 1, got {cfg.shards}")
+    if cfg.subsample < 0:
+        raise SparkembedError(f"cooccur.subsample must be >= 0, got {cfg.subsample}")
+
+
+@dataclass(frozen=True)
+class _Params:
+    vocab_size: int
+    window: int
+    harmonic: bool
+    symmetric: bool
+    keep_positions: bool
+    subsample: bool
+    scale: int  # 0: float weights
+
+
+def _require_columns(df: DataFrame, what: str, needed: dict[str, type]) -> None:
+    fields = {f.name: f.dataType for f in df.schema.fields}
+    for name, kind in needed.items():
+        if name not in fields:
+            raise SparkembedError(f"{what} has no column '{name}' (columns: {', '.join(fields)})")
+        dt = fields[name]
+        ok = (
+            isinstance(dt, T.ArrayType) and isinstance(dt.elementType, T.StringType)
+            if kind is list
+            else isinstance(dt, kind)
+        )
+        if not ok:
+            raise SparkembedError(f"{what}: column '{name}' has type {dt.simpleString()}")
+
+
+def load_vocab(vocab_df: DataFrame) -> pa.Table:
+    """The vocabulary on the driver (it is vocabulary-sized), checked: ids are 0..V-1."""
+    _require_columns(
+        vocab_df, "vocab", {"id": T.IntegralType, "token": T.StringType, "count": T.NumericType}
+    )
+    vocab = vocab_df.select(
+        F.col("id").cast("long").alias("id"), "token", F.col("count").cast("double").alias("count")
+    ).toArrow()
+    vocab = vocab.sort_by("id")
+    ids = vocab.column("id").to_numpy()
+    if len(ids) == 0:
+        raise SparkembedError("vocab is empty")
+    if ids[0] != 0 or ids[-1] != len(ids) - 1 or len(np.unique(ids)) != len(ids):
+        raise SparkembedError(f"vocab ids must be 0..{len(ids) - 1} without gaps or repeats")
+    tokens = vocab.column("token")
+    if tokens.null_count:
+        raise SparkembedError("vocab has a null token")
+    if pc.count_distinct(tokens).as_py() != len(tokens):
+        raise SparkembedError("vocab has a repeated token")
+    return vocab
+
+
+def _keep_probability(counts: np.ndarray, threshold: float) -> np.ndarray:
+    freq = counts / counts.sum()
+    with np.errstate(divide="ignore"):
+        return np.minimum(1.0, np.sqrt(threshold / freq))
+
+
+def _uniform_from_hash(row_hash: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """A uniform [0, 1) per (row hash, position): splitmix64's finaliser, vectorised."""
+    with np.errstate(over="ignore"):
+        z = row_hash.astype(np.uint64) + (position.astype(np.uint64) + np.uint64(1)) * np.uint64(
+            0x9E3779B97F4A7C15
+        )
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+def _sum_by_key(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys (sorted) and their summed weights."""
+    if len(keys) == 0:
+        return keys, weights
+    order = np.argsort(keys)
+    keys = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return keys[starts], np.add.reduceat(weights[order], starts)
+
+
+class _Accumulator:
+    """Pre-aggregated (key, weight) pairs of one partition, with bounded memory."""
+
+    def __init__(self, p: _Params):
+        self.p = p
+        self.parts: list[tuple[np.ndarray, np.ndarray]] = []
+        self.size = 0
+
+    def add(self, keys: np.ndarray, weights: np.ndarray) -> Iterator[pa.RecordBatch]:
+        self.parts.append(_sum_by_key(keys, weights))
+        self.size += len(self.parts[-1][0])
+        if self.size > MERGE_ENTRIES:
+            merged = self._merge()
+            if len(merged[0]) > FLUSH_ENTRIES:
+                yield from self._emit(*merged)
+            else:
+                self.parts, self.size = [merged], len(merged[0])
+
+    def _merge(self) -> tuple[np.ndarray, np.ndarray]:
+        keys = np.concatenate([k for k, _ in self.parts])
+        weights = np.concatenate([w for _, w in self.parts])
+        self.parts, self.size = [], 0
+        return _sum_by_key(keys, weights)
+
+    def finish(self) -> Iterator[pa.RecordBatch]:
+        if self.parts:
+            yield from self._emit(*self._merge())
+
+    def _emit(self, keys: np.ndarray, weights: np.ndarray) -> Iterator[pa.RecordBatch]:
+        v = np.int64(self.p.vocab_size)
+        rows, cols = keys // v, keys % v
+        if self.p.symmetric:
+            # (a, b) pairs were counted once, to the right; add them mirrored.
+            keys, weights = _sum_by_key(
+                np.concatenate([keys, cols * v + rows]), np.concatenate([weights, weights])
+            )
+            rows, cols = keys // v, keys % v
+        rows, cols = rows.astype(np.int32), cols.astype(np.int32)
+        for i in range(0, len(keys), EMIT_ROWS):
+            s = slice(i, i + EMIT_ROWS)
+            yield pa.RecordBatch.from_arrays(
+                [pa.array(rows[s]), pa.array(cols[s]), pa.array(weights[s])],
+                names=["row", "col", "count"],
+            )
+
+
+def _chunk_pairs(
+    p: _Params, batches: list[pa.RecordBatch], vocab: pa.Array, keep_prob: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(key = row * V + col, weight) of every right-context pair in ``batches``."""
+    lists = pa.concat_arrays([b.column(0) for b in batches])
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
+    flat = lists.flatten()  # skips values under null rows, like the zero lengths above
+    ids = pc.fill_null(pc.index_in(flat, value_set=vocab), -1).to_numpy()
+    sentence = np.repeat(np.arange(len(lengths)), lengths)
+    starts = np.cumsum(lengths) - lengths
+    keep = ids >= 0
+    if p.keep_positions or p.subsample:
+        position = np.arange(len(ids)) - starts[sentence]
+    if p.subsample:
+        row_hash = pa.concat_arrays([b.column(1) for b in batches]).to_numpy()
+        u = _uniform_from_hash(row_hash[sentence], position)
+        keep &= u < keep_prob[np.maximum(ids, 0)]
+    ids = ids[keep].astype(np.int64)
+    sentence = sentence[keep]
+    if p.keep_positions:
+        position = position[keep]
+    all_keys, all_weights = [], []
+    wtype = np.int64 if p.scale else np.float64
+    for shift in range(1, p.window + 1):
+        if shift >= len(ids):
+            break
+        valid = sentence[shift:] == sentence[:-shift]
+        if p.keep_positions:
+            distance = position[shift:] - position[:-shift]
+            valid &= distance <= p.window
+            distance = distance[valid]
+        keys = ids[:-shift][valid] * p.vocab_size + ids[shift:][valid]
+        if not p.harmonic:
+            weights = np.ones(len(keys), wtype)
+        elif p.keep_positions:
+            weights = p.scale // distance if p.scale else 1.0 / distance
+        else:
+            weights = np.full(len(keys), p.scale // shift if p.scale else 1.0 / shift, wtype)
+        all_keys.append(keys)
+        all_weights.append(weights.astype(wtype))
+    if not all_keys:
+        return np.empty(0, np.int64), np.empty(0, wtype)
+    return np.concatenate(all_keys), np.concatenate(all_weights)
+
+
+def _count_partition(p: _Params, vocab_bc, keep_bc):
+    def count(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        vocab = vocab_bc.value
+        keep_prob = keep_bc.value if keep_bc is not None else None
+        acc = _Accumulator(p)
+        pending, pending_tokens = [], 0
+        for batch in batches:
+            pending.append(batch)
+            pending_tokens += len(batch.column(0).flatten())
+            if pending_tokens >= CHUNK_TOKENS:
+                yield from acc.add(*_chunk_pairs(p, pending, vocab, keep_prob))
+                pending, pending_tokens = [], 0
+        if pending:
+            yield from acc.add(*_chunk_pairs(p, pending, vocab, keep_prob))
+        yield from acc.finish()
+
+    return count
+
+
+def _params(cfg: CooccurConfig, vocab_size: int) -> _Params:
+    return _Params(
+        vocab_size=vocab_size,
+        window=cfg.window,
+        harmonic=cfg.weighting == "harmonic",
+        symmetric=cfg.symmetric,
+        keep_positions=cfg.keep_positions,
+        subsample=cfg.subsample > 0,
+        scale=weight_scale(cfg),
+    )
+
+
+def _shard_and_sort(pairs: DataFrame, cfg: CooccurConfig, scale: int) -> DataFrame:
+    """Sum pre-aggregated (row, col, count) pairs into ``shards`` partitions sorted by key.
+
+    ``repartition(shards, "row")`` puts a row in partition pmod(murmur3(row), shards), which
+    is exactly ``shard``: one shuffle, one task and one file per shard, and the aggregation
+    by (row, col) needs no second exchange. Skew is harmless here: the input is already
+    aggregated per partition, so a frequent word's row brings at most V entries per map
+    task, not one per occurrence.
+    """
+    total = F.sum("count")
+    count = (total.cast("double") / F.lit(float(scale))) if scale else total
+    return (
+        pairs.repartition(cfg.shards, "row")
+        .groupBy("row", "col")
+        .agg(count.alias("count"))
+        .withColumn("shard", F.pmod(F.hash("row"), F.lit(cfg.shards)))
+        .sortWithinPartitions("shard", "row", "col")
+        .select(
+            F.col("row").cast("int"),
+            F.col("col").cast("int"),
+            F.col("count").cast("double"),
+            F.col("shard").cast("int"),
+        )
+    )
+
+
+def cooccurrence_counts(tokens_df: DataFrame, vocab_df: DataFrame, cfg: CooccurConfig) -> DataFrame:
+    """Co-occurrence counts of in-vocabulary tokens within ``cfg.window`` of each other.
+
+    tokens_df: ``tokens array<string>`` (plus ``doc_id string, sentence int`` when
+    subsampling); vocab_df: ``id int, token string, count long`` with ids 0..V-1.
+    Returns ``row int, col int, count double, shard int``: one row per non-zero cell,
+    partitioned into ``cfg.shards`` partitions with shard = pmod(hash(row), shards) (Spark's
+    murmur3 ``hash``), each sorted by (row, col). Write it with ``partitionBy("shard")``.
+    """
+    check_config(cfg)
+    _require_columns(tokens_df, "tokens", {"tokens": list})
+    vocab = load_vocab(vocab_df)
+    p = _params(cfg, vocab.num_rows)
+    sc = tokens_df.sparkSession.sparkContext
+    vocab_bc = sc.broadcast(vocab.column("token").combine_chunks())
+    keep_bc = None
+    columns = [F.col("tokens")]
+    if p.subsample:
+        _require_columns(tokens_df, "tokens", {"doc_id": T.StringType, "sentence": T.IntegralType})
+        keep_bc = sc.broadcast(_keep_probability(vocab.column("count").to_numpy(), cfg.subsample))
+        columns.append(F.xxhash64("doc_id", "sentence", F.lit(cfg.seed)).alias("row_hash"))
+    ctype = "long" if p.scale else "double"
+    pairs = tokens_df.select(*columns).mapInArrow(
+        _count_partition(p, vocab_bc, keep_bc), f"row int, col int, count {ctype}"
+    )
+    return _shard_and_sort(pairs, cfg, p.scale)
+
+
+def cooccurrence_counts_jvm(
+    tokens_df: DataFrame, vocab_df: DataFrame, cfg: CooccurConfig
+) -> DataFrame:
+    """The same counts with Spark SQL only (no Python workers): the benchmark's rival.
+
+    posexplode + broadcast join maps tokens to ids, collect_list rebuilds the id arrays
+    without OOV tokens, and higher-order functions make the pairs. Supports window,
+    weighting and symmetric; not keep_positions or subsampling. Same output as
+    ``cooccurrence_counts``.
+    """
+    check_config(cfg)
+    if cfg.keep_positions or cfg.subsample:
+        raise SparkembedError("the JVM counter supports neither keep_positions nor subsample")
+    scale = weight_scale(cfg)
+    vocab = vocab_df.select("token", F.col("id").cast("int").alias("id"))
+    sentences = (
+        tokens_df.select(F.monotonically_increasing_id().alias("sid"), "tokens")
+        .select("sid", F.posexplode("tokens"))  # one select would number every token
+        .join(F.broadcast(vocab), F.col("col") == vocab.token)
+        .groupBy("sid")
+        .agg(F.array_sort(F.collect_list(F.struct("pos", "id"))).alias("s"))
+        .select(F.transform("s", lambda x: x["id"]).alias("ids"))
+    )
+    w = cfg.window
+    pairs = (
+        sentences.select("ids", F.posexplode("ids").alias("i", "a"))
+        .select("ids", "i", "a", F.explode(F.sequence(F.lit(1), F.lit(w))).alias("d"))
+        .where(F.col("i") + F.col("d") < F.size("ids"))
+        .select("a", F.element_at("ids", F.col("i") + F.col("d") + 1).alias("b"), "d")
+    )
+    if cfg.weighting == "uniform":
+        weight = F.lit(1).cast("long")
+    elif scale:
+        weight = (F.lit(scale) / F.col("d")).cast("long")
+    else:
+        weight = F.lit(1.0) / F.col("d")
+    pairs = pairs.select("a", "b", weight.alias("w"))
+    if cfg.symmetric:
+        pairs = pairs.select(
+            F.explode(
+                F.array(
+                    F.struct("a", "b", "w"),
+                    F.struct(F.col("b").alias("a"), F.col("a").alias("b"), "w"),
+                )
+            ).alias("p")
+        ).select("p.*")
+    summed = pairs.groupBy(F.col("a").alias("row"), F.col("b").alias("col")).agg(
+        F.sum("w").alias("count")
+    )
+    return _shard_and_sort(summed, cfg, scale)
+
+
+def marginals(counts_df: DataFrame, cfg: CooccurConfig | None = None) -> DataFrame:
+    """Row sums of the counts: ``id int, count double``, ordered by id.
+
+    With ``cfg`` (the config the counts were made with) the sum is exact: counts are scaled
+    back to the integers they were summed as, so the result does not depend on order.
+    """
+    scale = weight_scale(cfg) if cfg is not None else 0
+    if scale:
+        total = F.sum(F.round(F.col("count") * F.lit(float(scale))).cast("long")).cast(
+            "double"
+        ) / F.lit(float(scale))
+    else:
+        total = F.sum("count")
+    return (
+        counts_df.groupBy(F.col("row").cast("int").alias("id"))
+        .agg(total.cast("double").alias("count"))
+        .orderBy("id")
+    )

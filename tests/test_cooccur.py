@@ -1,0 +1,282 @@
+"""cooccur: exact equality with a brute-force pure-Python counter on hand-made corpora."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from fractions import Fraction
+
+import pyarrow.parquet as pq
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from sparkembed.config import CooccurConfig
+from sparkembed.cooccur import (
+    _uniform_from_hash,
+    cooccurrence_counts,
+    cooccurrence_counts_jvm,
+    marginals,
+)
+from sparkembed.errors import SparkembedError
+from sparkembed.tables import publish
+
+# Hand-made corpus: a sentence shorter than the window, repeated words, one-token
+# sentences, OOV words in the middle ("zzz", "qq"), an empty sentence, a null token and a
+# null sentence, and one sentence longer than twice the window.
+SENTENCES = [
+    ["the", "cat", "sat", "on", "the", "mat"],
+    ["the", "the", "the"],
+    ["dog"],
+    ["cat", "zzz", "dog", "qq", "qq", "the", "cat"],
+    [],
+    ["zzz"],
+    ["a", "dog", "and", "a", "cat", "and", "the", "dog", "on", "a", "mat", "sat", "the", "end"],
+    ["mat", None, "sat"],
+    None,
+    ["on", "on", "zzz", "on"],
+]
+# Ids by frequency as tokenize makes them; "zzz", "qq" and "end" are out of vocabulary.
+VOCAB = ["the", "cat", "dog", "on", "a", "mat", "sat", "and"]
+
+TOKENS_SCHEMA = "doc_id string, title string, lang string, sentence int, tokens array<string>"
+VOCAB_SCHEMA = "id int, token string, count long, doc_count long"
+
+
+def tokens_df(spark, sentences=SENTENCES, partitions=2):
+    rows = [(f"d{i // 3}", f"Doc {i // 3}", "en", i % 3, s) for i, s in enumerate(sentences)]
+    return spark.createDataFrame(rows, TOKENS_SCHEMA).repartition(partitions)
+
+
+def vocab_df(spark, vocab=VOCAB, sentences=SENTENCES):
+    freq = defaultdict(int)
+    for s in sentences:
+        for t in s or []:
+            freq[t] += 1
+    rows = [(i, t, max(freq[t], 1), 1) for i, t in enumerate(vocab)]
+    return spark.createDataFrame(rows, VOCAB_SCHEMA)
+
+
+def murmur3_int(value: int, seed: int = 42) -> int:
+    """Spark's hash() of one int (Murmur3_x86_32.hashInt), to check shards independently."""
+
+    def rotl(x, r):
+        return ((x << r) | (x >> (32 - r))) & 0xFFFFFFFF
+
+    k1 = (value & 0xFFFFFFFF) * 0xCC9E2D51 & 0xFFFFFFFF
+    k1 = rotl(k1, 15) * 0x1B873593 & 0xFFFFFFFF
+    h1 = rotl(seed ^ k1, 13)
+    h1 = (h1 * 5 + 0xE6546B64) & 0xFFFFFFFF
+    h1 ^= 4
+    h1 ^= h1 >> 16
+    h1 = h1 * 0x85EBCA6B & 0xFFFFFFFF
+    h1 ^= h1 >> 13
+    h1 = h1 * 0xC2B2AE35 & 0xFFFFFFFF
+    h1 ^= h1 >> 16
+    return h1 - (1 << 32) if h1 >= 1 << 31 else h1
+
+
+def reference_counts(sentences, vocab, cfg: CooccurConfig, dropped=frozenset()):
+    """Every pair by brute force, summed exactly as fractions.
+
+    ``dropped``: (sentence index, position) of tokens removed by subsampling.
+    """
+    index = {t: i for i, t in enumerate(vocab)}
+    counts = defaultdict(Fraction)
+    for si, s in enumerate(sentences):
+        kept = [
+            (pos, index[t])
+            for pos, t in enumerate(s or [])
+            if t in index and (si, pos) not in dropped
+        ]
+        if not cfg.keep_positions:
+            kept = [(k, wid) for k, (_, wid) in enumerate(kept)]
+        for i, (pi, a) in enumerate(kept):
+            for j, (pj, b) in enumerate(kept):
+                d = abs(pj - pi)
+                if i == j or d > cfg.window or (not cfg.symmetric and j < i):
+                    continue
+                counts[(a, b)] += Fraction(1, d) if cfg.weighting == "harmonic" else 1
+    return counts
+
+
+def expected_df(spark, counts, cfg: CooccurConfig):
+    rows = [(a, b, float(c), murmur3_int(a) % cfg.shards) for (a, b), c in sorted(counts.items())]
+    return spark.createDataFrame(rows, "row int, col int, count double, shard int")
+
+
+def assert_counts(actual, expected):
+    assert_df_equality(
+        actual.orderBy("row", "col"), expected.orderBy("row", "col"), ignore_nullable=True
+    )
+
+
+CASES = [
+    CooccurConfig(window=2, weighting="harmonic", shards=3),
+    CooccurConfig(window=2, weighting="uniform", shards=3),
+    CooccurConfig(window=5, weighting="harmonic", shards=4),
+    CooccurConfig(window=20, weighting="harmonic", shards=2),  # longer than every sentence
+    CooccurConfig(window=3, weighting="harmonic", symmetric=False, shards=3),
+    CooccurConfig(window=3, weighting="uniform", symmetric=False, shards=1),
+    CooccurConfig(window=3, weighting="harmonic", keep_positions=True, shards=3),
+    CooccurConfig(window=2, weighting="uniform", symmetric=False, keep_positions=True),
+    CooccurConfig(window=1, weighting="uniform", shards=5),
+]
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    CASES,
+    ids=lambda c: (
+        f"w{c.window}-{c.weighting}-"
+        f"{'sym' if c.symmetric else 'asym'}{'-keep' if c.keep_positions else ''}"
+    ),
+)
+def test_counts_equal_brute_force_reference(spark, cfg):
+    actual = cooccurrence_counts(tokens_df(spark), vocab_df(spark), cfg)
+    expected = expected_df(spark, reference_counts(SENTENCES, VOCAB, cfg), cfg)
+    assert_counts(actual, expected)
+
+
+def test_reference_sanity():
+    # "the cat sat" with window 2, harmonic, symmetric: hand-computed.
+    cfg = CooccurConfig(window=2)
+    got = reference_counts([["the", "cat", "sat"]], ["the", "cat", "sat"], cfg)
+    assert got == {
+        (0, 1): 1,
+        (1, 0): 1,
+        (1, 2): 1,
+        (2, 1): 1,
+        (0, 2): Fraction(1, 2),
+        (2, 0): Fraction(1, 2),
+    }
+
+
+def test_window_beyond_exact_scale_uses_float_sums(spark):
+    # lcm(1..25) is too big for exact integer sums; counts still equal the reference
+    # to floating precision.
+    cfg = CooccurConfig(window=25)
+    actual = cooccurrence_counts(tokens_df(spark), vocab_df(spark), cfg).collect()
+    ref = reference_counts(SENTENCES, VOCAB, cfg)
+    got = {(r.row, r.col): r["count"] for r in actual}
+    assert got.keys() == ref.keys()
+    for key, value in ref.items():
+        assert got[key] == pytest.approx(float(value), rel=1e-12)
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_uniform_total_is_closed_form_number_of_pairs(spark, symmetric):
+    cfg = CooccurConfig(window=3, weighting="uniform", symmetric=symmetric)
+    index = set(VOCAB)
+    pairs = 0
+    for s in SENTENCES:
+        n = sum(1 for t in s or [] if t in index)
+        pairs += sum(n - d for d in range(1, min(cfg.window, n - 1) + 1))
+    total = cooccurrence_counts(tokens_df(spark), vocab_df(spark), cfg).agg(F.sum("count"))
+    assert total.first()[0] == pairs * (2 if symmetric else 1)
+    assert pairs == 58  # fixed by the corpus above: the test cannot pass vacuously
+
+
+def test_jvm_counter_matches(spark):
+    for cfg in [
+        CooccurConfig(window=3, shards=3),
+        CooccurConfig(window=2, symmetric=False, weighting="uniform"),
+    ]:
+        expected = expected_df(spark, reference_counts(SENTENCES, VOCAB, cfg), cfg)
+        assert_counts(cooccurrence_counts_jvm(tokens_df(spark), vocab_df(spark), cfg), expected)
+
+
+def test_deterministic_across_partitionings(spark):
+    cfg = CooccurConfig(window=4, subsample=0.05, shards=3)
+    one = cooccurrence_counts(tokens_df(spark, partitions=1), vocab_df(spark), cfg)
+    four = cooccurrence_counts(tokens_df(spark, partitions=4), vocab_df(spark), cfg)
+    assert_counts(one, four)
+
+
+def test_subsampling_matches_reference(spark):
+    cfg = CooccurConfig(window=3, subsample=0.05, seed=7, shards=2)
+    vocab = vocab_df(spark)
+    counts = {r.token: r["count"] for r in vocab.collect()}
+    total = sum(counts.values())
+    # The same per-token decision as the stage: a hash of (seed, doc_id, sentence, position).
+    hashes = (
+        tokens_df(spark, partitions=1)
+        .select("doc_id", "sentence", F.xxhash64("doc_id", "sentence", F.lit(7)).alias("h"))
+        .collect()
+    )
+    row_hash = {(r.doc_id, r.sentence): r.h for r in hashes}
+    import numpy as np
+
+    dropped = set()
+    for si, s in enumerate(SENTENCES):
+        h = row_hash[(f"d{si // 3}", si % 3)]
+        for pos, t in enumerate(s or []):
+            if t in counts:
+                keep = min(1.0, (cfg.subsample / (counts[t] / total)) ** 0.5)
+                u = _uniform_from_hash(np.array([h], np.int64), np.array([pos]))[0]
+                if u >= keep:
+                    dropped.add((si, pos))
+    assert 3 <= len(dropped) <= 25  # "the" (freq 0.17) is mostly dropped, others rarely
+    expected = expected_df(spark, reference_counts(SENTENCES, VOCAB, cfg, dropped), cfg)
+    assert_counts(cooccurrence_counts(tokens_df(spark), vocab, cfg), expected)
+
+
+def test_marginals_are_exact_row_sums(spark):
+    cfg = CooccurConfig(window=5)
+    counts = cooccurrence_counts(tokens_df(spark), vocab_df(spark), cfg)
+    ref = reference_counts(SENTENCES, VOCAB, cfg)
+    sums = defaultdict(Fraction)
+    for (a, _), c in ref.items():
+        sums[a] += c
+    expected = spark.createDataFrame(
+        [(a, float(c)) for a, c in sorted(sums.items())], "id int, count double"
+    )
+    assert_df_equality(marginals(counts, cfg), expected, ignore_nullable=True)
+
+
+def test_published_shards_are_partitioned_and_sorted(spark, tmp_path):
+    cfg = CooccurConfig(window=5, shards=4)
+    vocab = [f"w{i}" for i in range(40)]
+    sentences = [[vocab[(i * 7 + j * j) % 40] for j in range(i % 13)] for i in range(300)]
+    counts = cooccurrence_counts(
+        tokens_df(spark, sentences, partitions=3), vocab_df(spark, vocab, sentences), cfg
+    )
+    out = tmp_path / "cooccurrence"
+    publish(counts, str(out), stage="cooccur", partition_by=["shard"])
+    shard_dirs = sorted(out.glob("shard=*"))
+    assert [d.name for d in shard_dirs] == [f"shard={i}" for i in range(4)]
+    seen = []
+    for d in shard_dirs:
+        shard = int(d.name.split("=")[1])
+        files = sorted(d.glob("*.parquet"))
+        assert len(files) == 1  # one task wrote each shard
+        t = pq.read_table(files[0])
+        rows, cols = t.column("row").to_pylist(), t.column("col").to_pylist()
+        keys = list(zip(rows, cols, strict=True))
+        assert keys == sorted(keys)
+        assert {murmur3_int(r) % 4 for r in rows} == {shard}
+        seen += keys
+    assert sorted(seen) == sorted(reference_counts(sentences, vocab, cfg))
+
+
+def test_bad_inputs_raise_clear_errors(spark):
+    tokens = tokens_df(spark)
+    with pytest.raises(SparkembedError, match="weighting"):
+        cooccurrence_counts(tokens, vocab_df(spark), CooccurConfig(weighting="linear"))
+    with pytest.raises(SparkembedError, match="window"):
+        cooccurrence_counts(tokens, vocab_df(spark), CooccurConfig(window=0))
+    gap = vocab_df(spark).where("id != 3")
+    with pytest.raises(SparkembedError, match="vocab ids must be 0..6"):
+        cooccurrence_counts(tokens, gap, CooccurConfig())
+    with pytest.raises(SparkembedError, match="no column 'tokens'"):
+        cooccurrence_counts(tokens.drop("tokens"), vocab_df(spark), CooccurConfig())
+    dup = vocab_df(spark).withColumn(
+        "token", F.when(F.col("id") == 1, "the").otherwise(F.col("token"))
+    )
+    with pytest.raises(SparkembedError, match="repeated token"):
+        cooccurrence_counts(tokens, dup, CooccurConfig())
+
+
+def test_config_cases_differ():
+    # The parametrised cases really exercise different settings.
+    assert len({dataclasses.astuple(c) for c in CASES}) == len(CASES)
