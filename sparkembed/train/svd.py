@@ -21,54 +21,90 @@ import numpy as np
 from sparkembed.errors import SparkembedError
 from sparkembed.train.ppmi import ppmi_entries
 
-_ROWS_PER_BATCH = 4096
-
 
 def _log(msg: str, quiet: bool = False) -> None:
     if not quiet:
         print(f"[train] {msg}", file=sys.stderr, flush=True)
 
 
+_BLOCK_NNZ = 1 << 20  # non-zeros per packed block (whole rows): ~12 MB of binary per row
+
+BLOCK_SCHEMA = "ids binary, indptr binary, indices binary, data binary"
+
+
+def _pack_fn(batches):
+    """mapInArrow: this partition's ``(row, col, value)`` entries as packed CSR blocks.
+
+    Cached once; every product then reads a few binary cells per partition instead of
+    converting millions of rows to Arrow again.
+    """
+    import pyarrow as pa
+
+    rows, cols, vals = [], [], []
+    for b in batches:
+        rows.append(b.column(0).to_numpy(zero_copy_only=False))
+        cols.append(b.column(1).to_numpy(zero_copy_only=False))
+        vals.append(b.column(2).to_numpy(zero_copy_only=False))
+    if not rows or not sum(len(r) for r in rows):
+        return
+    r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    order = np.lexsort((c, r))
+    r, c, v = r[order], c[order].astype(np.int32), v[order].astype(np.float64)
+    ids, starts = np.unique(r, return_index=True)
+    indptr = np.append(starts, len(r)).astype(np.int64)
+    first = 0
+    while first < len(ids):
+        # whole rows, up to _BLOCK_NNZ non-zeros (at least one row)
+        last = max(first + 1, int(np.searchsorted(indptr, indptr[first] + _BLOCK_NNZ, "right")) - 1)
+        last = min(last, len(ids))
+        lo, hi = indptr[first], indptr[last]
+        yield pa.RecordBatch.from_arrays(
+            [
+                pa.array([ids[first:last].astype(np.int32).tobytes()], pa.binary()),
+                pa.array([(indptr[first : last + 1] - lo).tobytes()], pa.binary()),
+                pa.array([c[lo:hi].tobytes()], pa.binary()),
+                pa.array([v[lo:hi].tobytes()], pa.binary()),
+            ],
+            names=["ids", "indptr", "indices", "data"],
+        )
+        first = last
+
+
 def _product_fn(factor_bc, n_cols: int):
-    """mapInArrow function: this partition's rows of (entries @ factor)."""
+    """mapInArrow function: the rows of (block @ factor) for this partition's blocks."""
 
     def multiply(batches):
         import pyarrow as pa
         from scipy.sparse import csr_matrix
 
-        rows, cols, vals = [], [], []
+        factor = factor_bc.value
         for b in batches:
-            rows.append(b.column(0).to_numpy(zero_copy_only=False))
-            cols.append(b.column(1).to_numpy(zero_copy_only=False))
-            vals.append(b.column(2).to_numpy(zero_copy_only=False))
-        if not rows or not sum(len(r) for r in rows):
-            return
-        r = np.concatenate(rows)
-        ids, local = np.unique(r, return_inverse=True)
-        m = csr_matrix(
-            (np.concatenate(vals), (local, np.concatenate(cols))), shape=(len(ids), n_cols)
-        )
-        product = np.ascontiguousarray(m @ factor_bc.value)
-        width = product.shape[1]
-        for start in range(0, len(ids), _ROWS_PER_BATCH):
-            part = product[start : start + _ROWS_PER_BATCH]
-            offsets = pa.array(np.arange(0, part.size + 1, width, dtype=np.int32))
-            vectors = pa.ListArray.from_arrays(offsets, pa.array(part.ravel()))
-            yield pa.RecordBatch.from_arrays(
-                [pa.array(ids[start : start + _ROWS_PER_BATCH].astype(np.int32)), vectors],
-                names=["id", "vector"],
-            )
+            for i in range(b.num_rows):
+                ids = np.frombuffer(b.column(0)[i].as_py(), dtype=np.int32)
+                m = csr_matrix(
+                    (
+                        np.frombuffer(b.column(3)[i].as_py(), dtype=np.float64),
+                        np.frombuffer(b.column(2)[i].as_py(), dtype=np.int32),
+                        np.frombuffer(b.column(1)[i].as_py(), dtype=np.int64),
+                    ),
+                    shape=(len(ids), n_cols),
+                )
+                product = np.ascontiguousarray(m @ factor, dtype=np.float64)
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array([ids.tobytes()], pa.binary()), pa.array([product.tobytes()])],
+                    names=["ids", "product"],
+                )
 
     return multiply
 
 
 @dataclass
 class ShardedMatrix:
-    """A sparse ``n_rows × n_cols`` matrix as two cached DataFrames of ``(row, col, value)``:
-    one hash-partitioned by row (for ``A @ X``), one transposed and partitioned by its new
-    row (for ``Aᵀ @ X``), so every product partition owns whole output rows."""
+    """A sparse ``n_rows × n_cols`` matrix cached in Spark as packed CSR blocks, twice:
+    partitioned by row (for ``A @ X``) and transposed (for ``Aᵀ @ X``), so every block
+    owns whole output rows and a product is one pass with no shuffle and no summing."""
 
-    by_row: Any
+    by_row: Any  # DataFrame of BLOCK_SCHEMA
     by_col: Any
     n_rows: int
     n_cols: int
@@ -81,37 +117,45 @@ class ShardedMatrix:
         from pyspark.sql import functions as F
 
         level = StorageLevel.MEMORY_AND_DISK
+        cells = entries.select(
+            F.col("row").cast("int"), F.col("col").cast("int"), F.col("value").cast("double")
+        )
         by_row = (
-            entries.select("row", "col", F.col("value").cast("double"))
-            .repartition(partitions, "row")
-            .persist(level)
+            cells.repartition(partitions, "row").mapInArrow(_pack_fn, BLOCK_SCHEMA).persist(level)
         )
-        nnz = by_row.count()
+        transposed = cells.select(F.col("col").alias("row"), F.col("row").alias("col"), "value")
         by_col = (
-            by_row.select(F.col("col").alias("row"), F.col("row").alias("col"), "value")
-            .repartition(partitions, "row")
+            transposed.repartition(partitions, "row")
+            .mapInArrow(_pack_fn, BLOCK_SCHEMA)
             .persist(level)
         )
+        nnz = by_row.select(F.sum(F.length("data") / 8).cast("long")).collect()[0][0] or 0
         by_col.count()
-        return cls(by_row, by_col, n_rows, n_cols, nnz)
+        return cls(by_row, by_col, n_rows, n_cols, int(nnz))
 
-    def _apply(self, df, n_out: int, n_in: int, factor: np.ndarray) -> np.ndarray:
-        spark = df.sparkSession
+    def _apply(self, blocks, n_out: int, n_in: int, factor: np.ndarray) -> np.ndarray:
+        spark = blocks.sparkSession
         if factor.shape[0] != n_in:
             raise ValueError(f"factor has {factor.shape[0]} rows, expected {n_in}")
+        width = factor.shape[1]
         bc = spark.sparkContext.broadcast(np.ascontiguousarray(factor, dtype=np.float64))
         try:
-            result = df.mapInArrow(_product_fn(bc, n_in), "id int, vector array<double>")
-            table = result.toArrow()
+            table = blocks.mapInArrow(_product_fn(bc, n_in), "ids binary, product binary").toArrow()
         finally:
             bc.destroy()
         self.passes += 1
-        out = np.zeros((n_out, factor.shape[1]), dtype=np.float64)
-        if table.num_rows:
-            ids = table.column("id").to_numpy()
-            flat = table.column("vector").combine_chunks().flatten().to_numpy()
-            out[ids] = flat.reshape(len(ids), factor.shape[1])
+        out = np.zeros((n_out, width), dtype=np.float64)
+        for ids, product in zip(
+            table.column("ids").to_pylist(), table.column("product").to_pylist(), strict=True
+        ):
+            rows = np.frombuffer(ids, dtype=np.int32)
+            out[rows] = np.frombuffer(product, dtype=np.float64).reshape(len(rows), width)
         return out
+
+    def row_ids(self) -> np.ndarray:
+        """Ids of the rows that hold at least one non-zero."""
+        ids = self.by_row.select("ids").toArrow().column(0).to_pylist()
+        return np.concatenate([np.frombuffer(b, dtype=np.int32) for b in ids] or [np.zeros(0)])
 
     def matmul(self, factor: np.ndarray) -> np.ndarray:
         """A @ factor, factor ``n_cols × l``."""
@@ -243,10 +287,9 @@ def train_svd(
                 matrix, k, oversample, power_iters, seed, log=lambda m: _log(m, quiet)
             )
         else:
-            u, s, v = mllib_svd(matrix.by_row, n_ids, n_ids, k)
+            u, s, v = mllib_svd(entries, n_ids, n_ids, k)
         present = np.zeros(n_ids, dtype=bool)
-        ids_with_rows = matrix.by_row.select("row").distinct().toArrow().column(0).to_numpy()
-        present[ids_with_rows] = True
+        present[matrix.row_ids().astype(np.int64)] = True
         passes = matrix.passes
     finally:
         matrix.unpersist()
