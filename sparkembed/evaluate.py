@@ -112,9 +112,8 @@ def evaluate_word_pairs(
         )
     li, ri = np.asarray(left), np.asarray(right)
     known = li >= 0
-    units = emb.unit_vectors()
     model = np.zeros(len(gold), dtype=np.float32)
-    model[known] = np.einsum("ij,ij->i", units[li[known]], units[ri[known]])
+    model[known] = np.einsum("ij,ij->i", emb.unit_rows(li[known]), emb.unit_rows(ri[known]))
     spearman = stats.spearmanr(gold, model)
     pearson = stats.pearsonr(gold, model)
     denominator = len(gold) if dummy4unknown else len(gold) + oov
@@ -180,16 +179,10 @@ def _canonical_rows(emb: Embeddings, vocab: dict, end: int, case_insensitive: bo
     return np.fromiter((vocab[k.upper()] for k in emb.index_to_key[:end]), np.int64, end)
 
 
-def _solve_batch(
-    emb: Embeddings,
-    units: np.ndarray,
-    norms: np.ndarray,
-    q: np.ndarray,
-    method: str,
-) -> np.ndarray:
+def _solve_batch(emb: Embeddings, norms: np.ndarray, q: np.ndarray, method: str) -> np.ndarray:
     """Scores (len(q), end) of every candidate for questions q = (a, b, c) row ids."""
     vectors = emb.vectors[: norms.size]
-    ua, ub, uc = units[q[:, 0]], units[q[:, 1]], units[q[:, 2]]
+    ua, ub, uc = emb.unit_rows(q[:, 0]), emb.unit_rows(q[:, 1]), emb.unit_rows(q[:, 2])
     if method == "3cosadd":
         # gensim's mean: +b, +c, -a accumulated into float32, /3, normalised in float64.
         mean = np.zeros_like(ub)
@@ -229,7 +222,6 @@ def evaluate_word_analogies(
     vocab = ok_vocab(emb, restrict_vocab, case_insensitive)
     end = min(restrict_vocab, len(emb)) if restrict_vocab else len(emb)
     canon = _canonical_rows(emb, vocab, end, case_insensitive)
-    units = emb.unit_vectors(end)
     norms = emb.norms[:end]
 
     # Every known question of the file in one array; section of each kept beside it.
@@ -258,7 +250,7 @@ def evaluate_word_analogies(
     k = min(ANALOGY_TOPN, end)
     for start in range(0, len(q), per_block):
         block = q[start : start + per_block]
-        scores = _solve_batch(emb, units, norms, block, method)
+        scores = _solve_batch(emb, norms, block, method)
         rows = np.arange(len(block))[:, None]
         scores[rows, block[:, :3]] = -np.inf  # the question's words are never the answer
         if k < end:
@@ -376,9 +368,9 @@ def synonym_test(
     while clash.any():  # redraw the few that hit the pair itself
         draws[clash] = rng.integers(0, end, size=int(clash.sum()))
         clash = (draws == ids[:, :1]) | (draws == ids[:, 1:])
-    units = emb.unit_vectors()
-    syn = np.einsum("ij,ij->i", units[ids[:, 0]], units[ids[:, 1]])
-    rnd = np.einsum("ij,ikj->ik", units[ids[:, 0]], units[draws])
+    first = emb.unit_rows(ids[:, 0])
+    syn = np.einsum("ij,ij->i", first, emb.unit_rows(ids[:, 1]))
+    rnd = np.einsum("ij,ikj->ik", first, emb.unit_rows(draws))
     return SynonymScore(
         name=Path(path).name,
         score=float((syn[:, None] > rnd).mean()),
@@ -454,7 +446,7 @@ def cluster_test(
     present = np.unique(y)
     if len(present) < 2:
         return ClusterScore(Path(path).name, math.nan, math.nan, len(rows), oov, len(present))
-    x = emb.unit_vectors()[np.asarray(rows)]
+    x = emb.unit_rows(np.asarray(rows))
     found = spherical_kmeans(x, len(present), seed=seed)
     purity = sum(np.bincount(y[found == c]).max() for c in np.unique(found)) / len(y)
     # Leave-one-out nearest centroid: a word is compared with its group's sum without it.
@@ -496,7 +488,18 @@ class Report:
     clusters: list[ClusterScore] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain data; NaN (a test with no known words) becomes None (JSON null)."""
+
+        def clean(value):
+            if isinstance(value, float) and math.isnan(value):
+                return None
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [clean(v) for v in value]
+            return value
+
+        return clean(asdict(self))
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """(test, file, metric, value, coverage) rows for the table."""
@@ -563,6 +566,6 @@ class Report:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         json_path, md_path = d / "evaluation.json", d / "evaluation.md"
-        json_path.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=True) + "\n")
+        json_path.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
         md_path.write_text(self.markdown())
         return json_path, md_path

@@ -142,11 +142,16 @@ class Embeddings:
         return np.vstack([self.get_vector(k) for k in key_or_keys])
 
     def unit_vectors(self, limit: int | None = None) -> np.ndarray:
-        """Rows scaled to unit length (zero rows stay zero), float32."""
+        """The first ``limit`` rows (all by default) scaled to unit length, float32."""
         n = len(self) if limit is None else min(limit, len(self))
-        norms = self.norms[:n]
+        return self.unit_rows(np.arange(n))
+
+    def unit_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Rows ``rows`` (any shape of ids) scaled to unit length; zero rows stay zero."""
+        rows = np.asarray(rows, dtype=np.int64)
+        norms = self.norms[rows]
         safe = np.where(norms > 0, norms, 1).astype(np.float32)
-        return self.vectors[:n] / safe[:, None]
+        return self.vectors[rows] / safe[..., None]
 
     def suggest(self, word: str, n: int = 3) -> list[str]:
         """The closest spellings of ``word`` in the vocabulary (case variants first)."""
