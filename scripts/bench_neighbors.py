@@ -114,7 +114,7 @@ Spark jobs at the same time, so timings are noisy** (1-minute load average
 Rank-1 neighbours identical on {agree:.2%} of tokens. Both sides do the same
 {2 * n * n * dim / 1e12:.1f} TFLOP of float32 matrix products plus a top-{k} selection over
 {n * n / 1e9:.0f}G scores (segment-maximum bound, then an exact sort of the few candidates).
-On 2 cores the Spark job cannot beat numpy, whose BLAS already uses both cores; what it
+On 2 cores the Spark job cannot be expected to beat numpy, whose BLAS already uses both cores; what it
 adds is that the work splits over executors, with memory bounded per task.
 """
     print(md)
