@@ -199,12 +199,11 @@ def scan_text(
     in memory); ``long_records`` accounts for them.
     """
     reader = spark.read.option(_MAX_LINE_OPTION, str(max_record_mb * MB))
-    if whole_text:
-        reader = reader.option("wholetext", "true")
-    elif line_sep is not None:
+    if line_sep is not None and not whole_text:
         reader = reader.option("lineSep", line_sep)
     with _session_conf(spark, "spark.sql.files.maxPartitionBytes", str(split_mb * MB)):
-        df = reader.text(paths).select(
+        # text() sets wholetext itself: it must be its argument, not an option.
+        df = reader.text(paths, wholetext=whole_text).select(
             "value",
             F.col("_metadata.file_path").alias("source"),
             F.col("_metadata.file_size").alias("file_size"),
@@ -277,6 +276,7 @@ def read_wiki(spark: SparkSession, paths: list[str], cfg: TokenizeConfig) -> Dat
     fields = raw.select(
         "source",
         _is_valid_utf8(v).alias("valid"),
+        (F.octet_length(v) >= cfg.max_record_mb * MB).alias("too_long"),
         v.contains("<page>").alias("has_page"),
         v.rlike(r"^\s*(</mediawiki>\s*)?$").alias("trailer"),
         F.regexp_extract(v, r"<ns>\s*(-?\d+)\s*</ns>", 1).alias("ns"),
@@ -290,7 +290,9 @@ def read_wiki(spark: SparkSession, paths: list[str], cfg: TokenizeConfig) -> Dat
         F.substring(_valid(v), 1, EXCERPT_CHARS).alias("head"),
     )
     c = F.col
+    too_long = f"page longer than max_record_mb={cfg.max_record_mb} (cut by the reader)"
     rejected_reasons = [
+        too_long,
         "invalid UTF-8",
         "no <page> element",
         "unparseable page (no title, ns or id)",
@@ -299,8 +301,9 @@ def read_wiki(spark: SparkSession, paths: list[str], cfg: TokenizeConfig) -> Dat
     ]
     reason = (
         F.when(~c("valid"), "invalid UTF-8")
+        .when(c("too_long"), too_long)
         .when(~c("has_page"), F.when(~c("trailer"), "no <page> element"))
-        .when((c("title") == "") | (c("ns") == "") | (c("page_id") == ""), rejected_reasons[2])
+        .when((c("title") == "") | (c("ns") == "") | (c("page_id") == ""), rejected_reasons[3])
         .when(c("ns") != "0", F.concat(F.lit("namespace "), c("ns")))
         .when(c("redirect"), "redirect")
         .when(c("text_empty"), "empty page")
@@ -374,29 +377,43 @@ def read_text(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) 
                 ok,
                 line_sep=None,
                 split_mb=cfg.split_mb,
-                max_record_mb=cfg.max_record_mb + 1,
+                max_record_mb=cfg.max_record_mb + 1,  # files were checked by size
                 whole_text=True,
             )
-            parts.append(_text_records(raw, F.col("source"), "text"))
+            parts.append(_text_records(raw, F.col("source"), "text", limit + MB))
         return _union(spark, parts)
     if cfg.text_unit != "line":
         raise SparkembedError(f"tokenize.text_unit must be 'line' or 'file', got {cfg.text_unit!r}")
     raw = scan_text(
         spark, paths, line_sep="\n", split_mb=cfg.split_mb, max_record_mb=cfg.max_record_mb
     )
-    lines = raw.withColumn("value", F.regexp_replace("value", r"\r$", ""))
-    records = _text_records(lines, _position_id(F.col("source")), "text")
+    v = F.col("value")
+    # Validity on the bytes as read; then a trailing \r goes (left() keeps the bytes).
+    lines = raw.select(
+        "source",
+        "file_size",
+        _is_valid_utf8(v).alias("valid"),
+        F.when(v.endswith("\r"), F.expr("left(value, length(value) - 1)"))
+        .otherwise(v)
+        .alias("value"),
+    )
+    records = _text_records(lines, _position_id(F.col("source")), "text", limit)
     # Files bigger than the record limit may have lost a line to the reader's limit:
     # the bytes of the lines read plus their newlines must add up to the file's size.
+    # (A line cut at a split end instead comes back as a record of ``limit`` bytes and
+    # is rejected on its own.)
     big = [f.path for f in files if f.size > limit and not _compressed(f.path)]
     if big:
         accounted = (
             raw.where(F.col("source").isin(big))
             .groupBy("source", "file_size")
-            .agg(F.sum(F.octet_length("value") + 1).alias("bytes"))
+            .agg(
+                F.sum(F.octet_length("value") + 1).alias("bytes"),
+                F.max(F.octet_length("value") >= limit).alias("cut"),
+            )
         )
         missing = F.col("file_size") - F.col("bytes")
-        long_lines = accounted.where(missing > 0).select(
+        long_lines = accounted.where((missing > 0) & ~F.col("cut")).select(
             *_record(
                 F.col("source"),
                 F.lit(None),
@@ -416,22 +433,27 @@ def _compressed(path: str) -> bool:
     return path.lower().endswith((".bz2", ".gz", ".zst", ".lz4", ".snappy", ".deflate"))
 
 
-def _text_records(raw: DataFrame, doc_id: Column, fmt: str) -> DataFrame:
+def _text_records(raw: DataFrame, doc_id: Column, fmt: str, limit: int) -> DataFrame:
     v = F.col("value")
-    valid = _is_valid_utf8(v)
+    valid = F.col("valid") if "valid" in raw.columns else _is_valid_utf8(v)
+    too_long = F.octet_length(v) >= limit
     blank = F.trim(v) == ""
-    status = F.when(~valid, "rejected").when(blank, "skipped").otherwise("document")
-    reason = F.when(~valid, "invalid UTF-8").when(blank, "empty")
+    reason = (
+        F.when(~valid, "invalid UTF-8")
+        .when(too_long, f"record longer than max_record_mb={limit // MB} (cut by the reader)")
+        .when(blank, "empty")
+    )
+    status = F.when(reason.isNull(), "document").when(blank, "skipped").otherwise("rejected")
     return raw.select(
         *_record(
             F.col("source"),
             doc_id,
             F.lit(""),
-            F.when(valid & ~blank, v),
+            F.when(reason.isNull(), v),
             fmt,
             status,
             reason,
-            F.when(~valid, F.substring(_valid(v), 1, EXCERPT_CHARS)),
+            F.when(status == "rejected", F.substring(_valid(v), 1, EXCERPT_CHARS)),
         )
     )
 
@@ -550,7 +572,24 @@ def read_records(spark: SparkSession, inputs: list[str], cfg: TokenizeConfig) ->
             parts.append(read_jsonl(spark, group, cfg))
         else:
             parts.append(read_parquet(spark, group, cfg))
-    return _union(spark, parts).select(*RECORD_COLUMNS)
+    records = _union(spark, parts).select(*RECORD_COLUMNS)
+    if cfg.reject_empty:
+        # No letter left after cleaning (a page of templates only, say): set aside.
+        empty_doc = (F.col("status") == "document") & ~F.col("text").rlike(r"\p{L}")
+        records = records.select(
+            *[c for c in RECORD_COLUMNS if c not in ("status", "reason", "excerpt")],
+            F.when(empty_doc, "rejected").otherwise(F.col("status")).alias("status"),
+            F.when(empty_doc, "empty after cleaning").otherwise(F.col("reason")).alias("reason"),
+            F.when(
+                empty_doc,
+                F.when(F.col("title") != "", F.concat(F.lit("title: "), F.col("title"))).otherwise(
+                    F.substring("text", 1, EXCERPT_CHARS)
+                ),
+            )
+            .otherwise(F.col("excerpt"))
+            .alias("excerpt"),
+        ).select(*RECORD_COLUMNS)
+    return records
 
 
 def split_records(records: DataFrame) -> tuple[DataFrame, DataFrame]:

@@ -11,7 +11,7 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 # Nesting depth handled for {{templates}} / {| tables |} and for [[links]] in captions.
-TEMPLATE_PASSES = 6
+TEMPLATE_PASSES = 5
 LINK_PASSES = 3
 
 # Tags whose content is not prose: removed with their content.
@@ -37,14 +37,16 @@ def unescape_xml(col: Column) -> Column:
 def clean_wikitext(col: Column) -> Column:
     """Plain text of unescaped wikitext: markup removed, link and heading text kept.
 
-    Paragraph and line breaks are kept (sentence splitting uses them).
+    Paragraph and line breaks are kept (sentence splitting uses them). Patterns with the
+    same replacement share one alternation: each pass re-reads the whole page.
     """
     # Comments, references (self-closing first), and elements that are not prose.
-    col = _r(col, r"(?s)<!--.*?(?:-->|$)")
-    col = _r(col, r"(?i)<ref\b[^>]*/\s*>")
-    col = _r(col, r"(?is)<ref\b[^>]*>.*?(?:</ref\s*>|$)")
-    col = _r(col, rf"(?is)<({_DROP_ELEMENTS})\b[^>]*>.*?(?:</\1\s*>|$)", " ")
-    col = _r(col, rf"(?i)<({_DROP_ELEMENTS})\b[^>]*/\s*>", " ")
+    col = _r(
+        col,
+        r"(?is)<!--.*?(?:-->|$)|<ref\b[^>]*/\s*>|<ref\b[^>]*>.*?(?:</ref\s*>|$)"
+        rf"|<(?:{_DROP_ELEMENTS})\b[^>]*/\s*>|<({_DROP_ELEMENTS})\b[^>]*>.*?(?:</\1\s*>|$)",
+        " ",
+    )
     # Innermost template or table, repeatedly: inner ones vanish first, then their parents.
     for _ in range(TEMPLATE_PASSES):
         col = _r(col, r"\{\{[^{}]*\}\}|\{\|[^{}]*?\|\}", " ")
@@ -52,20 +54,19 @@ def clean_wikitext(col: Column) -> Column:
     col = _r(col, r"\{\{[^\n]*|\}\}")
     # Links: media/category/interlanguage removed, [[target|text]] -> text, [[t]] -> t.
     # Innermost first, so a caption's links are resolved before the file link goes.
+    # (A group that did not take part in the match is replaced by nothing.)
     for _ in range(LINK_PASSES):
-        col = _r(col, _DROP_LINK, " ")
-        col = _r(col, r"\[\[[^\[\]|]*\|([^\[\]]*)\]\]", "$1")
-        col = _r(col, r"\[\[([^\[\]|]*)\]\]", "$1")
+        col = _r(col, _DROP_LINK + r"|\[\[[^\[\]|]*\|([^\[\]]*)\]\]|\[\[([^\[\]|]*)\]\]", "$1$2")
     # External links: [url text] -> text, [url] -> nothing, then bare URLs.
     col = _r(col, r"\[(?:https?:|ftp:)?//[^\s\]]*\s*([^\]]*)\]", "$1")
     col = _r(col, r"(?i)(?:https?|ftp)://[^\s<>\]|]*|\bwww\.[^\s<>\]|]+")
-    # Headings keep their text; bold/italic quotes go; magic words go.
+    # Headings keep their text; bold/italic quotes and magic words go.
     col = _r(col, r"(?m)^=+\s*(.*?)\s*=+\s*$", "$1")
-    col = _r(col, r"'{2,}")
-    col = _r(col, r"__[A-Z]+__")
+    col = _r(col, r"'{2,}|__[A-Z]+__")
     # Remaining HTML tags and HTML entities (named and numeric).
-    col = _r(col, r"<[^<>\n]*>", " ")
-    col = _r(col, r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});", " ")
+    col = _r(
+        col, r"<[^<>\n]*>|&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});", " "
+    )
     # Table-cell and list leftovers at line starts (| ! * # : ;) are punctuation: the
     # tokenizer drops them; attribute lines of stray tables (class=..., style=...) go.
     col = _r(col, r"(?m)^[|!].*$")

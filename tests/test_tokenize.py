@@ -1,0 +1,68 @@
+"""Tokenising: sentences, chunks, lowercasing, filters; the token table contract."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from sparkembed.config import TokenizeConfig
+from sparkembed.tokenize import TOKENS_SCHEMA, lowercase, sentence_tokens, tokenize_documents
+
+
+def docs(spark, rows):
+    return spark.createDataFrame(rows, "doc_id string, title string, text string, format string")
+
+
+def test_sentences_chunks_and_filters(spark):
+    cfg = dataclasses.replace(
+        TokenizeConfig(), lang="xx", max_sentence_length=3, stop_words=["The"], min_count=1
+    )
+    documents = docs(
+        spark,
+        [
+            ("d1", "T1", "The cat sat. A dog ran!\nWhy? one two three four five six seven", "text"),
+            ("d2", "T2", "x 42 ab-cd\n\n  averyveryverylongtoken éTÉ", "text"),
+            ("d3", "", "... 1 2 3", "text"),
+        ],
+    )
+    got = tokenize_documents(documents, cfg)
+    expected = spark.createDataFrame(
+        [
+            ("d1", "T1", "xx", 0, ["cat", "sat"]),
+            ("d1", "T1", "xx", 1, ["dog", "ran"]),
+            ("d1", "T1", "xx", 2, ["why"]),
+            ("d1", "T1", "xx", 3, ["one", "two", "three"]),
+            ("d1", "T1", "xx", 4, ["four", "five", "six"]),
+            ("d1", "T1", "xx", 5, ["seven"]),
+            ("d2", "T2", "xx", 0, ["ab", "cd"]),
+            ("d2", "T2", "xx", 1, ["été"]),
+        ],
+        TOKENS_SCHEMA,
+    )
+    assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_min_article_tokens_applies_to_wiki_only(spark):
+    cfg = dataclasses.replace(TokenizeConfig(), min_article_tokens=3)
+    documents = docs(spark, [("w1", "W", "aa bb", "wiki"), ("t1", "", "aa bb", "text")])
+    got = tokenize_documents(documents, cfg).select("doc_id")
+    assert [r.doc_id for r in got.collect()] == ["t1"]
+
+
+def test_lowercase_is_locale_free_and_folding(spark):
+    df = spark.createDataFrame([("İSTANBUL Iğdır ÀÉÎ Straße ΣΟΦΙΑ",)], "t string")
+    cfg = dataclasses.replace(TokenizeConfig(), fold_accents=True, split_sentences=False)
+    row = df.select(
+        lowercase(F.col("t")).alias("lower"),
+        F.flatten(sentence_tokens(F.col("t"), cfg)).alias("tokens"),
+    ).first()
+    # Dotted/dotless I map to plain i whatever the JVM's default locale is.
+    assert row["lower"] == "istanbul iğdır àéî straße σοφια"
+    assert row["tokens"] == ["istanbul", "igdir", "aei", "straße", "σοφια"]
+
+
+def test_no_tokens_no_rows(spark):
+    documents = docs(spark, [("e", "", "1 2 3 !!!", "text")])
+    assert tokenize_documents(documents, TokenizeConfig()).count() == 0
