@@ -45,7 +45,7 @@ def _expand(paths: list[str], base: Path) -> list[str]:
         p = os.path.expandvars(os.path.expanduser(p))
         if "$" in p:
             raise ConfigError(f"pipeline path names an unset environment variable: {p}")
-        out.append(p if "://" in p or os.path.isabs(p) else str(base / p))
+        out.append(p if "://" in p or os.path.isabs(p) else os.path.normpath(base / p))
     return out
 
 

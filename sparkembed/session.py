@@ -56,6 +56,8 @@ def spark_settings(cfg: SparkConfig) -> dict[str, str]:
         "spark.pyspark.driver.python": sys.executable,
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.session.timeZone": "UTC",
+        # Stages print their own progress lines; Spark's bars would interleave with them.
+        "spark.ui.showConsoleProgress": "false",
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
     }
     if cfg.master.startswith("local"):

@@ -1,6 +1,6 @@
 """Table I/O shared by every stage: atomic publish, metadata, fingerprints.
 
-Every table directory is written to a staging directory beside its final place, gets
+Every table directory is written to a staging directory next to its final place, gets
 ``_sparkembed.json`` there, and is then renamed into place; a failed job leaves the
 previous table (or nothing) where the output should be, never a half-written one.
 Paths go through Hadoop's FileSystem API so the same code works on HDFS and S3A.
@@ -97,7 +97,10 @@ def publish(
     parent = final.getParent()
     name = final.getName()
     token = uuid.uuid4().hex[:12]
-    staging = jvm.org.apache.hadoop.fs.Path(parent, f".{name}.staging-{token}")
+    # Staging lives in a hidden folder beside the table, under a visible name: Spark
+    # ignores a root path whose own name starts with "." or "_" when reading it back.
+    staging_root = jvm.org.apache.hadoop.fs.Path(parent, ".sparkembed-staging")
+    staging = jvm.org.apache.hadoop.fs.Path(staging_root, f"{name}-{token}")
     writer = df
     if sort_within_partitions:
         writer = writer.sortWithinPartitions(*sort_within_partitions)
@@ -125,7 +128,7 @@ def publish(
         write_text(spark, f"{staging.toString()}/{METADATA_FILE}", json.dumps(meta, indent=2))
         # Swap: old table aside, new one in, old one removed. Renames are atomic on HDFS
         # and local disks; the window where neither exists is two renames long.
-        old = jvm.org.apache.hadoop.fs.Path(parent, f".{name}.old-{token}")
+        old = jvm.org.apache.hadoop.fs.Path(staging_root, f"{name}-{token}.old")
         had_old = fs.exists(final)
         if had_old and not fs.rename(final, old):
             raise SparkembedError(f"could not move the previous table aside: {path}")
@@ -140,6 +143,9 @@ def publish(
         if fs.exists(staging):
             fs.delete(staging, True)
         raise
+    finally:
+        if fs.exists(staging_root) and len(fs.listStatus(staging_root)) == 0:
+            fs.delete(staging_root, False)
 
 
 def read_metadata(spark, path: str) -> dict[str, Any]:
