@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,8 +29,20 @@ METHODS = ("3cosadd", "3cosmul")
 
 
 def builtin_data(name: str) -> Path:
-    """Path of a list shipped with the package (``synonyms_en.tsv``, ``clusters_en.tsv``)."""
-    return Path(str(resources.files("sparkembed.data").joinpath(name)))
+    """Path of a list shipped with the package (``synonyms_en.tsv``, ``clusters_en.tsv``).
+
+    Under spark-submit the package may be imported from a zip (--py-files): then the list
+    is copied to a temporary file, since the readers take paths.
+    """
+    resource = resources.files("sparkembed.data").joinpath(name)
+    path = Path(str(resource))
+    if path.is_file():
+        return path
+    if not resource.is_file():
+        raise SparkembedError(f"no list named {name} in sparkembed/data")
+    target = Path(tempfile.gettempdir()) / f"sparkembed-{os.getpid()}-{name}"
+    target.write_bytes(resource.read_bytes())
+    return target
 
 
 def ok_vocab(emb: Embeddings, restrict_vocab: int | None, case_insensitive: bool) -> dict:
