@@ -54,6 +54,10 @@ def ok_vocab(emb: Embeddings, restrict_vocab: int | None, case_insensitive: bool
     return {k: i for i, k in reversed(list(enumerate(keys)))}
 
 
+class NoKnownPairsError(SparkembedError):
+    """A word-pair file with no pair in the vocabulary (or no parsable line)."""
+
+
 def _check_file(path: str | Path) -> Path:
     p = Path(path)
     if not p.is_file():
@@ -120,7 +124,7 @@ def evaluate_word_pairs(
         left.append(vocab[a])
         right.append(vocab[b])
     if not gold:
-        raise SparkembedError(
+        raise NoKnownPairsError(
             f"no valid similarity judgements in {p}: wrong format, or every pair is out of "
             "vocabulary"
         )

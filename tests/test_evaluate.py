@@ -107,6 +107,18 @@ def test_analogy_oov_and_dummy4unknown(emb, kv, gensim_data, tmp_path):
         assert ours.questions == 3 and ours.oov_questions == 1 and ours.invalid_lines == 1
 
 
+def test_all_oov_files(emb, kv, tmp_path, capsys):
+    q = tmp_path / "q.txt"
+    q.write_text(": one\nnowhere greece berlin germany\n: two\n")
+    ours = ev.evaluate_word_analogies(emb, q)
+    assert our_sections(ours) == gensim_sections(kv.evaluate_word_analogies(q))
+    assert ours.accuracy == 0.0 and ours.oov_percent == 100.0
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("nowhere\tgreece\t3.0\n")
+    with pytest.raises(ev.NoKnownPairsError):
+        ev.evaluate_word_pairs(emb, pairs)
+
+
 def test_men_format_whitespace_separated(emb, gensim_data, tmp_path):
     tsv = gensim_data / "wordsim353.tsv"
     men = tmp_path / "men.txt"
@@ -192,6 +204,8 @@ def test_cli_evaluate_prints_table_and_writes_report(
     table = str(tmp_path / "vectors")
     write_vectors(df, table, dim=vectors.shape[1], method="synthetic", params={}, lang="en")
     report_dir = tmp_path / "report"
+    all_oov = tmp_path / "unknown.tsv"
+    all_oov.write_text("nowhere\tgreece\t3.0\n")
     code = main(
         [
             "evaluate",
@@ -200,6 +214,8 @@ def test_cli_evaluate_prints_table_and_writes_report(
             str(gensim_data / "wordsim353.tsv"),
             "--analogies",
             str(gensim_data / "questions-words.txt"),
+            "--pairs",
+            str(all_oov),
             "--report",
             str(report_dir),
             "-q",
@@ -211,9 +227,11 @@ def test_cli_evaluate_prints_table_and_writes_report(
     assert (
         out.strip()
         .splitlines()[-1]
-        .startswith("evaluate: vocabulary 3,170, pair files 1, analogy runs 2")
+        .startswith("evaluate: vocabulary 3,170, pair files 2, analogy runs 2")
     )
+    assert "word pairs  unknown.tsv          spearman            nan" in out
     data = json.loads((report_dir / "evaluation.json").read_text())
+    assert data["word_pairs"][1]["spearman"] is None and data["word_pairs"][1]["pairs"] == 0
     emb_table = Embeddings.load(table)
     expected = ev.evaluate_word_analogies(emb_table, gensim_data / "questions-words.txt")
     assert data["analogies"][0]["accuracy"] == expected.accuracy

@@ -7,6 +7,7 @@ writes DIR/evaluation.json and DIR/evaluation.md.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from sparkembed import evaluate as ev
 from sparkembed.progress import StageTimer
@@ -21,7 +22,14 @@ def build_report(emb: Embeddings, args, cfg) -> ev.Report:
     report = ev.Report(str(args.vectors), len(emb), emb.vector_size, restrict, fold)
     methods = list(ev.METHODS) if args.method == "both" else [args.method]
     for path in args.pairs:
-        report.word_pairs.append(ev.evaluate_word_pairs(emb, path, restrict, fold))
+        try:
+            report.word_pairs.append(ev.evaluate_word_pairs(emb, path, restrict, fold))
+        except ev.NoKnownPairsError as exc:  # report it and go on with the other files
+            print(f"[evaluate] {exc}", file=sys.stderr)
+            nan = float("nan")
+            report.word_pairs.append(
+                ev.WordPairScore(Path(path).name, nan, nan, nan, nan, nan, 0, 0, 0)
+            )
     for path in args.analogies:
         for method in methods:
             report.analogies.append(
