@@ -63,6 +63,20 @@ def test_lowercase_is_locale_free_and_folding(spark):
     assert row["tokens"] == ["istanbul", "igdir", "aei", "straße", "σοφια"]
 
 
+def test_lowercase_under_turkish_default_locale(spark):
+    # Local mode: tasks run in this JVM, so its default locale is theirs too.
+    jvm = spark.sparkContext._jvm
+    previous = jvm.java.util.Locale.getDefault()
+    jvm.java.util.Locale.setDefault(jvm.java.util.Locale("tr", "TR"))
+    try:
+        df = spark.createDataFrame([("TITLE Ä",)], "t string")
+        row = df.select(F.lower("t").alias("spark"), lowercase(F.col("t")).alias("ours")).first()
+    finally:
+        jvm.java.util.Locale.setDefault(previous)
+    assert row["spark"] == "tıtle ä"  # Spark's lower follows the default locale
+    assert row["ours"] == "title ä"
+
+
 def test_no_tokens_no_rows(spark):
     documents = docs(spark, [("e", "", "1 2 3 !!!", "text")])
     assert tokenize_documents(documents, TokenizeConfig()).count() == 0
