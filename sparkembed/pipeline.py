@@ -128,8 +128,8 @@ def stage_argv(p: Pipeline, stage: str) -> tuple[list[str], list[str]]:
         return argv, []  # cheap: always rerun
     if name == "neighbors":
         method = method or "word2vec"
-        out = f"{w}/neighbors-{method}"
-        return ["neighbors", f"{w}/vectors-{method}", "--output", out], [out]
+        out = f"{w}/neighbors-{method}"  # the command writes OUT/neighbors
+        return ["neighbors", f"{w}/vectors-{method}", "--output", out], [f"{out}/neighbors"]
     raise ConfigError(f"unknown stage {stage}")
 
 
