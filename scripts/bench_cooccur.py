@@ -1,0 +1,327 @@
+"""Benchmark: co-occurrence counting, ours (Spark local[2]) beside a single-process reference.
+
+Window 5, symmetric, harmonic (1/d) weighting -- the setting of GloVe's C ``cooccur``,
+which counts ~2.3M tokens/s on one core of this machine. On a synthetic corpus from
+scripts/make_corpus.py (made first if missing), in one run:
+  1. ours: ``cooccurrence_counts`` + publish (sharded Parquet) + marginals, local[2];
+  2. a single-process numpy/scipy counter (the reference) on the same corpus;
+  3. the JVM-only variant (``cooccurrence_counts_jvm``) on a smaller corpus (--jvm-tokens).
+Peak memory is sampled from /proc while each runs: in local mode the driver and executor
+are one JVM (its RSS), plus the Python workers' RSS (summed over the live workers).
+Figures go to docs/benchmarks.md (section "cooccur").
+
+    .venv/bin/python scripts/bench_cooccur.py --tokens 100M
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import scipy.sparse as sp
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+from benchdoc import machine, write_section  # noqa: E402
+
+from sparkembed.config import CooccurConfig, SparkConfig  # noqa: E402
+from sparkembed.cooccur import (  # noqa: E402
+    cooccurrence_counts,
+    cooccurrence_counts_jvm,
+    marginals,
+)
+from sparkembed.session import get_spark  # noqa: E402
+from sparkembed.tables import publish  # noqa: E402
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            kids.setdefault(ppid, []).append(int(entry))
+    return kids
+
+
+def _stat(pid: int) -> tuple[int, float, str]:
+    """(RSS bytes, CPU seconds incl. reaped children, command) of one process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+    cpu = sum(int(x) for x in fields[11:15]) / TICK
+    return int(fields[21]) * PAGE, cpu, cmd
+
+
+class Sampler:
+    """Peak RSS of the JVM and of its Python workers, and their CPU seconds, via /proc."""
+
+    def __init__(self, root: int, interval: float = 0.2):
+        self.root, self.interval = root, interval
+        self.peak_jvm = self.peak_python = 0
+        self.cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
+
+    def _run(self):
+        while not self._stop.is_set():
+            kids = _children()
+            todo, jvm, python = list(kids.get(self.root, [])), 0, 0
+            while todo:
+                pid = todo.pop()
+                todo.extend(kids.get(pid, []))
+                try:
+                    rss, cpu, cmd = _stat(pid)
+                except OSError:
+                    continue
+                self.cpu[pid] = cpu
+                if "java" in cmd.split(" ", 1)[0]:
+                    jvm += rss
+                elif "python" in cmd:
+                    python += rss
+            self.peak_jvm = max(self.peak_jvm, jvm)
+            self.peak_python = max(self.peak_python, python)
+            self._stop.wait(self.interval)
+
+
+def ensure_corpus(path: Path, tokens: str, seed: int) -> None:
+    if (path / "tokens" / "_SUCCESS").exists() and (path / "vocab" / "_SUCCESS").exists():
+        return
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "make_corpus.py"),
+            "--tokens",
+            tokens,
+            "--output",
+            str(path),
+            "--seed",
+            str(seed),
+        ],
+        check=True,
+    )
+
+
+def corpus_tokens(path: Path) -> int:
+    table = ds.dataset(path / "tokens", format="parquet").to_table(columns=["tokens"])
+    return int(pc.sum(pc.list_value_length(table.column("tokens"))).as_py())
+
+
+def reference_counter(path: Path, window: int, chunk_tokens: int = 10_000_000):
+    """Single-process numpy/scipy counter: ids by pyarrow index_in, pairs by numpy shifts,
+    summed into a scipy CSR matrix chunk by chunk (coo->csr sums duplicates). Symmetric,
+    harmonic. Returns (nonzeros, total weight, row sums)."""
+    vocab = pq.read_table(path / "vocab").sort_by("id")
+    tokens = vocab.column("token").combine_chunks()
+    v = vocab.num_rows
+    total = sp.csr_matrix((v, v), dtype=np.float64)
+    pending, n = [], 0
+    dataset = ds.dataset(path / "tokens", format="parquet")
+
+    def flush(lists):
+        lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy()
+        ids = pc.fill_null(pc.index_in(lists.flatten(), value_set=tokens), -1).to_numpy()
+        sentence = np.repeat(np.arange(len(lengths)), lengths)[ids >= 0]
+        ids = ids[ids >= 0]
+        rows, cols, weights = [], [], []
+        for d in range(1, window + 1):
+            ok = sentence[d:] == sentence[:-d]
+            rows.append(ids[:-d][ok])
+            cols.append(ids[d:][ok])
+            weights.append(np.full(int(ok.sum()), 1.0 / d))
+        r, c, w = np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
+        m = sp.coo_matrix((w, (r, c)), shape=(v, v)).tocsr()
+        return m + m.T
+
+    for batch in dataset.to_batches(columns=["tokens"], batch_size=65536):
+        pending.append(batch.column(0))
+        n += len(batch.column(0).flatten())
+        if n >= chunk_tokens:
+            total = total + flush(pa_concat(pending))
+            pending, n = [], 0
+    if pending:
+        total = total + flush(pa_concat(pending))
+    total.sum_duplicates()
+    return total.nnz, float(total.sum()), np.asarray(total.sum(axis=1)).ravel()
+
+
+def pa_concat(arrays):
+    import pyarrow as pa
+
+    return pa.concat_arrays(arrays)
+
+
+def run_ours(spark, path: Path, out: Path, cfg: CooccurConfig, jvm: bool = False):
+    tokens = spark.read.parquet(str(path / "tokens"))
+    vocab = spark.read.parquet(str(path / "vocab"))
+    count = cooccurrence_counts_jvm if jvm else cooccurrence_counts
+    counts = count(tokens, vocab, cfg)
+    publish(counts, str(out / "cooccurrence"), stage="cooccur", partition_by=["shard"])
+    table = spark.read.parquet(str(out / "cooccurrence"))
+    publish(marginals(table, cfg), str(out / "marginals"), stage="cooccur")
+
+
+def timed(spark_pid: int, fn):
+    with Sampler(spark_pid) as s:
+        t0 = time.perf_counter()
+        fn()
+        secs = time.perf_counter() - t0
+    return secs, s
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--tokens", default="100M")
+    ap.add_argument("--jvm-tokens", default="10M", help="corpus size for the JVM-only variant")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--shards", type=int, default=16)
+    ap.add_argument("--skip-reference", action="store_true")
+    ap.add_argument("--skip-jvm", action="store_true")
+    ap.add_argument("--no-doc", action="store_true", help="print, do not write docs/benchmarks.md")
+    args = ap.parse_args(argv)
+    data = REPO / ".data"
+    corpus = data / f"synth{args.tokens.lower()}"
+    jvm_corpus = data / f"synth{args.jvm_tokens.lower()}"
+    ensure_corpus(corpus, args.tokens, args.seed)
+    if not args.skip_jvm:
+        ensure_corpus(jvm_corpus, args.jvm_tokens, args.seed)
+    n_tokens = corpus_tokens(corpus)
+    vocab_size = pq.read_metadata(next((corpus / "vocab").glob("*.parquet"))).num_rows
+    cfg = CooccurConfig(window=5, weighting="harmonic", symmetric=True, shards=args.shards)
+    load_before = os.getloadavg()
+
+    spark = get_spark(SparkConfig(master="local[2]", driver_memory="4g"))
+    out = data / "bench_cooccur_out"
+    shutil.rmtree(out, ignore_errors=True)
+    me = os.getpid()
+    secs, s = timed(me, lambda: run_ours(spark, corpus, out, cfg))
+    ours = {"secs": secs, "jvm": s.peak_jvm, "py": s.peak_python, "cpu": s.cpu_seconds}
+    nnz = spark.read.parquet(str(out / "cooccurrence")).count()
+    margins = spark.read.parquet(str(out / "marginals")).orderBy("id").toArrow()
+    print(f"ours: {n_tokens / secs / 1e6:.2f}M tokens/s, {secs:.1f}s, nnz {nnz:,}", flush=True)
+
+    jvm = None
+    if not args.skip_jvm:
+        jvm_tokens = corpus_tokens(jvm_corpus)
+        jout = data / "bench_cooccur_jvm_out"
+        shutil.rmtree(jout, ignore_errors=True)
+        secs_j, sj = timed(me, lambda: run_ours(spark, jvm_corpus, jout, cfg, jvm=True))
+        jvm = {"secs": secs_j, "tokens": jvm_tokens, "jvm": sj.peak_jvm}
+        jout2 = data / "bench_cooccur_arrow_small_out"
+        shutil.rmtree(jout2, ignore_errors=True)
+        secs_a, _ = timed(me, lambda: run_ours(spark, jvm_corpus, jout2, cfg))
+        jvm["arrow_secs"] = secs_a
+        print(
+            f"jvm variant: {jvm_tokens / secs_j / 1e6:.2f}M tokens/s; arrow on the same "
+            f"{jvm_tokens / secs_a / 1e6:.2f}M tokens/s",
+            flush=True,
+        )
+        shutil.rmtree(jout, ignore_errors=True)
+        shutil.rmtree(jout2, ignore_errors=True)
+    spark.stop()
+
+    ref = None
+    if not args.skip_reference:
+        t0 = time.perf_counter()
+        rss0 = 0
+        ref_nnz, ref_total, ref_rows = reference_counter(corpus, cfg.window)
+        ref_secs = time.perf_counter() - t0
+        import resource
+
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        ours_rows = np.zeros(vocab_size)
+        ours_rows[margins.column("id").to_numpy()] = margins.column("count").to_numpy()
+        agree = ref_nnz == nnz and np.allclose(ours_rows, ref_rows, rtol=1e-9, atol=1e-9)
+        ref = {"secs": ref_secs, "rss": rss0, "nnz": ref_nnz, "agree": agree}
+        print(
+            f"reference: {n_tokens / ref_secs / 1e6:.2f}M tokens/s, {ref_secs:.1f}s, "
+            f"nnz {ref_nnz:,}, agree {agree}",
+            flush=True,
+        )
+    load_after = os.getloadavg()
+
+    gb = 1 << 30
+    lines = [
+        "## cooccur: co-occurrence counts (`scripts/bench_cooccur.py`)",
+        "",
+        f"Machine: {machine()}; load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after (other engineers' jobs share the 2 cores: figures are "
+        "lower bounds).",
+        f"Corpus: synthetic (scripts/make_corpus.py, bigram statistics of the English "
+        f"Wikipedia sample, seed {args.seed}): {n_tokens:,} tokens, vocabulary {vocab_size:,}. "
+        f"Window 5, symmetric, harmonic 1/d, {args.shards} shards. Target: 2.3M tokens/s "
+        "(GloVe's C `cooccur`, one core).",
+        "",
+        "| counter | tokens | seconds | tokens/s | peak memory |",
+        "|---|---|---|---|---|",
+        f"| ours: Arrow+numpy `mapInArrow`, Spark local[2], incl. sharded write + marginals "
+        f"| {n_tokens:,} | {ours['secs']:.1f} | {n_tokens / ours['secs'] / 1e6:.2f}M "
+        f"| JVM (driver = executor) {ours['jvm'] / gb:.2f} GB, Python workers "
+        f"{ours['py'] / gb:.2f} GB |",
+    ]
+    if ref:
+        lines.append(
+            f"| reference: one process, numpy + scipy CSR sums | {n_tokens:,} "
+            f"| {ref['secs']:.1f} | {n_tokens / ref['secs'] / 1e6:.2f}M "
+            f"| {ref['rss'] / gb:.2f} GB |"
+        )
+    if jvm:
+        lines.append(
+            f"| JVM-only variant (posexplode, collect_list, higher-order functions) "
+            f"| {jvm['tokens']:,} | {jvm['secs']:.1f} | {jvm['tokens'] / jvm['secs'] / 1e6:.2f}M "
+            f"| JVM {jvm['jvm'] / gb:.2f} GB |"
+        )
+        lines.append(
+            f"| ours on the same smaller corpus | {jvm['tokens']:,} | {jvm['arrow_secs']:.1f} "
+            f"| {jvm['tokens'] / jvm['arrow_secs'] / 1e6:.2f}M | |"
+        )
+    lines += [
+        "",
+        f"Non-zeros: {nnz:,}"
+        + (
+            f"; the reference finds {ref['nnz']:,} and the same row sums: {ref['agree']}."
+            if ref
+            else "."
+        ),
+        f"CPU seconds of the Spark JVM and Python workers during ours: {ours['cpu']:.0f}.",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_doc:
+        write_section("cooccur", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
