@@ -1,0 +1,137 @@
+"""sparkembed train: both methods end to end on small hand-made tables."""
+
+import numpy as np
+import pytest
+from test_svd import _small_corpus
+
+from sparkembed.cli import main
+from sparkembed.errors import SparkembedError
+from sparkembed.tables import publish, read_metadata
+from sparkembed.train.word2vec import check_model_size, train_word2vec
+from sparkembed.vectors import load_vectors
+
+
+def _publish_svd_inputs(spark, root, counts):
+    rows, cols = np.nonzero(counts)
+    cooc = spark.createDataFrame(
+        [
+            (int(r), int(c), float(counts[r, c]), int(r) % 3)
+            for r, c in zip(rows, cols, strict=True)
+        ],
+        "row int, col int, count double, shard int",
+    )
+    publish(cooc, f"{root}/cooccurrence", stage="cooccur", partition_by=["shard"])
+    sums = counts.sum(axis=1)
+    marg = spark.createDataFrame(
+        [(i, float(x)) for i, x in enumerate(sums)], "id int, count double"
+    )
+    publish(marg, f"{root}/marginals", stage="cooccur")
+    vocab = spark.createDataFrame(
+        [(i, f"w{i}", int(round(x)), 1) for i, x in enumerate(sums)],
+        "id int, token string, count long, doc_count long",
+    )
+    publish(vocab, f"{root}/vocab", stage="tokenize")
+    tokens = spark.createDataFrame(
+        [("d", "t", "xx", 0, ["w0"])],
+        "doc_id string, title string, lang string, sentence int, tokens array<string>",
+    )
+    publish(tokens, f"{root}/tokens", stage="tokenize")
+
+
+def test_train_svd_cli_publishes_a_vector_table(spark, tmp_path, capsys):
+    counts = _small_corpus(n_words=60, n_docs=120)
+    root = str(tmp_path / "work")
+    _publish_svd_inputs(spark, root, counts)
+    argv = ["train", root, "--method", "svd", "--dim", "6", "-q",
+            "--set", "svd.power_iters=3", "--set", "svd.oversample=20"]  # fmt: skip
+    assert main(argv) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("train: method svd, dim 6, vectors 60, lang xx |")
+    vs = load_vectors(f"{root}/vectors")
+    assert vs.vectors.shape == (60, 6) and vs.langs == ["xx"] * 60
+    assert vs.tokens[0] == f"w{int(np.argmax(counts.sum(axis=1)))}"
+    meta = read_metadata(spark, f"{root}/vectors")
+    assert meta["dim"] == 6 and meta["method"] == "svd"
+    assert meta["params"]["svd"] == {
+        "alpha": 0.75, "neg": 1.0, "eig": 0.5, "add_context": True, "oversample": 20,
+        "power_iters": 3, "solver": "randomized", "partitions": 0,
+    }  # fmt: skip
+    assert meta["params"]["train"] == {"method": "svd", "dim": 6, "seed": 42}
+    assert [i["path"].rsplit("/", 1)[1] for i in meta["inputs"]] == [
+        "cooccurrence", "marginals", "vocab"
+    ]  # fmt: skip
+    assert all(len(i["sha256"]) == 16 for i in meta["inputs"])
+    c = meta["counts"]
+    assert c["vectors"] == 60 and c["vocab_size"] == 60 and c["cooccurrence_rejected"] == 0
+    assert c["cooccurrence_entries"] == int((counts > 0).sum())
+    assert c["spark_passes"] == 2 + 2 * 3
+    assert len(meta["singular_values"]) == 6
+    assert np.all(np.diff(meta["singular_values"]) <= 0) and meta["singular_values"][-1] > 0
+
+
+def _sentences(n=400, seed=3):
+    """Two topics whose words only co-occur within their topic."""
+    rng = np.random.default_rng(seed)
+    topics = [[f"a{i}" for i in range(8)], [f"b{i}" for i in range(8)]]
+    return [list(rng.choice(topics[i % 2], size=12)) for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def w2v_tables(spark):
+    sents = _sentences()
+    tokens = spark.createDataFrame(
+        [(str(i), "", "en", 0, s) for i, s in enumerate(sents)],
+        "doc_id string, title string, lang string, sentence int, tokens array<string>",
+    )
+    flat = [t for s in sents for t in s]
+    vocab_rows = sorted({t: flat.count(t) for t in flat}.items(), key=lambda kv: (-kv[1], kv[0]))
+    vocab = spark.createDataFrame(
+        [(i, t, c, c) for i, (t, c) in enumerate(vocab_rows)],
+        "id int, token string, count long, doc_count long",
+    )
+    return tokens, vocab, dict(vocab_rows)
+
+
+def test_word2vec_learns_topics_and_is_repeatable(w2v_tables):
+    tokens, vocab, counts = w2v_tables
+    runs = [train_word2vec(tokens, vocab, dim=10, seed=5, max_iter=3, quiet=True) for _ in range(2)]
+    got = [{r["token"]: (r["vector"], r["count"]) for r in res.vectors.collect()} for res in runs]
+    assert got[0] == got[1]  # same seed, same partitioning -> same vectors
+    assert {t: c for t, (_v, c) in got[0].items()} == counts
+    unit = {t: np.array(v) / np.linalg.norm(v) for t, (v, _c) in got[0].items()}
+    same = np.mean([unit[f"a{i}"] @ unit[f"a{j}"] for i in range(8) for j in range(i)])
+    cross = np.mean([unit[f"a{i}"] @ unit[f"b{j}"] for i in range(8) for j in range(8)])
+    assert same > cross + 0.3
+
+
+def test_word2vec_cli_and_metadata(spark, w2v_tables, tmp_path, capsys):
+    tokens, vocab, counts = w2v_tables
+    root = str(tmp_path / "work")
+    publish(tokens, f"{root}/tokens", stage="tokenize")
+    publish(vocab, f"{root}/vocab", stage="tokenize")
+    out = str(tmp_path / "vec")
+    argv = ["train", root, "--method", "word2vec", "--dim", "5", "--output", out, "-q",
+            "--set", "word2vec.max_iter=1"]  # fmt: skip
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith("train: method word2vec, dim 5, vectors 16, lang en")
+    meta = read_metadata(spark, out)
+    assert meta["method"] == "word2vec" and meta["dim"] == 5
+    assert meta["params"]["word2vec"]["max_iter"] == 1
+    assert meta["counts"]["corpus_tokens"] == sum(counts.values()) == 4800
+    assert meta["counts"]["vocab_size"] == 16
+    assert load_vectors(out).vectors.shape == (16, 5)
+
+
+def test_word2vec_model_size_limit(w2v_tables):
+    check_model_size(21_000_000, 100, 5)  # 2.1e9 < 2^31 - 1
+    with pytest.raises(SparkembedError, match="raise word2vec.min_count .*or lower train.dim"):
+        check_model_size(21_474_837, 100, 5)
+    tokens, vocab, _ = w2v_tables
+    with pytest.raises(SparkembedError, match="vocabulary 16 x dim 134217728 = 2,147,483,648"):
+        train_word2vec(tokens, vocab, dim=2**27, seed=1, quiet=True)
+
+
+def test_train_missing_input_is_one_line_error(tmp_path, capsys):
+    assert main(["train", str(tmp_path), "--method", "svd", "-q"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "table not found" in err[0] and "vocab" in err[0]
