@@ -84,6 +84,12 @@ class _Params:
     keep_positions: bool
     subsample: bool
     scale: int  # 0: float weights
+    # Buffer sizes, read on the driver so that tests can shrink them.
+    dense_cells: int
+    chunk_tokens: int
+    merge_entries: int
+    flush_entries: int
+    emit_rows: int
 
 
 def _require_columns(df: DataFrame, what: str, needed: dict[str, type]) -> None:
@@ -189,10 +195,10 @@ class _Accumulator:
     worker: the dense block plus at most MERGE_ENTRIES sparse entries (16 bytes each).
     """
 
-    def __init__(self, p: _Params, dense_cells: int):
+    def __init__(self, p: _Params):
         self.p = p
         self.wtype = np.int64 if p.scale else np.float64
-        self.rowlen = _dense_row_lengths(p.vocab_size, dense_cells)
+        self.rowlen = _dense_row_lengths(p.vocab_size, p.dense_cells)
         self.lookup = np.concatenate(([0], np.cumsum(self.rowlen)))
         # float64 holds integer sums exactly up to 2**53, and np.bincount sums in float64.
         self.dense = np.zeros(int(self.lookup[-1]), np.float64)
@@ -224,10 +230,10 @@ class _Accumulator:
         if sparse:
             self.parts.append(self._merge(sparse))
             self.size += len(self.parts[-1][0])
-        if self.size > MERGE_ENTRIES:
+        if self.size > self.p.merge_entries:
             merged = self._merge(self.parts)
             self.parts, self.size = [merged], len(merged[0])
-            if self.size > FLUSH_ENTRIES:
+            if self.size > self.p.flush_entries:
                 yield from self._emit(*merged)
                 self.parts, self.size = [], 0
 
@@ -258,8 +264,8 @@ class _Accumulator:
         halves = [(rows, cols), (cols, rows)] if self.p.symmetric else [(rows, cols)]
         for r, c in halves:
             wire = (r << np.int64(32)) | c  # one sortable long: Spark radix-sorts it
-            for i in range(0, len(keys), EMIT_ROWS):
-                s = slice(i, i + EMIT_ROWS)
+            for i in range(0, len(keys), self.p.emit_rows):
+                s = slice(i, i + self.p.emit_rows)
                 yield pa.RecordBatch.from_arrays(
                     [pa.array(wire[s]), pa.array(weights[s])], names=["key", "count"]
                 )
@@ -307,16 +313,16 @@ def _chunk_pairs(
     return shifts
 
 
-def _count_partition(p: _Params, vocab_bc, keep_bc, dense_cells: int):
+def _count_partition(p: _Params, vocab_bc, keep_bc):
     def count(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         vocab = vocab_bc.value
         keep_prob = keep_bc.value if keep_bc is not None else None
-        acc = _Accumulator(p, dense_cells)
+        acc = _Accumulator(p)
         pending, pending_tokens = [], 0
         for batch in batches:
             pending.append(batch)
             pending_tokens += len(batch.column(0).flatten())
-            if pending_tokens >= CHUNK_TOKENS:
+            if pending_tokens >= p.chunk_tokens:
                 yield from acc.add(_chunk_pairs(p, pending, vocab, keep_prob))
                 pending, pending_tokens = [], 0
         if pending:
@@ -335,6 +341,11 @@ def _params(cfg: CooccurConfig, vocab_size: int) -> _Params:
         keep_positions=cfg.keep_positions,
         subsample=cfg.subsample > 0,
         scale=weight_scale(cfg),
+        dense_cells=DENSE_CELLS,
+        chunk_tokens=CHUNK_TOKENS,
+        merge_entries=MERGE_ENTRIES,
+        flush_entries=FLUSH_ENTRIES,
+        emit_rows=EMIT_ROWS,
     )
 
 
@@ -442,7 +453,7 @@ def cooccurrence_counts(tokens_df: DataFrame, vocab_df: DataFrame, cfg: CooccurC
         columns.append(F.xxhash64("doc_id", "sentence", F.lit(cfg.seed)).alias("row_hash"))
     ctype = "long" if p.scale else "double"
     pairs = tokens_df.select(*columns).mapInArrow(
-        _count_partition(p, vocab_bc, keep_bc, DENSE_CELLS), f"key long, count {ctype}"
+        _count_partition(p, vocab_bc, keep_bc), f"key long, count {ctype}"
     )
     return _shuffle_sort_reduce(pairs, cfg, p.scale)
 

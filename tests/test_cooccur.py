@@ -280,3 +280,24 @@ def test_bad_inputs_raise_clear_errors(spark):
 def test_config_cases_differ():
     # The parametrised cases really exercise different settings.
     assert len({dataclasses.astuple(c) for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("dense_cells", [0, 20])
+def test_sparse_path_and_small_buffers_match_reference(spark, monkeypatch, dense_cells):
+    # The hand-made vocabulary fits the dense block whole; shrink the block (0: every pair
+    # goes the sorted-runs way; 20: a mix) and every buffer so that merging, flushing
+    # partial sums early and splitting batches all run.
+    import sparkembed.cooccur as cooccur
+
+    monkeypatch.setattr(cooccur, "DENSE_CELLS", dense_cells)
+    monkeypatch.setattr(cooccur, "CHUNK_TOKENS", 7)
+    monkeypatch.setattr(cooccur, "MERGE_ENTRIES", 12)
+    monkeypatch.setattr(cooccur, "FLUSH_ENTRIES", 5)
+    monkeypatch.setattr(cooccur, "EMIT_ROWS", 4)
+    for cfg in [
+        CooccurConfig(window=3, shards=3),
+        CooccurConfig(window=2, weighting="uniform", symmetric=False, keep_positions=True),
+    ]:
+        actual = cooccurrence_counts(tokens_df(spark), vocab_df(spark), cfg)
+        expected = expected_df(spark, reference_counts(SENTENCES, VOCAB, cfg), cfg)
+        assert_counts(actual, expected)
