@@ -1,0 +1,127 @@
+"""Benchmark: svd and word2vec trainers beside gensim's Word2Vec on a 10M-token corpus.
+
+One run, figures into docs/benchmarks.md (section "train"). The corpus is
+scripts/make_corpus.py's synthetic 10M-token corpus (bigram statistics of the English
+Wikipedia sample); it is generated if missing.
+
+    .venv/bin/python scripts/bench_train.py [--corpus .data/synth10m] [--work .data/bench_train]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+PY = sys.executable
+
+
+def sh(*args: str) -> float:
+    """Run a sparkembed command; returns wall seconds."""
+    t0 = time.perf_counter()
+    res = subprocess.run(
+        [PY, "-m", "sparkembed", *args, "-q"], cwd=REPO, capture_output=True, text=True
+    )
+    if res.returncode:
+        sys.exit(f"failed: sparkembed {' '.join(args)}\n{res.stderr[-3000:]}")
+    print(res.stdout.strip(), flush=True)
+    return time.perf_counter() - t0
+
+
+def scores(kv, data: Path) -> dict[str, float]:
+    ws = kv.evaluate_word_pairs(str(data / "wordsim353.tsv"))
+    sl = kv.evaluate_word_pairs(str(data / "simlex999.txt"))
+    an = kv.evaluate_word_analogies(str(data / "questions-words.txt"))[0]
+    return {"ws353": ws[1][0], "simlex": sl[1][0], "analogy": an, "oov": ws[2]}
+
+
+def main() -> int:
+    import gensim.test.utils as gtu
+    import pyarrow.dataset as ds
+    from gensim.models import KeyedVectors, Word2Vec
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", default=str(REPO / ".data/synth10m"))
+    ap.add_argument("--work", default=str(REPO / ".data/bench_train"))
+    args = ap.parse_args()
+    data = Path(gtu.__file__).parent / "test_data"
+    corpus, work = Path(args.corpus), Path(args.work)
+    if not (corpus / "tokens").is_dir():
+        subprocess.run(
+            [PY, "scripts/make_corpus.py", "--tokens", "10M", "--output", str(corpus)],
+            cwd=REPO,
+            check=True,
+        )
+    work.mkdir(parents=True, exist_ok=True)
+    for name in ("tokens", "vocab"):
+        if not (work / name).is_dir():
+            shutil.copytree(corpus / name, work / name)
+    sentences = ds.dataset(str(work / "tokens")).to_table(columns=["tokens"])
+    sentences = sentences.column("tokens").to_pylist()
+    n_tokens = sum(map(len, sentences))
+    rows = {}
+
+    t_cooc = sh("cooccur", str(work), "--window", "5")
+    t_svd = sh("train", str(work), "--method", "svd", "--dim", "100", "--output", str(work / "svd"))
+    sh("export", str(work / "svd"), "--output", str(work / "svd.bin"), "--binary")
+    kv = KeyedVectors.load_word2vec_format(str(work / "svd.bin"), binary=True)
+    rows["sparkembed svd (cooccur + train)"] = (t_cooc + t_svd, scores(kv, data), len(kv))
+
+    t_w2v = sh(
+        "train", str(work), "--method", "word2vec", "--dim", "100", "--output", str(work / "w2v")
+    )
+    sh("export", str(work / "w2v"), "--output", str(work / "w2v.bin"), "--binary")
+    kv = KeyedVectors.load_word2vec_format(str(work / "w2v.bin"), binary=True)
+    rows["sparkembed word2vec (MLlib, 5 iter, 1 partition)"] = (t_w2v, scores(kv, data), len(kv))
+
+    t0 = time.perf_counter()
+    model = Word2Vec(
+        sentences, vector_size=100, window=5, min_count=5, sg=1, negative=5, epochs=5,
+        workers=2, seed=42,
+    )  # fmt: skip
+    t_gensim = time.perf_counter() - t0
+    rows["gensim Word2Vec (sg, negative 5, 5 epochs, 2 workers)"] = (
+        t_gensim, scores(model.wv, data), len(model.wv)
+    )  # fmt: skip
+
+    from benchdoc import machine, write_section
+
+    lines = [
+        "## train: PPMI+SVD and MLlib word2vec vs gensim Word2Vec",
+        "",
+        f"Corpus: `scripts/make_corpus.py` synthetic corpus, {n_tokens:,} tokens, "
+        f"{len(sentences):,} sentences (bigram statistics of the English Wikipedia sample). "
+        "dim 100, window 5, min count 5; default config otherwise (svd: alpha 0.75, eig 0.5, "
+        "W+C, randomized SVD with oversample 100 and 6 power iterations; word2vec: 5 iterations, "
+        "step 0.05, 1 partition). Scores: gensim's `evaluate_word_pairs` (Spearman) and "
+        "`evaluate_word_analogies` on the exported vectors. Machine: "
+        f"{machine()}, local[*], shared with other engineers' jobs during the run, so "
+        "times are noisy (one run).",
+        "",
+        "| trainer | wall s | x gensim | WS353 | SimLex-999 | analogy | vocab |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, (sec, sc, n) in rows.items():
+        lines.append(
+            f"| {name} | {sec:.0f} | {sec / t_gensim:.2f} | {sc['ws353']:.3f} | "
+            f"{sc['simlex']:.3f} | {sc['analogy']:.3f} | {n:,} |"
+        )
+    lines += [
+        "",
+        f"svd time = cooccur {t_cooc:.0f} s + train {t_svd:.0f} s (each a fresh `sparkembed` "
+        "process, JVM start included). Target: svd <= 0.5x gensim's time with WS353 at least "
+        "as high.",
+    ]
+    md = "\n".join(lines)
+    print(md)
+    write_section("train", md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
