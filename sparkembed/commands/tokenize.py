@@ -59,15 +59,7 @@ def run(args, cfg) -> int:
                 stage="tokenize",
                 params=params,
                 inputs=inputs,
-                counts={
-                    "sentences": lambda p: spark.read.parquet(p).count(),
-                    "tokens": lambda p: int(
-                        spark.read.parquet(p).select(F.sum(F.size("tokens"))).first()[0] or 0
-                    ),
-                    "documents": lambda p: (
-                        spark.read.parquet(p).select("doc_id").distinct().count()
-                    ),
-                },
+                counts=_token_counts(spark),
             )
         with timer.step("rejected"):
             rej_meta = publish(
@@ -108,6 +100,28 @@ def run(args, cfg) -> int:
         )
     print(timer.summary(summary))
     return 0
+
+
+def _token_counts(spark) -> dict:
+    """publish() counts of the written token table, all three from one pass over it."""
+    cache: dict[str, dict[str, int]] = {}
+    keys = ("sentences", "tokens", "documents")
+
+    def stats(path: str) -> dict[str, int]:
+        if path not in cache:
+            row = (
+                spark.read.parquet(path)
+                .agg(
+                    F.count(F.lit(1)).alias("sentences"),
+                    F.coalesce(F.sum(F.size("tokens")), F.lit(0)).alias("tokens"),
+                    F.count_distinct("doc_id").alias("documents"),
+                )
+                .first()
+            )
+            cache[path] = {k: int(row[k]) for k in keys}
+        return cache[path]
+
+    return {k: (lambda path, k=k: stats(path)[k]) for k in keys}
 
 
 def _expanded(spark, inputs: list[str]) -> list[str]:
