@@ -19,8 +19,8 @@ would risk int64 overflow and plain float sums are used).
 
 Implementation: Arrow + numpy per partition (``mapInArrow``) with pre-aggregation, then one
 Spark shuffle by row. Kept over the JVM-only version (``cooccurrence_counts_jvm``) because
-it is 2.5x faster: on the same 1M synthetic tokens (window 5, symmetric, 1/d, local[2],
-shared machine) 16.7 s against 41.4 s, peak JVM heap lower too. The JVM version must
+it is 2-2.5x faster: on the same 1M synthetic tokens (window 5, symmetric, 1/d, local[2],
+shared machine) 16.7 s against 41.4 s (another run: 19.3 s against 37.5 s). The JVM version must
 regroup every token after the vocabulary join (a shuffle of the whole corpus, since
 posexplode loses the array) and turns every pair occurrence into a Spark row (10 per
 token) for the hash aggregate; the Arrow version keeps pairs in numpy arrays and sums them
