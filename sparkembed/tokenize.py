@@ -97,24 +97,38 @@ def tokenize_documents(documents: DataFrame, cfg: TokenizeConfig) -> DataFrame:
     out (gensim's rule); documents with no token at all produce no rows.
     """
     _check(cfg)
+    fmt = F.col("format") if "format" in documents.columns else F.lit("")
+    min_tokens = cfg.min_article_tokens
+
+    def kept(sentences: Column) -> Column:
+        if min_tokens <= 0:
+            return sentences
+        n_tokens = F.aggregate(sentences, F.lit(0), lambda acc, s: acc + F.size(s))
+        return F.when((fmt != "wiki") | (n_tokens >= min_tokens), sentences)
+
+    # The tokenising expression must run once per document. Referenced twice (a filter
+    # on the token count, or the filters Spark infers for posexplode) the optimizer
+    # copies it into each place: so it is bound once as a lambda argument, exploded with
+    # posexplode_outer (no inferred filters) and the empty rows dropped after the explode.
+    sentences = chunk(sentence_tokens(F.col("text"), cfg), cfg.max_sentence_length)
     per_doc = documents.select(
         "doc_id",
         F.coalesce(F.col("title"), F.lit("")).alias("title"),
-        (F.col("format") if "format" in documents.columns else F.lit("")).alias("format"),
-        chunk(sentence_tokens(F.col("text"), cfg), cfg.max_sentence_length).alias("sentences"),
+        F.element_at(F.transform(F.array(sentences), kept), 1).alias("sentences"),
     )
-    n_tokens = F.aggregate("sentences", F.lit(0), lambda acc, s: acc + F.size(s))
-    if cfg.min_article_tokens > 0:
-        per_doc = per_doc.where((F.col("format") != "wiki") | (n_tokens >= cfg.min_article_tokens))
-    return per_doc.select(
-        "doc_id",
-        "title",
-        F.lit(cfg.lang).alias("lang"),
-        F.posexplode("sentences").alias("sentence", "tokens"),
-    ).select(
-        "doc_id",
-        "title",
-        "lang",
-        F.col("sentence").cast("int").alias("sentence"),
-        F.col("tokens").cast("array<string>").alias("tokens"),
+    return (
+        per_doc.select(
+            "doc_id",
+            "title",
+            F.lit(cfg.lang).alias("lang"),
+            F.posexplode_outer("sentences").alias("sentence", "tokens"),
+        )
+        .where(F.col("tokens").isNotNull())
+        .select(
+            "doc_id",
+            "title",
+            "lang",
+            F.col("sentence").cast("int").alias("sentence"),
+            F.col("tokens").cast("array<string>").alias("tokens"),
+        )
     )
