@@ -25,7 +25,8 @@ regroup every token after the vocabulary join (a shuffle of the whole corpus, si
 posexplode loses the array) and turns every pair occurrence into a Spark row (10 per
 token) for the hash aggregate; the Arrow version keeps pairs in numpy arrays and sums them
 per partition before the only shuffle. Figures: scripts/bench_cooccur.py,
-docs/benchmarks.md; the why of each part: ``_Accumulator`` and ``_shuffle_sort_reduce``.
+docs/benchmarks.md; the why of each part: ``_Accumulator``, ``_pack_by_shard`` and
+``_shuffle_packed``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ CHUNK_TOKENS = 1 << 20
 # before they are emitted (bounds the Python worker's memory to about 48 bytes each).
 MERGE_ENTRIES = 12_000_000
 FLUSH_ENTRIES = 6_000_000
+# Entries per packed shuffle row (8 MB of keys) and rows per output Arrow batch.
 EMIT_ROWS = 1 << 20
 # Cells of the dense block for frequent pairs (float64): 64 MB per Python worker.
 DENSE_CELLS = 1 << 23
@@ -81,6 +83,51 @@ def check_config(cfg: CooccurConfig) -> None:
         raise SparkembedError(f"cooccur.subsample must be >= 0, got {cfg.subsample}")
 
 
+def murmur3_int(values: np.ndarray, seed: int = 42) -> np.ndarray:
+    """Spark's ``hash()`` of int values (Murmur3_x86_32.hashInt, seed 42), vectorised."""
+    m = np.uint32(0xFFFFFFFF)
+
+    def rotl(x, r):
+        return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
+
+    with np.errstate(over="ignore"):
+        k1 = values.astype(np.int64).astype(np.uint32) * np.uint32(0xCC9E2D51)
+        k1 = rotl(k1, 15) * np.uint32(0x1B873593)
+        h1 = rotl(np.uint32(seed) ^ k1, 13)
+        h1 = h1 * np.uint32(5) + np.uint32(0xE6546B64)
+        h1 ^= np.uint32(4)
+        h1 ^= h1 >> np.uint32(16)
+        h1 *= np.uint32(0x85EBCA6B)
+        h1 ^= h1 >> np.uint32(13)
+        h1 *= np.uint32(0xC2B2AE35)
+        h1 ^= h1 >> np.uint32(16)
+    return (h1 & m).view(np.int32)
+
+
+def shard_of_ids(ids: np.ndarray, shards: int) -> np.ndarray:
+    """``pmod(hash(id), shards)`` as Spark computes it, for int ids."""
+    return np.mod(murmur3_int(ids).astype(np.int64), shards).astype(np.int32)
+
+
+def _shard_routes(shards: int) -> np.ndarray:
+    """For each shard s, the smallest int r >= 0 with pmod(hash(r), shards) == s.
+
+    ``repartition(shards, route)`` sends a row to partition pmod(murmur3(route), shards),
+    so a row routed with ``routes[s]`` lands in partition s: one task per shard.
+    """
+    routes = np.full(shards, -1, np.int64)
+    start, step = 0, max(1024, 16 * shards)
+    while (routes < 0).any():
+        candidates = np.arange(start, start + step, dtype=np.int64)
+        hit = shard_of_ids(candidates, shards)
+        for s in np.flatnonzero(routes < 0):
+            found = np.flatnonzero(hit == s)
+            if len(found):
+                routes[s] = candidates[found[0]]
+        start += step
+    return routes.astype(np.int32)
+
+
 @dataclass(frozen=True)
 class _Params:
     vocab_size: int
@@ -96,6 +143,9 @@ class _Params:
     merge_entries: int
     flush_entries: int
     emit_rows: int
+    shards: int
+    shard_of: np.ndarray  # vocab id -> its shard, pmod(murmur3(id), shards)
+    routes: np.ndarray  # shard -> an int that Spark's repartition sends to that partition
 
 
 def _require_columns(df: DataFrame, what: str, needed: dict[str, type]) -> None:
@@ -269,12 +319,36 @@ class _Accumulator:
         # would cost a full sort and saves few rows).
         halves = [(rows, cols), (cols, rows)] if self.p.symmetric else [(rows, cols)]
         for r, c in halves:
-            wire = (r << np.int64(32)) | c  # one sortable long: Spark radix-sorts it
-            for i in range(0, len(keys), self.p.emit_rows):
-                s = slice(i, i + self.p.emit_rows)
-                yield pa.RecordBatch.from_arrays(
-                    [pa.array(wire[s]), pa.array(weights[s])], names=["key", "count"]
-                )
+            yield from _pack_by_shard(self.p, r, c, weights)
+
+
+def _pack_by_shard(
+    p: _Params, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray
+) -> Iterator[pa.RecordBatch]:
+    """Partial sums as a few packed rows: (route, keys bytes, counts bytes) per shard chunk.
+
+    Spark's per-row costs (Arrow -> UnsafeRow, shuffle serialisation, sort) are 1-4 us a
+    row; sending millions of (key, count) rows dominated the run. One row carries up to
+    ``emit_rows`` entries of one shard as raw int64 bytes, so the shuffle moves a few
+    hundred large rows instead. ``route`` is an int whose Spark hash sends the row to
+    partition ``shard`` (see ``_shard_routes``).
+    """
+    shard = p.shard_of[rows]
+    order = np.argsort(shard, kind="stable")  # stable: each shard keeps its key order
+    bounds = np.searchsorted(shard[order], np.arange(p.shards + 1))
+    wire = (rows[order] << np.int64(32)) | cols[order]  # one int64 that sorts as (row, col)
+    weights = weights[order]
+    for s in range(p.shards):
+        for i in range(bounds[s], bounds[s + 1], p.emit_rows):
+            j = min(i + p.emit_rows, bounds[s + 1])
+            yield pa.RecordBatch.from_arrays(
+                [
+                    pa.array([p.routes[s]], pa.int32()),
+                    pa.array([wire[i:j].tobytes()], pa.binary()),
+                    pa.array([weights[i:j].tobytes()], pa.binary()),
+                ],
+                names=["route", "keys", "counts"],
+            )
 
 
 def _chunk_pairs(
@@ -352,6 +426,9 @@ def _params(cfg: CooccurConfig, vocab_size: int) -> _Params:
         merge_entries=MERGE_ENTRIES,
         flush_entries=FLUSH_ENTRIES,
         emit_rows=EMIT_ROWS,
+        shards=cfg.shards,
+        shard_of=shard_of_ids(np.arange(vocab_size), cfg.shards),
+        routes=_shard_routes(cfg.shards),
     )
 
 
@@ -381,59 +458,55 @@ def _shard_and_sort(pairs: DataFrame, cfg: CooccurConfig, scale: int) -> DataFra
     )
 
 
-def _reduce_sorted(scale: int):
-    """Sum runs of equal keys in a partition sorted by key, streaming (carries the last run)."""
-
-    def emit(keys: np.ndarray, sums: np.ndarray) -> pa.RecordBatch:
-        counts = sums / float(scale) if scale else sums
-        return pa.RecordBatch.from_arrays(
-            [
-                pa.array((keys >> np.int64(32)).astype(np.int32)),
-                pa.array((keys & np.int64(0xFFFFFFFF)).astype(np.int32)),
-                pa.array(counts.astype(np.float64)),
-            ],
-            names=["row", "col", "count"],
-        )
+def _reduce_shard(p: _Params):
+    """One shard's packed partial sums -> its cells, summed and sorted by (row, col)."""
+    wtype = np.int64 if p.scale else np.float64
 
     def reduce(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        carry = None
+        keys, weights = [], []
         for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            keys = batch.column(0).to_numpy()
-            weights = batch.column(1).to_numpy()
-            if carry is not None:
-                keys = np.concatenate([carry[0], keys])
-                weights = np.concatenate([carry[1], weights])
-            distinct, starts = _runs(keys)
-            sums = np.add.reduceat(weights, starts)
-            carry = distinct[-1:], sums[-1:]  # its run may go on in the next batch
-            if len(distinct) > 1:
-                yield emit(distinct[:-1], sums[:-1])
-        if carry is not None:
-            yield emit(*carry)
+            for packed_keys, packed_weights in zip(batch.column(1), batch.column(2), strict=True):
+                keys.append(np.frombuffer(packed_keys.as_buffer(), np.int64))
+                weights.append(np.frombuffer(packed_weights.as_buffer(), wtype))
+        if not keys:
+            return
+        keys, weights = np.concatenate(keys), np.concatenate(weights)
+        # The packed chunks are sorted runs (the mirrored half of symmetric counts excepted):
+        # a stable sort (timsort) merges runs cheaply.
+        order = np.argsort(keys, kind="stable")
+        distinct, starts = _runs(keys[order])
+        sums = np.add.reduceat(weights[order], starts)
+        del keys, weights, order
+        counts = sums / float(p.scale) if p.scale else sums.astype(np.float64)
+        rows = (distinct >> np.int64(32)).astype(np.int32)
+        shard = pa.array(np.full(min(len(rows), p.emit_rows), p.shard_of[rows[0]], np.int32))
+        for i in range(0, len(rows), p.emit_rows):
+            s = slice(i, i + p.emit_rows)
+            yield pa.RecordBatch.from_arrays(
+                [
+                    pa.array(rows[s]),
+                    pa.array((distinct[s] & np.int64(0xFFFFFFFF)).astype(np.int32)),
+                    pa.array(counts[s]),
+                    shard.slice(0, len(rows[s])),
+                ],
+                names=["row", "col", "count", "shard"],
+            )
 
     return reduce
 
 
-def _shuffle_sort_reduce(pairs: DataFrame, cfg: CooccurConfig, scale: int) -> DataFrame:
-    """(key = row << 32 | col, count) partial sums -> summed, sharded, sorted counts.
+def _shuffle_packed(packed: DataFrame, p: _Params) -> DataFrame:
+    """Packed (route, keys, counts) rows -> summed, sharded counts sorted by (row, col).
 
-    Why not Spark's groupBy + sort: measured on 10M synthetic tokens (23M partial sums,
-    19M cells), the HashAggregate + Sort + write took 68 CPU-s of 124 in all: a hash map of
-    19M groups spills and falls back to sorting anyway. Here Spark radix-sorts one long
-    (the sort prefix is the whole key, so no comparator calls), a streaming numpy pass adds
-    up runs of equal keys, and the writer's sort by ``shard`` is a copy (one value per
-    task, stable radix sort). ``repartition`` by the int row sends a row to partition
-    pmod(murmur3(row), shards), which is exactly its ``shard``.
+    ``repartition(shards, route)`` puts every chunk of shard s in partition s (one task and
+    one file per shard); the task sorts and sums its shard in numpy. Why: the previous
+    version shuffled one (key, count) row per partial sum and let Spark radix-sort them;
+    Spark's per-row costs made that 3-5x slower than the numpy work (docs/cooccur.md).
+    A reduce task holds one shard's partial sums (about 40 bytes each while sorting), so
+    ``shards`` must grow with the corpus (docs/cooccur.md: about one shard per 10M cells).
+    The writer's sort by ``shard`` (one value per task) keeps the rows in order.
     """
-    row = F.shiftright("key", 32).cast("int")
-    return (
-        pairs.repartition(cfg.shards, row)
-        .sortWithinPartitions("key")
-        .mapInArrow(_reduce_sorted(scale), "row int, col int, count double")
-        .withColumn("shard", F.pmod(F.hash("row"), F.lit(cfg.shards)).cast("int"))
-    )
+    return packed.repartition(p.shards, "route").mapInArrow(_reduce_shard(p), COUNTS_SCHEMA)
 
 
 def cooccurrence_counts(tokens_df: DataFrame, vocab_df: DataFrame, cfg: CooccurConfig) -> DataFrame:
@@ -457,11 +530,10 @@ def cooccurrence_counts(tokens_df: DataFrame, vocab_df: DataFrame, cfg: CooccurC
         _require_columns(tokens_df, "tokens", {"doc_id": T.StringType, "sentence": T.IntegralType})
         keep_bc = sc.broadcast(_keep_probability(vocab.column("count").to_numpy(), cfg.subsample))
         columns.append(F.xxhash64("doc_id", "sentence", F.lit(cfg.seed)).alias("row_hash"))
-    ctype = "long" if p.scale else "double"
-    pairs = tokens_df.select(*columns).mapInArrow(
-        _count_partition(p, vocab_bc, keep_bc), f"key long, count {ctype}"
+    packed = tokens_df.select(*columns).mapInArrow(
+        _count_partition(p, vocab_bc, keep_bc), "route int, keys binary, counts binary"
     )
-    return _shuffle_sort_reduce(pairs, cfg, p.scale)
+    return _shuffle_packed(packed, p)
 
 
 def cooccurrence_counts_jvm(

@@ -6,6 +6,7 @@ import dataclasses
 from collections import defaultdict
 from fractions import Fraction
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from chispa import assert_df_equality
@@ -301,3 +302,27 @@ def test_sparse_path_and_small_buffers_match_reference(spark, monkeypatch, dense
         actual = cooccurrence_counts(tokens_df(spark), vocab_df(spark), cfg)
         expected = expected_df(spark, reference_counts(SENTENCES, VOCAB, cfg), cfg)
         assert_counts(actual, expected)
+
+
+def test_numpy_shard_function_matches_spark_hash(spark):
+    # The map side routes partial sums by a numpy copy of Spark's murmur3 hash(): it must
+    # agree with Spark's on every id, and each route must land in its own partition.
+    from sparkembed.cooccur import _shard_routes, shard_of_ids
+
+    ids = list(range(0, 5000)) + [2**31 - 1, 123_456_789]
+    df = spark.createDataFrame([(i,) for i in ids], "id int")
+    for shards in [1, 3, 16]:
+        got = df.select("id", F.pmod(F.hash("id"), F.lit(shards)).alias("s")).collect()
+        spark_shard = {r["id"]: r["s"] for r in got}
+        numpy_shard = shard_of_ids(np.array(ids), shards)
+        assert [spark_shard[i] for i in ids] == numpy_shard.tolist()
+        assert numpy_shard.tolist()[:3] == [murmur3_int(i) % shards for i in ids[:3]]
+        routes = _shard_routes(shards)
+        assert shard_of_ids(routes, shards).tolist() == list(range(shards))
+        parts = (
+            spark.createDataFrame([(int(r),) for r in routes], "route int")
+            .repartition(shards, "route")
+            .select("route", F.spark_partition_id().alias("p"))
+            .collect()
+        )
+        assert sorted((r["p"], r["route"]) for r in parts) == list(enumerate(routes.tolist()))
