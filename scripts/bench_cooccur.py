@@ -276,8 +276,8 @@ def main(argv=None) -> int:
         "## cooccur: co-occurrence counts (`scripts/bench_cooccur.py`)",
         "",
         f"Machine: {machine()}; load average {load_before[0]:.1f} before, "
-        f"{load_after[0]:.1f} after (other engineers' jobs share the 2 cores: figures are "
-        "lower bounds).",
+        f"{load_after[0]:.1f} after (1-minute, 2 cores: well above 2 means other jobs "
+        "shared the cores and the figures are lower bounds).",
         f"Corpus: synthetic (scripts/make_corpus.py, bigram statistics of the English "
         f"Wikipedia sample, seed {args.seed}): {n_tokens:,} tokens, vocabulary {vocab_size:,}. "
         f"Window 5, symmetric, harmonic 1/d, {args.shards} shards. Target: 2.3M tokens/s "

@@ -10,6 +10,7 @@ Wikipedia sample); it is generated if missing.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -100,8 +101,8 @@ def main() -> int:
         "W+C, randomized SVD with oversample 100 and 6 power iterations; word2vec: 5 iterations, "
         "step 0.05, 1 partition). Scores: gensim's `evaluate_word_pairs` (Spearman) and "
         "`evaluate_word_analogies` on the exported vectors. Machine: "
-        f"{machine()}, local[*], shared with other engineers' jobs during the run, so "
-        "times are noisy (one run).",
+        f"{machine()}, local[*]; 1-minute load average {os.getloadavg()[0]:.1f} at the end "
+        "(one run).",
         "",
         "| trainer | wall s | x gensim | WS353 | SimLex-999 | analogy | vocab |",
         "|---|---:|---:|---:|---:|---:|---:|",

@@ -21,6 +21,13 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def load_average() -> str:
+    """The 1-minute load average, to say how busy the machine was."""
+    import os
+
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def write_section(name: str, markdown: str) -> None:
     text = DOC.read_text() if DOC.exists() else HEADER
     begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
