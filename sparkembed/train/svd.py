@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from sparkembed.config import SvdConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.train.ppmi import ppmi_entries
 
@@ -246,14 +247,15 @@ def train_svd(
     *,
     dim: int,
     seed: int,
-    alpha: float = 0.75,
-    neg: float = 1.0,
-    eig: float = 0.5,
-    add_context: bool = False,
-    oversample: int = 20,
-    power_iters: int = 4,
-    solver: str = "randomized",
-    partitions: int = 0,
+    # Defaults are the config's (measured on the sample; docs/train.md), not a second copy.
+    alpha: float = SvdConfig.alpha,
+    neg: float = SvdConfig.neg,
+    eig: float = SvdConfig.eig,
+    add_context: bool = SvdConfig.add_context,
+    oversample: int = SvdConfig.oversample,
+    power_iters: int = SvdConfig.power_iters,
+    solver: str = SvdConfig.solver,
+    partitions: int = SvdConfig.partitions,
     quiet: bool = False,
 ) -> SvdResult:
     """PPMI + truncated SVD: rows of ``U · S^eig`` (``+ V · S^eig`` if ``add_context``)."""

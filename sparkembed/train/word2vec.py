@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from sparkembed.config import Word2VecConfig
 from sparkembed.errors import SparkembedError
 
 INT_MAX = 2**31 - 1
@@ -33,12 +34,13 @@ def train_word2vec(
     *,
     dim: int,
     seed: int,
-    window: int = 5,
-    min_count: int = 5,
-    max_iter: int = 1,
-    step_size: float = 0.025,
-    num_partitions: int = 1,
-    max_sentence_length: int = 1000,
+    # Defaults are the config's (measured on the sample; docs/train.md), not a second copy.
+    window: int = Word2VecConfig.window,
+    min_count: int = Word2VecConfig.min_count,
+    max_iter: int = Word2VecConfig.max_iter,
+    step_size: float = Word2VecConfig.step_size,
+    num_partitions: int = Word2VecConfig.num_partitions,
+    max_sentence_length: int = Word2VecConfig.max_sentence_length,
     quiet: bool = False,
 ) -> Word2VecResult:
     """Fit MLlib Word2Vec on ``tokens.tokens``; counts of the result come from ``vocab``."""
