@@ -41,6 +41,15 @@ def local_cores(master: str) -> int:
     return os.cpu_count() or 1
 
 
+def task_slots(spark) -> int:
+    """Tasks the session runs at once: the cores of a local master, else Spark's default
+    parallelism (on a cluster, the executors' cores unless overridden)."""
+    master = spark.sparkContext.master
+    if master.startswith("local"):
+        return local_cores(master)
+    return spark.sparkContext.defaultParallelism
+
+
 def spark_settings(cfg: SparkConfig) -> dict[str, str]:
     """The settings a session started by sparkembed gets (not used under spark-submit)."""
     settings = {

@@ -92,7 +92,45 @@ def publish(
     ``counts`` values that are callables are evaluated after the write, so that they can
     read the written table instead of recomputing ``df``.
     """
-    spark = df.sparkSession
+    writer = df
+    if sort_within_partitions:
+        writer = writer.sortWithinPartitions(*sort_within_partitions)
+    w = writer.write.mode("overwrite")
+    if partition_by:
+        w = w.partitionBy(*partition_by)
+    return publish_with(
+        df.sparkSession,
+        path,
+        w.parquet,
+        schema=df.schema,
+        stage=stage,
+        params=params,
+        counts=counts,
+        inputs=inputs,
+        partition_by=partition_by,
+        extra=extra,
+    )
+
+
+def publish_with(
+    spark,
+    path: str,
+    write,
+    *,
+    schema,
+    stage: str,
+    params: dict[str, Any] | None = None,
+    counts: dict[str, Any] | None = None,
+    inputs: list[dict[str, Any]] | None = None,
+    partition_by: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Atomic publish of a table written by ``write(staging_path)``; see ``publish``.
+
+    ``write`` must leave a complete Parquet table with ``_SUCCESS`` at the staging path
+    (Spark's writer does; stages that write their files themselves must too). ``schema``
+    (a Spark StructType) is recorded in the metadata.
+    """
     fs, final, jvm = _fs_and_path(spark, path)
     parent = final.getParent()
     name = final.getName()
@@ -101,15 +139,9 @@ def publish(
     # ignores a root path whose own name starts with "." or "_" when reading it back.
     staging_root = jvm.org.apache.hadoop.fs.Path(parent, ".sparkembed-staging")
     staging = jvm.org.apache.hadoop.fs.Path(staging_root, f"{name}-{token}")
-    writer = df
-    if sort_within_partitions:
-        writer = writer.sortWithinPartitions(*sort_within_partitions)
-    w = writer.write.mode("overwrite")
-    if partition_by:
-        w = w.partitionBy(*partition_by)
     try:
         fs.mkdirs(parent)
-        w.parquet(str(staging.toString()))
+        write(str(staging.toString()))
         resolved = {
             k: (v(str(staging.toString())) if callable(v) else v) for k, v in (counts or {}).items()
         }
@@ -121,7 +153,7 @@ def publish(
             "params": params or {},
             "counts": resolved,
             "inputs": inputs or [],
-            "schema": json.loads(df.schema.json()),
+            "schema": json.loads(schema.json()),
             "partition_by": partition_by or [],
         }
         meta.update(extra or {})
