@@ -36,12 +36,10 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from benchdoc import machine, write_section  # noqa: E402
 
+from sparkembed.commands.cooccur import write_tables  # noqa: E402
 from sparkembed.config import CooccurConfig, SparkConfig  # noqa: E402
-from sparkembed.cooccur import (  # noqa: E402
-    cooccurrence_counts,
-    cooccurrence_counts_jvm,
-    marginals,
-)
+from sparkembed.cooccur import cooccurrence_counts_jvm, marginals  # noqa: E402
+from sparkembed.progress import StageTimer  # noqa: E402
 from sparkembed.session import get_spark  # noqa: E402
 from sparkembed.tables import publish  # noqa: E402
 
@@ -183,10 +181,14 @@ def pa_concat(arrays):
 
 
 def run_ours(spark, path: Path, out: Path, cfg: CooccurConfig, jvm: bool = False):
+    """What `sparkembed cooccur` does (file path), or the JVM-only counter with Spark I/O."""
+    if not jvm:
+        timer = StageTimer("cooccur", quiet=True)
+        write_tables(spark, str(path / "tokens"), str(path / "vocab"), str(out), cfg, timer)
+        return
     tokens = spark.read.parquet(str(path / "tokens"))
     vocab = spark.read.parquet(str(path / "vocab"))
-    count = cooccurrence_counts_jvm if jvm else cooccurrence_counts
-    counts = count(tokens, vocab, cfg)
+    counts = cooccurrence_counts_jvm(tokens, vocab, cfg)
     publish(counts, str(out / "cooccurrence"), stage="cooccur", partition_by=["shard"])
     table = spark.read.parquet(str(out / "cooccurrence"))
     publish(marginals(table, cfg), str(out / "marginals"), stage="cooccur")
@@ -285,7 +287,8 @@ def main(argv=None) -> int:
         "",
         "| counter | tokens | seconds | tokens/s | peak memory |",
         "|---|---|---|---|---|",
-        f"| ours: Arrow+numpy `mapInArrow`, Spark local[2], incl. sharded write + marginals "
+        f"| ours (`sparkembed cooccur`): Arrow+numpy in Spark tasks, local[2], "
+        "incl. sharded write + marginals "
         f"| {n_tokens:,} | {ours['secs']:.1f} | {n_tokens / ours['secs'] / 1e6:.2f}M "
         f"| JVM (driver = executor) {ours['jvm'] / gb:.2f} GB, Python workers "
         f"{ours['py'] / gb:.2f} GB |",

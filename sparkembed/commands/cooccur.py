@@ -36,30 +36,51 @@ def run(args, cfg) -> int:
     root = args.dir.rstrip("/")
     timer = StageTimer("cooccur", quiet=args.quiet)
     spark = get_spark(cfg.spark)
+    meta, margin_meta = write_tables(
+        spark, f"{root}/tokens", f"{root}/vocab", root, cfg.cooccur, timer
+    )
+    print(
+        timer.summary(
+            {
+                "nonzeros": meta["counts"]["nonzeros"],
+                "rows": margin_meta["counts"]["rows"],
+                "total weight": f"{margin_meta['counts']['total'] or 0:,.1f}",
+                "shards": cfg.cooccur.shards,
+            }
+        )
+    )
+    return 0
+
+
+def write_tables(spark, tokens_path: str, vocab_path: str, out_root: str, cfg, timer):
+    """Count and publish ``out_root/cooccurrence`` and ``out_root/marginals``; their metadata.
+
+    The file path (sparkembed/cooccur_files.py) when pyarrow can reach the paths, else
+    the DataFrame path (Spark reads and writes).
+    """
     with timer.step("read"):
-        tokens = read_table(spark, f"{root}/tokens")
-        vocab = read_table(spark, f"{root}/vocab")
-        inputs = [fingerprint(spark, f"{root}/tokens"), fingerprint(spark, f"{root}/vocab")]
-    params = dataclasses.asdict(cfg.cooccur)
+        tokens = read_table(spark, tokens_path)
+        vocab = read_table(spark, vocab_path)
+        inputs = [fingerprint(spark, tokens_path), fingerprint(spark, vocab_path)]
+    params = dataclasses.asdict(cfg)
     extra = {
-        "weight_scale": weight_scale(cfg.cooccur),
-        "shard_function": f"pmod(hash(row), {cfg.cooccur.shards})",
+        "weight_scale": weight_scale(cfg),
+        "shard_function": f"pmod(hash(row), {cfg.shards})",
         "sorted_by": ["row", "col"],
-        "symmetric": cfg.cooccur.symmetric,
+        "symmetric": cfg.symmetric,
     }
-    margin_inputs = None
-    if file_path_supported(f"{root}/tokens", f"{root}/cooccurrence", cfg.cooccur):
+    if file_path_supported(tokens_path, f"{out_root}/cooccurrence", cfg):
         # Arrow I/O inside the tasks (sparkembed/cooccur_files.py): the row sums come back
         # from the same pass, so the marginals need no second read of the counts.
         row_sums = {}
 
         def write_counts(staging: str) -> None:
-            row_sums["table"] = count_to_files(spark, f"{root}/tokens", vocab, cfg.cooccur, staging)
+            row_sums["table"] = count_to_files(spark, tokens_path, vocab, cfg, staging)
 
         with timer.step("count"):
             meta = publish_with(
                 spark,
-                f"{root}/cooccurrence",
+                f"{out_root}/cooccurrence",
                 write_counts,
                 schema=spark.createDataFrame([], COUNTS_SCHEMA).schema,
                 stage="cooccur",
@@ -72,13 +93,12 @@ def run(args, cfg) -> int:
         with timer.step("marginals"):
             table = row_sums["table"].select(["row", "count"]).rename_columns(["id", "count"])
             sums = spark.createDataFrame(table.to_pandas(), MARGINALS_SCHEMA).coalesce(1)
-            margin_inputs = [fingerprint(spark, f"{root}/cooccurrence")]
             margin_meta = publish(
                 sums,
-                f"{root}/marginals",
+                f"{out_root}/marginals",
                 stage="cooccur",
                 params=params,
-                inputs=margin_inputs,
+                inputs=[fingerprint(spark, f"{out_root}/cooccurrence")],
                 counts={
                     "rows": table.num_rows,
                     "total": float(sum(table["count"].to_pylist())) if table.num_rows else None,
@@ -86,10 +106,10 @@ def run(args, cfg) -> int:
             )
     else:
         with timer.step("count"):
-            counts = cooccurrence_counts(tokens, vocab, cfg.cooccur)
+            counts = cooccurrence_counts(tokens, vocab, cfg)
             meta = publish(
                 counts,
-                f"{root}/cooccurrence",
+                f"{out_root}/cooccurrence",
                 stage="cooccur",
                 params=params,
                 inputs=inputs,
@@ -98,14 +118,14 @@ def run(args, cfg) -> int:
                 extra=extra,
             )
         with timer.step("marginals"):
-            table = read_table(spark, f"{root}/cooccurrence", stage="cooccur")
-            sums = marginals(table, cfg.cooccur)
+            table = read_table(spark, f"{out_root}/cooccurrence", stage="cooccur")
+            sums = marginals(table, cfg)
             margin_meta = publish(
                 sums,
-                f"{root}/marginals",
+                f"{out_root}/marginals",
                 stage="cooccur",
                 params=params,
-                inputs=[fingerprint(spark, f"{root}/cooccurrence")],
+                inputs=[fingerprint(spark, f"{out_root}/cooccurrence")],
                 counts={
                     "rows": lambda path: spark.read.parquet(path).count(),
                     "total": lambda path: (
@@ -113,14 +133,4 @@ def run(args, cfg) -> int:
                     ),
                 },
             )
-    print(
-        timer.summary(
-            {
-                "nonzeros": meta["counts"]["nonzeros"],
-                "rows": margin_meta["counts"]["rows"],
-                "total weight": f"{margin_meta['counts']['total'] or 0:,.1f}",
-                "shards": cfg.cooccur.shards,
-            }
-        )
-    )
-    return 0
+    return meta, margin_meta
