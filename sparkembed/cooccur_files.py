@@ -100,15 +100,20 @@ def _tokens_leaf(schema: pq.ParquetSchema, path: str) -> str:
     return leaves[0]
 
 
-def token_row_groups(tokens_path: str) -> list[tuple[str, int, int]]:
-    """(file, row group, tokens in it) for every row group of the token table's files."""
-    fs, root = arrow_location(tokens_path)
+def parquet_files(fs: pafs.FileSystem, root: str) -> list[str]:
+    """The data files of a table folder (not hidden, not ``_``-prefixed), sorted."""
     infos = fs.get_file_info(pafs.FileSelector(root, recursive=True))
-    files = sorted(
+    return sorted(
         i.path
         for i in infos
         if i.type == pafs.FileType.File and i.path.endswith(".parquet") and _visible(i.path, root)
     )
+
+
+def token_row_groups(tokens_path: str) -> list[tuple[str, int, int]]:
+    """(file, row group, tokens in it) for every row group of the token table's files."""
+    fs, root = arrow_location(tokens_path)
+    files = parquet_files(fs, root)
     units = []
     for path in files:
         try:

@@ -140,3 +140,62 @@ def test_train_svd_rejects_bad_settings(spark, corpus):
         train_svd(cooc, marg, vocab, dim=4, seed=1, solver="arpack", quiet=True)
     with pytest.raises(SparkembedError, match="svd.eig"):
         train_svd(cooc, marg, vocab, dim=4, seed=1, eig=-1, quiet=True)
+
+
+def _publish_shards(spark, cooc, path, shards=3):
+    from pyspark.sql import functions as F
+
+    from sparkembed.tables import publish
+
+    sharded = cooc.withColumn("shard", F.pmod(F.hash("row"), F.lit(shards))).repartition(
+        shards, "row"
+    )
+    publish(sharded, str(path), stage="cooccur", partition_by=["shard"])
+
+
+def test_ppmi_blocks_from_files_equal_dense_ppmi_and_transpose(spark, corpus, tmp_path):
+    from scipy.sparse import csr_matrix
+
+    from sparkembed.train.ppmi import ppmi_blocks_from_files
+
+    counts, (cooc, _marg, _vocab) = corpus
+    _publish_shards(spark, cooc, tmp_path / "cooc")
+    n = counts.shape[0]
+    blocks, info = ppmi_blocks_from_files(spark, str(tmp_path / "cooc"), n, 0.75, 5.0)
+    try:
+        dense = {0: np.zeros((n, n)), 1: np.zeros((n, n))}
+        for b in blocks.collect():
+            ids = np.frombuffer(b["ids"], np.int32)
+            m = csr_matrix(
+                (
+                    np.frombuffer(b["data"], np.float64),
+                    np.frombuffer(b["indices"], np.int32),
+                    np.frombuffer(b["indptr"], np.int64),
+                ),
+                shape=(len(ids), n),
+            )
+            dense[b["kind"]][ids] += m.toarray()
+    finally:
+        blocks.unpersist()
+    ref = _dense_ppmi(counts, 0.75, 5.0)
+    np.testing.assert_allclose(dense[0], ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dense[1], ref.T, rtol=1e-12, atol=1e-12)
+    assert info.entries_in == int((counts > 0).sum()) and info.entries_rejected == 0
+
+
+def test_train_svd_from_files_equals_dataframe_path(spark, corpus, tmp_path):
+    counts, (cooc, marg, vocab) = corpus
+    _publish_shards(spark, cooc, tmp_path / "cooc")
+    settings = dict(dim=6, seed=5, oversample=20, power_iters=3, quiet=True)
+    frames = train_svd(cooc, marg, vocab, **settings)
+    files = train_svd(
+        cooc, marg, vocab, cooc_path=str(tmp_path / "cooc"), symmetric=True, **settings
+    )
+    np.testing.assert_allclose(files.singular_values, frames.singular_values, rtol=1e-9)
+    got = {r["token"]: r["vector"] for r in files.vectors.collect()}
+    ref = {r["token"]: r["vector"] for r in frames.vectors.collect()}
+    assert got.keys() == ref.keys() and len(got) == counts.shape[0]
+    np.testing.assert_allclose(
+        np.array([got[t] for t in sorted(got)]), np.array([ref[t] for t in sorted(ref)]), atol=1e-7
+    )
+    assert files.counts["ppmi_nonzeros"] == frames.counts["ppmi_nonzeros"]

@@ -18,7 +18,7 @@ def _lang(tokens) -> str:
 
 def run(args, cfg) -> int:
     from sparkembed.session import get_spark
-    from sparkembed.tables import fingerprint, path_exists, read_table
+    from sparkembed.tables import fingerprint, path_exists, read_metadata, read_table
     from sparkembed.vectors import write_vectors
 
     tc = cfg.train
@@ -62,6 +62,7 @@ def run(args, cfg) -> int:
         paths = [f"{workdir}/cooccurrence", f"{workdir}/marginals", f"{workdir}/vocab"]
         cooc, marginals = read_table(spark, paths[0]), read_table(spark, paths[1])
         inputs = [fingerprint(spark, p) for p in paths]
+        cooc_meta = read_metadata(spark, paths[0])
         with timer.step("svd"):
             result = train_svd(
                 cooc,
@@ -70,6 +71,8 @@ def run(args, cfg) -> int:
                 dim=tc.dim,
                 seed=tc.seed,
                 quiet=args.quiet,
+                cooc_path=paths[0],
+                symmetric=bool(cooc_meta.get("symmetric", cooc_meta["params"].get("symmetric"))),
                 **dataclasses.asdict(cfg.svd),
             )
         vectors, counts = result.vectors, result.counts

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from sparkembed.errors import SparkembedError
 
 
@@ -74,3 +76,138 @@ def ppmi_entries(cooc, marginals, n_ids: int, alpha: float = 0.75, neg: float = 
     )
     info = PpmiInfo(int(stats["n"]), int(stats["n"]) - int(stats["n_good"]), float(total))
     return pmi.where(F.col("value") > 0), info
+
+
+# --- File path: PPMI blocks straight from the cooccurrence shard files -------------------
+#
+# Why: the DataFrame path above joins the counts with the sums, then ShardedMatrix.cache
+# shuffles every entry twice (by row, and transposed by column) and converts each one to
+# Arrow, which cost more than all the SVD's products together (10M-token corpus, 13.5M
+# non-zeros). The shards are already partitioned by row and sorted; for symmetric counts
+# Aᵀ[i, j] = pmi(j, i) uses the same count C[i, j] = C[j, i], so each task can build the
+# rows of both A and Aᵀ for the rows of its shards: no shuffle at all.
+
+FILE_BLOCK_SCHEMA = "kind int, ids binary, indptr binary, indices binary, data binary"
+_STATS_SCHEMA = "entries long, rejected long, row_sums binary, col_sums binary"
+
+
+def _read_cells(fs, path: str):
+    import pyarrow.parquet as pq
+
+    from sparkembed.errors import SparkembedError
+
+    try:
+        with fs.open_input_file(path) as f:
+            t = pq.read_table(f, columns=["row", "col", "count"])
+    except Exception as e:  # noqa: BLE001 - any reader failure names the file
+        raise SparkembedError(f"cooccurrence: cannot read {path}: {e}") from e
+    return (
+        t.column("row").to_numpy().astype(np.int64),
+        t.column("col").to_numpy().astype(np.int64),
+        t.column("count").to_numpy().astype(np.float64),
+    )
+
+
+def _valid_cells(rows, cols, counts, n_ids: int):
+    with np.errstate(invalid="ignore"):
+        return (
+            np.isfinite(counts)
+            & (counts > 0)
+            & (rows >= 0)
+            & (rows < n_ids)
+            & (cols >= 0)
+            & (cols < n_ids)
+        )
+
+
+def _cell_stats(fs, n_ids: int):
+    import pyarrow as pa
+
+    def stats(batches):
+        row_sums, col_sums = np.zeros(n_ids), np.zeros(n_ids)
+        entries = rejected = 0
+        for b in batches:
+            for path in b.column(0).to_pylist():
+                r, c, v = _read_cells(fs, path)
+                ok = _valid_cells(r, c, v, n_ids)
+                entries += len(r)
+                rejected += int((~ok).sum())
+                row_sums += np.bincount(r[ok], weights=v[ok], minlength=n_ids)
+                col_sums += np.bincount(c[ok], weights=v[ok], minlength=n_ids)
+        yield pa.RecordBatch.from_pydict(
+            {
+                "entries": [entries],
+                "rejected": [rejected],
+                "row_sums": [row_sums.tobytes()],
+                "col_sums": [col_sums.tobytes()],
+            }
+        )
+
+    return stats
+
+
+def _ppmi_blocks(fs, n_ids: int, sums_bc):
+    from sparkembed.train.svd import _pack_rows
+
+    def blocks(batches):
+        log_rows, log_cols, shift = sums_bc.value
+        for b in batches:
+            for path in b.column(0).to_pylist():
+                r, c, v = _read_cells(fs, path)
+                ok = _valid_cells(r, c, v, n_ids)
+                r, c, v = r[ok], c[ok], np.log(v[ok]) + shift
+                order = np.lexsort((c, r))  # shards are sorted already: this is cheap
+                r, c, v = r[order], c[order], v[order]
+                a = v - log_rows[r] - log_cols[c]  # A[r, c] = pmi(r, c)
+                t = v - log_rows[c] - log_cols[r]  # Aᵀ[r, c] = pmi(c, r), as C[c, r] = C[r, c]
+                yield from _pack_rows(r[a > 0], c[a > 0], a[a > 0], {"kind": 0})
+                yield from _pack_rows(r[t > 0], c[t > 0], t[t > 0], {"kind": 1})
+
+    return blocks
+
+
+def ppmi_blocks_from_files(spark, cooc_path: str, n_ids: int, alpha: float, neg: float):
+    """Cached ``kind`` + packed CSR blocks of PPMI (kind 0) and its transpose (kind 1) from
+    the shard files of a SYMMETRIC cooccurrence table, and the PpmiInfo.
+
+    Same values as ``ppmi_entries`` (row sums and column sums taken from the valid
+    entries). Returns None when pyarrow cannot read ``cooc_path``.
+    """
+    from pyspark import StorageLevel
+
+    from sparkembed.cooccur_files import arrow_location, parquet_files
+
+    if alpha <= 0:
+        raise SparkembedError(f"svd.alpha must be > 0, got {alpha}")
+    if neg <= 0:
+        raise SparkembedError(f"svd.neg must be > 0 (1 = no shift), got {neg}")
+    location = arrow_location(cooc_path)
+    if location is None:
+        return None
+    fs, root = location
+    files = parquet_files(fs, root)
+    if not files:
+        raise SparkembedError(f"cooccurrence: no Parquet files under {cooc_path}")
+    sc = spark.sparkContext
+    # parallelize deals the files evenly into the slices (a hash repartition may not)
+    slices = min(len(files), max(1, sc.defaultParallelism))
+    units = spark.createDataFrame(sc.parallelize([(f,) for f in files], slices), "path string")
+    parts = units.mapInArrow(_cell_stats(fs, n_ids), _STATS_SCHEMA).collect()
+    entries = sum(p["entries"] for p in parts)
+    rejected = sum(p["rejected"] for p in parts)
+    row_sums = np.sum([np.frombuffer(p["row_sums"]) for p in parts], axis=0)
+    col_sums = np.sum([np.frombuffer(p["col_sums"]) for p in parts], axis=0)
+    smoothed = col_sums**alpha
+    total = float(smoothed.sum())
+    if not total:
+        raise SparkembedError("the co-occurrence table has no positive counts")
+    with np.errstate(divide="ignore"):
+        # log(0) = -inf only for ids without entries, which no cell refers to
+        sums = (np.log(row_sums), np.log(smoothed), math.log(total) - math.log(neg))
+    sums_bc = sc.broadcast(sums)
+    blocks = units.mapInArrow(_ppmi_blocks(fs, n_ids, sums_bc), FILE_BLOCK_SCHEMA).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    blocks.count()
+    sums_bc.unpersist()
+    return blocks, PpmiInfo(entries, rejected, total)

@@ -33,14 +33,39 @@ _BLOCK_NNZ = 1 << 20  # non-zeros per packed block (whole rows): ~12 MB of binar
 BLOCK_SCHEMA = "ids binary, indptr binary, indices binary, data binary"
 
 
+def _pack_rows(r: np.ndarray, c: np.ndarray, v: np.ndarray, extra: dict | None = None):
+    """Packed CSR blocks of whole rows (up to ``_BLOCK_NNZ`` non-zeros) of entries already
+    sorted by (row, col); ``extra`` columns are added to every block."""
+    import pyarrow as pa
+
+    if not len(r):
+        return
+    c, v = c.astype(np.int32), v.astype(np.float64)
+    ids, starts = np.unique(r, return_index=True)
+    indptr = np.append(starts, len(r)).astype(np.int64)
+    first = 0
+    while first < len(ids):
+        # whole rows, up to _BLOCK_NNZ non-zeros (at least one row)
+        last = max(first + 1, int(np.searchsorted(indptr, indptr[first] + _BLOCK_NNZ, "right")) - 1)
+        last = min(last, len(ids))
+        lo, hi = indptr[first], indptr[last]
+        columns = {name: pa.array([value], pa.int32()) for name, value in (extra or {}).items()}
+        columns.update(
+            ids=pa.array([ids[first:last].astype(np.int32).tobytes()], pa.binary()),
+            indptr=pa.array([(indptr[first : last + 1] - lo).tobytes()], pa.binary()),
+            indices=pa.array([c[lo:hi].tobytes()], pa.binary()),
+            data=pa.array([v[lo:hi].tobytes()], pa.binary()),
+        )
+        yield pa.RecordBatch.from_pydict(columns)
+        first = last
+
+
 def _pack_fn(batches):
     """mapInArrow: this partition's ``(row, col, value)`` entries as packed CSR blocks.
 
     Cached once; every product then reads a few binary cells per partition instead of
     converting millions of rows to Arrow again.
     """
-    import pyarrow as pa
-
     rows, cols, vals = [], [], []
     for b in batches:
         rows.append(b.column(0).to_numpy(zero_copy_only=False))
@@ -50,25 +75,7 @@ def _pack_fn(batches):
         return
     r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     order = np.lexsort((c, r))
-    r, c, v = r[order], c[order].astype(np.int32), v[order].astype(np.float64)
-    ids, starts = np.unique(r, return_index=True)
-    indptr = np.append(starts, len(r)).astype(np.int64)
-    first = 0
-    while first < len(ids):
-        # whole rows, up to _BLOCK_NNZ non-zeros (at least one row)
-        last = max(first + 1, int(np.searchsorted(indptr, indptr[first] + _BLOCK_NNZ, "right")) - 1)
-        last = min(last, len(ids))
-        lo, hi = indptr[first], indptr[last]
-        yield pa.RecordBatch.from_arrays(
-            [
-                pa.array([ids[first:last].astype(np.int32).tobytes()], pa.binary()),
-                pa.array([(indptr[first : last + 1] - lo).tobytes()], pa.binary()),
-                pa.array([c[lo:hi].tobytes()], pa.binary()),
-                pa.array([v[lo:hi].tobytes()], pa.binary()),
-            ],
-            names=["ids", "indptr", "indices", "data"],
-        )
-        first = last
+    yield from _pack_rows(r[order], c[order], v[order])
 
 
 def _product_fn(factor_bc, n_cols: int):
@@ -111,6 +118,7 @@ class ShardedMatrix:
     n_cols: int
     nnz: int
     passes: int = 0
+    cached: tuple = ()  # the persisted DataFrames behind by_row / by_col
 
     @classmethod
     def cache(cls, entries, n_rows: int, n_cols: int, partitions: int) -> ShardedMatrix:
@@ -132,7 +140,18 @@ class ShardedMatrix:
         )
         nnz = by_row.select(F.sum(F.length("data") / 8).cast("long")).collect()[0][0] or 0
         by_col.count()
-        return cls(by_row, by_col, n_rows, n_cols, int(nnz))
+        return cls(by_row, by_col, n_rows, n_cols, int(nnz), cached=(by_row, by_col))
+
+    @classmethod
+    def from_symmetric_files(cls, blocks, n_ids: int) -> ShardedMatrix:
+        """A matrix and its transpose from one cached DataFrame of ``kind`` + BLOCK_SCHEMA
+        rows (kind 0: rows of A, kind 1: rows of Aᵀ), as ``ppmi_blocks_from_files`` makes."""
+        from pyspark.sql import functions as F
+
+        by_row = blocks.where(F.col("kind") == 0).drop("kind")
+        by_col = blocks.where(F.col("kind") == 1).drop("kind")
+        nnz = by_row.select(F.sum(F.length("data") / 8).cast("long")).collect()[0][0] or 0
+        return cls(by_row, by_col, n_ids, n_ids, int(nnz), cached=(blocks,))
 
     def _apply(self, blocks, n_out: int, n_in: int, factor: np.ndarray) -> np.ndarray:
         spark = blocks.sparkSession
@@ -150,7 +169,8 @@ class ShardedMatrix:
             table.column("ids").to_pylist(), table.column("product").to_pylist(), strict=True
         ):
             rows = np.frombuffer(ids, dtype=np.int32)
-            out[rows] = np.frombuffer(product, dtype=np.float64).reshape(len(rows), width)
+            # += : a row split across blocks (never by our writers, but any input may)
+            out[rows] += np.frombuffer(product, dtype=np.float64).reshape(len(rows), width)
         return out
 
     def row_ids(self) -> np.ndarray:
@@ -167,8 +187,8 @@ class ShardedMatrix:
         return self._apply(self.by_col, self.n_cols, self.n_rows, factor)
 
     def unpersist(self) -> None:
-        self.by_row.unpersist()
-        self.by_col.unpersist()
+        for df in self.cached:
+            df.unpersist()
 
 
 def _flip_signs(u: np.ndarray, vt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -257,8 +277,15 @@ def train_svd(
     solver: str = SvdConfig.solver,
     partitions: int = SvdConfig.partitions,
     quiet: bool = False,
+    cooc_path: str | None = None,
+    symmetric: bool = False,
 ) -> SvdResult:
-    """PPMI + truncated SVD: rows of ``U · S^eig`` (``+ V · S^eig`` if ``add_context``)."""
+    """PPMI + truncated SVD: rows of ``U · S^eig`` (``+ V · S^eig`` if ``add_context``).
+
+    With ``cooc_path`` (the table ``cooc`` was read from) and ``symmetric`` counts, the
+    randomized solver builds the PPMI blocks from the shard files in one pass without a
+    shuffle (``ppmi_blocks_from_files``); otherwise from ``cooc`` with Spark joins.
+    """
     from pyspark.sql import functions as F
 
     spark = cooc.sparkSession
@@ -274,11 +301,20 @@ def train_svd(
     if not vocab_stats["n"]:
         raise SparkembedError("the vocabulary is empty")
     n_ids = int(vocab_stats["max_id"]) + 1
-    entries, pinfo = ppmi_entries(cooc, marginals, n_ids, alpha=alpha, neg=neg)
+    from_files = None
+    if cooc_path and symmetric and solver == "randomized":
+        from sparkembed.train.ppmi import ppmi_blocks_from_files
+
+        from_files = ppmi_blocks_from_files(spark, cooc_path, n_ids, alpha, neg)
+    if from_files is not None:
+        blocks, pinfo = from_files
+        matrix = ShardedMatrix.from_symmetric_files(blocks, n_ids)
+    else:
+        entries, pinfo = ppmi_entries(cooc, marginals, n_ids, alpha=alpha, neg=neg)
+        partitions = partitions or max(2, spark.sparkContext.defaultParallelism)
+        matrix = ShardedMatrix.cache(entries, n_ids, n_ids, partitions)
     if pinfo.entries_rejected:
         _log(f"set aside {pinfo.entries_rejected:,} malformed co-occurrence entries", quiet)
-    partitions = partitions or max(2, spark.sparkContext.defaultParallelism)
-    matrix = ShardedMatrix.cache(entries, n_ids, n_ids, partitions)
     try:
         if matrix.nnz == 0:
             raise SparkembedError("the PPMI matrix is empty (no positive PMI entry)")
