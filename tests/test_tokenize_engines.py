@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import bz2
 import dataclasses
+import os
 import random
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
@@ -251,3 +255,51 @@ def test_engine_choice(spark, java):
     assert resolve_engine(spark, "sql") == "sql"
     with pytest.raises(SparkembedError, match="tokenize.engine must be one of"):
         resolve_engine(spark, "rust")
+
+
+PAGE = """<mediawiki><page><title>Cat</title><ns>0</ns><id>7</id><revision><text xml:space="preserve">
+'''Cats''' are [[mammal|small mammals]].{{Infobox|x={{y}}}} They &lt;ref&gt;r&lt;/ref&gt; purr.
+== Diet ==
+Cats eat [[fish]] and [http://example.org mice].
+</text></revision></page></mediawiki>
+"""
+
+
+def test_tokenize_job_under_spark_submit_with_jars(tmp_path):
+    """spark-submit users pass --jars .jars/sparkembed-udfs.jar; engine=java then works."""
+    root = Path(__file__).resolve().parent.parent
+    jar = root / ".jars" / "sparkembed-udfs.jar"
+    assert jar.is_file(), "run scripts/setup.sh"
+    zip_path = tmp_path / "sparkembed.zip"
+    subprocess.run(["bash", str(root / "scripts" / "package.sh"), str(zip_path)], check=True)
+    dump = tmp_path / "cat-pages-articles.xml"
+    dump.write_text(PAGE)
+    spark_submit = Path(sys.executable).parent / "spark-submit"
+    out = subprocess.run(
+        [
+            str(spark_submit),
+            "--master",
+            "local[1]",
+            "--jars",
+            str(jar),
+            "--py-files",
+            str(zip_path),
+            str(root / "jobs" / "tokenize.py"),
+            str(dump),
+            "--output",
+            str(tmp_path / "out"),
+            "--set",
+            'tokenize.engine="java"',
+            "--set",
+            "tokenize.min_article_tokens=0",
+            "--set",
+            "tokenize.min_count=1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYSPARK_PYTHON": sys.executable},
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "documents 1, sentences 4, tokens 12" in out.stdout

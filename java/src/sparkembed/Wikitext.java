@@ -31,37 +31,36 @@ public final class Wikitext {
     int amp = s.indexOf('&');
     if (amp < 0) return s;
     StringBuilder out = new StringBuilder(s.length());
-    out.append(s, 0, amp);
-    int n = s.length();
+    int copied = 0;
     int i = amp;
-    while (i < n) {
-      char c = s.charAt(i);
-      if (c == '&') {
-        if (s.startsWith("lt;", i + 1)) {
-          out.append('<');
-          i += 4;
-          continue;
-        } else if (s.startsWith("gt;", i + 1)) {
-          out.append('>');
-          i += 4;
-          continue;
-        } else if (s.startsWith("quot;", i + 1)) {
-          out.append('"');
-          i += 6;
-          continue;
-        } else if (s.startsWith("apos;", i + 1)) {
-          out.append('\'');
-          i += 6;
-          continue;
-        } else if (s.startsWith("amp;", i + 1)) {
-          out.append('&');
-          i += 5;
-          continue;
-        }
+    while (i >= 0) {
+      char r = 0;
+      int len = 0;
+      if (s.startsWith("lt;", i + 1)) {
+        r = '<';
+        len = 4;
+      } else if (s.startsWith("gt;", i + 1)) {
+        r = '>';
+        len = 4;
+      } else if (s.startsWith("quot;", i + 1)) {
+        r = '"';
+        len = 6;
+      } else if (s.startsWith("apos;", i + 1)) {
+        r = '\'';
+        len = 6;
+      } else if (s.startsWith("amp;", i + 1)) {
+        r = '&';
+        len = 5;
       }
-      out.append(c);
-      i++;
+      if (len > 0) {
+        out.append(s, copied, i).append(r);
+        copied = i + len;
+        i = s.indexOf('&', copied);
+      } else {
+        i = s.indexOf('&', i + 1);
+      }
     }
+    out.append(s, copied, s.length());
     return out.toString();
   }
 
@@ -85,6 +84,33 @@ public final class Wikitext {
     s = tagsAndEntities(s);
     s = tableLines(s);
     return s;
+  }
+
+  /**
+   * The next position of either of two characters, with String.indexOf (vectorised by the
+   * JIT) instead of a char-by-char loop: most of a page holds neither.
+   */
+  static final class Finder {
+    private final String s;
+    private final char a;
+    private final char b;
+    private int nextA = -2;
+    private int nextB = -2;
+
+    Finder(String s, char a, char b) {
+      this.s = s;
+      this.a = a;
+      this.b = b;
+    }
+
+    /** The first position >= from holding a or b, or -1. */
+    int next(int from) {
+      if (nextA != -1 && nextA < from) nextA = s.indexOf(a, from);
+      if (nextB != -1 && nextB < from) nextB = s.indexOf(b, from);
+      if (nextA < 0) return nextB;
+      if (nextB < 0) return nextA;
+      return Math.min(nextA, nextB);
+    }
   }
 
   // ---------------------------------------------------------------- character classes
@@ -315,8 +341,9 @@ public final class Wikitext {
     int n = s.length();
     StringBuilder out = null;
     int copied = 0;
-    int i = 0;
-    while (i + 1 < n) {
+    Finder braces = new Finder(s, '{', '}');
+    int i = braces.next(0);
+    while (i >= 0 && i + 1 < n) {
       char c = s.charAt(i);
       if (c == '{' && s.charAt(i + 1) == '{') {
         int end = s.indexOf('\n', i + 2);
@@ -324,14 +351,14 @@ public final class Wikitext {
         if (out == null) out = new StringBuilder(n);
         out.append(s, copied, i);
         copied = end;
-        i = end;
+        i = braces.next(end);
       } else if (c == '}' && s.charAt(i + 1) == '}') {
         if (out == null) out = new StringBuilder(n);
         out.append(s, copied, i);
         copied = i + 2;
-        i += 2;
+        i = braces.next(i + 2);
       } else {
-        i++;
+        i = braces.next(i + 1);
       }
     }
     if (out == null) return s;
@@ -479,8 +506,16 @@ public final class Wikitext {
     int n = s.length();
     StringBuilder out = null;
     int copied = 0;
+    // Where a match can start: 3 to 5 characters before a "://", or at a 'w'.
+    Finder ws = new Finder(s, 'w', 'W');
+    int colon = -2;
     int i = 0;
-    while (i < n) {
+    while (true) {
+      if (colon != -1 && colon < i + 3) colon = s.indexOf("://", i + 3);
+      int w = ws.next(i);
+      int scheme = colon < 0 ? -1 : Math.max(i, colon - 5);
+      i = scheme < 0 ? w : (w < 0 ? scheme : Math.min(scheme, w));
+      if (i < 0) break;
       char c = s.charAt(i);
       int end = -1;
       if (c == 'h' || c == 'H') {
@@ -512,6 +547,7 @@ public final class Wikitext {
       } else {
         i++;
       }
+      if (i >= n) break;
     }
     if (out == null) return s;
     out.append(s, copied, n);
@@ -524,19 +560,19 @@ public final class Wikitext {
     if (s.indexOf('=') < 0) return s;
     StringBuilder out = null;
     int copied = 0;
-    int i = 0;
-    while (i < n) {
-      if (s.charAt(i) == '=' && caretMultiline(s, i)) {
+    int i = s.indexOf('=');
+    while (i >= 0) {
+      if (caretMultiline(s, i)) {
         int[] m = headingAt(s, i);
         if (m != null) {
           if (out == null) out = new StringBuilder(n);
           out.append(s, copied, i).append(s, m[1], m[2]);
           copied = m[0];
-          i = m[0];
+          i = s.indexOf('=', m[0]);
           continue;
         }
       }
-      i++;
+      i = s.indexOf('=', i + 1);
     }
     if (out == null) return s;
     out.append(s, copied, n);
@@ -589,8 +625,9 @@ public final class Wikitext {
     int n = s.length();
     StringBuilder out = null;
     int copied = 0;
-    int i = 0;
-    while (i + 1 < n) {
+    Finder marks = new Finder(s, '\'', '_');
+    int i = marks.next(0);
+    while (i >= 0 && i + 1 < n) {
       char c = s.charAt(i);
       int end = -1;
       if (c == '\'' && s.charAt(i + 1) == '\'') {
@@ -605,9 +642,9 @@ public final class Wikitext {
         if (out == null) out = new StringBuilder(n);
         out.append(s, copied, i);
         copied = end;
-        i = end;
+        i = marks.next(end);
       } else {
-        i++;
+        i = marks.next(i + 1);
       }
     }
     if (out == null) return s;
@@ -626,8 +663,9 @@ public final class Wikitext {
     int n = s.length();
     StringBuilder out = null;
     int copied = 0;
-    int i = 0;
-    while (i < n) {
+    Finder starts = new Finder(s, '<', '&');
+    int i = starts.next(0);
+    while (i >= 0) {
       char c = s.charAt(i);
       int end = -1;
       if (c == '<') {
@@ -663,9 +701,9 @@ public final class Wikitext {
         if (out == null) out = new StringBuilder(n);
         out.append(s, copied, i).append(' ');
         copied = end;
-        i = end;
+        i = starts.next(end);
       } else {
-        i++;
+        i = starts.next(i + 1);
       }
     }
     if (out == null) return s;
@@ -678,18 +716,18 @@ public final class Wikitext {
     int n = s.length();
     StringBuilder out = null;
     int copied = 0;
-    int i = 0;
-    while (i < n) {
-      char c = s.charAt(i);
-      if ((c == '|' || c == '!') && caretMultiline(s, i)) {
+    Finder marks = new Finder(s, '|', '!');
+    int i = marks.next(0);
+    while (i >= 0) {
+      if (caretMultiline(s, i)) {
         int e = i + 1;
         while (e < n && !isLineTerminator(s.charAt(e))) e++;
         if (out == null) out = new StringBuilder(n);
         out.append(s, copied, i);
         copied = e;
-        i = e;
+        i = marks.next(e);
       } else {
-        i++;
+        i = marks.next(i + 1);
       }
     }
     if (out == null) return s;
