@@ -82,7 +82,7 @@ def run_measured(cmd: list[str]) -> tuple[float, float, int]:
     return wall, sum(last.values()) / TICKS, proc.returncode
 
 
-def warm_jvm_figures(src: Path, repeats: int = 2) -> list[tuple[str, str, float, float, str]]:
+def warm_jvm_figures(src: Path, repeats: int = 4) -> list[tuple[str, str, float, float, str]]:
     """Cleaning and tokenising alone, in one warm JVM, on pages held in memory.
 
     Returns (step, engine, wall s, JVM CPU s, loadavg) of the last of ``repeats`` runs.
@@ -143,7 +143,7 @@ def main() -> int:
         md = "\n".join(
             [
                 f"Cleaning and tokenising alone, warm JVM, local[2], pages of {src.name} "
-                f"({size_mb:.0f} MB) in memory (second run of each):",
+                f"({size_mb:.0f} MB) in memory (last of 4 runs of each):",
                 "",
                 "| step | engine | wall s | JVM CPU s | loadavg |",
                 "|---|---|---|---|---|",

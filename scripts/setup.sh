@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-command set-up, idempotent: Debian packages, .venv with sparkembed and its test
-# tools, and the GraphFrames JARs from Maven Central into .jars/. Safe to re-run.
+# tools, the GraphFrames JARs from Maven Central into .jars/, and our own UDF JAR
+# (.jars/sparkembed-udfs.jar, compiled from java/src with the JDK). Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
