@@ -107,27 +107,44 @@ public final class SentenceTokenizer implements Serializable {
 
   /**
    * tokenize.lowercase: the locale-sensitive capitals mapped first, then what Spark's lower
-   * does (ASCII: ASCII lowercase; else ICU's full case mapping, final sigma included), in
-   * ICU's root locale.
+   * does (ASCII: ASCII lowercase; else ICU's full case mapping in the default locale, here
+   * the root locale). In the root locale ICU's full mapping differs from its per-character
+   * (simple) mapping only for U+0130 (mapped first) and the final-sigma rule for U+03A3: a
+   * text without U+03A3 is lowercased character by character, which is much cheaper.
    */
   static String lowercase(String s) {
-    boolean ascii = true;
-    for (int i = 0; i < s.length(); i++) {
-      if (s.charAt(i) >= 0x80) {
-        ascii = false;
-        break;
+    int n = s.length();
+    int i = 0;
+    while (i < n && s.charAt(i) < 0x80) i++;
+    if (i == n) return s.toLowerCase(Locale.ROOT);
+    if (s.indexOf('\u03A3') >= 0) {
+      StringBuilder b = new StringBuilder(s);
+      for (int k = 0; k < n; k++) {
+        int j = LOCALE_SENSITIVE.indexOf(b.charAt(k));
+        if (j >= 0) b.setCharAt(k, LOCALE_SENSITIVE_LOWER.charAt(j));
       }
+      return UCharacter.toLowerCase(ULocale.ROOT, b.toString());
     }
-    if (ascii) return s.toLowerCase(Locale.ROOT);
-    StringBuilder b = null;
-    for (int i = 0; i < s.length(); i++) {
-      int k = LOCALE_SENSITIVE.indexOf(s.charAt(i));
-      if (k >= 0) {
-        if (b == null) b = new StringBuilder(s);
-        b.setCharAt(i, LOCALE_SENSITIVE_LOWER.charAt(k));
+    StringBuilder out = new StringBuilder(n);
+    i = 0;
+    while (i < n) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        out.append(c >= 'A' && c <= 'Z' ? (char) (c + 32) : c);
+        i++;
+        continue;
       }
+      int j = LOCALE_SENSITIVE.indexOf(c);
+      if (j >= 0) {
+        out.append(LOCALE_SENSITIVE_LOWER.charAt(j));
+        i++;
+        continue;
+      }
+      int cp = s.codePointAt(i);
+      out.appendCodePoint(UCharacter.toLowerCase(cp));
+      i += Character.charCount(cp);
     }
-    return UCharacter.toLowerCase(ULocale.ROOT, b == null ? s : b.toString());
+    return out.toString();
   }
 
   /** Sentences (as token lists, chunked) of one document; null for null. */
