@@ -198,3 +198,21 @@ def test_tokenize_job_under_spark_submit_with_jars(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "documents 1, sentences 4, tokens 12" in out.stdout
+
+
+def test_each_scanner_equals_its_regex_in_java(tmp_path):
+    """java/test/sparkembed/PassCheck.java: scanner vs java.util.regex, pass by pass."""
+    root = Path(__file__).resolve().parent.parent
+    jar = root / ".jars" / "sparkembed-udfs.jar"
+    assert jar.is_file(), "run scripts/setup.sh"
+    src = root / "java" / "test" / "sparkembed" / "PassCheck.java"
+    subprocess.run(["javac", "-cp", str(jar), "-d", str(tmp_path), str(src)], check=True)
+    classpath = f"{jar}{os.pathsep}{tmp_path}"
+    out = subprocess.run(
+        ["java", "-cp", classpath, "sparkembed.PassCheck", "50000", "3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert "differences 0" in out.stdout

@@ -133,9 +133,18 @@ public final class Wikitext {
     return c >= '0' && c <= '9';
   }
 
-  /** A word character for \b in JDK 17 (Pattern.Bound.isWord). */
+  /**
+   * Does the running JDK's \b count non-ASCII letters and digits as word characters? JDK 17
+   * does; JDK 19 made \b agree with the ASCII-only \w. Probed once, so the scanners follow
+   * the same JDK as the regexes they replace.
+   */
+  static final boolean UNICODE_WORD_BOUNDARY =
+      !java.util.regex.Pattern.compile("\\bx").matcher("\u00e9x").find();
+
+  /** A word character for \b (Pattern.Bound.isWord). */
   private static boolean isWord(int cp) {
-    return cp == '_' || Character.isLetterOrDigit(cp);
+    if (UNICODE_WORD_BOUNDARY) return cp == '_' || Character.isLetterOrDigit(cp);
+    return cp == '_' || (cp < 0x80 && Character.isLetterOrDigit(cp));
   }
 
   private static boolean hasBaseCharacter(String s, int i) {
