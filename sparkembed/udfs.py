@@ -26,11 +26,11 @@ _warned_fallback = False
 
 def java_udfs_loaded(spark: SparkSession) -> bool:
     """Is the UDF JAR on the JVM's class path (spark.jars, or spark-submit --jars)?"""
-    jvm = spark.sparkContext._jvm
-    try:
+    try:  # no JVM gateway (Spark Connect) or ClassNotFoundException: not loaded
+        jvm = spark.sparkContext._jvm
         jvm.java.lang.Thread.currentThread().getContextClassLoader().loadClass(CLEAN_PAGE_CLASS)
         return True
-    except Exception:  # py4j's Java error: ClassNotFoundException
+    except Exception:
         return False
 
 

@@ -20,6 +20,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
+from sparkembed import udfs
 from sparkembed.config import TokenizeConfig
 from sparkembed.corpus.readers import read_records, split_records
 from sparkembed.corpus.wikitext import clean_page, clean_wikitext, unescape_xml
@@ -145,11 +146,19 @@ def test_bulgarian_page_bodies_equal_reference(spark, java, gensim_data, tmp_pat
     assert "България" in " ".join(r.text for r in sql.collect())
 
 
-def test_engine_choice(spark, java):
+def test_engine_choice(spark, java, monkeypatch, capsys):
     assert resolve_engine(spark, "auto") == "java"
     assert resolve_engine(spark, "sql") == "sql"
     with pytest.raises(SparkembedError, match="tokenize.engine must be one of"):
         resolve_engine(spark, "rust")
+    # Without the JAR: auto falls back to sql with one warning, java is an error.
+    monkeypatch.setattr(udfs, "java_udfs_loaded", lambda spark: False)
+    monkeypatch.setattr(udfs, "_warned_fallback", False)
+    assert resolve_engine(spark, "auto") == "sql"
+    assert resolve_engine(spark, "auto") == "sql"
+    assert capsys.readouterr().err.count("sparkembed-udfs.jar not loaded") == 1
+    with pytest.raises(SparkembedError, match="--jars .jars/sparkembed-udfs.jar"):
+        resolve_engine(spark, "java")
 
 
 PAGE = """<mediawiki><page><title>Cat</title><ns>0</ns><id>7</id><revision><text xml:space="preserve">
