@@ -1,6 +1,9 @@
 """spark-submit entry point: the same arguments as `sparkembed tokenize`.
 
-spark-submit --py-files dist/sparkembed.zip jobs/tokenize.py --help
+spark-submit --jars .jars/sparkembed-udfs.jar --py-files dist/sparkembed.zip jobs/tokenize.py --help
+
+(--jars: the JVM cleaning/tokenising engine built by scripts/setup.sh; without it,
+tokenize.engine = "auto" falls back to the slower Spark SQL engine.)
 """
 
 import os

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-command set-up, idempotent: Debian packages, .venv with sparkembed and its test
-# tools, and the GraphFrames JARs from Maven Central into .jars/. Safe to re-run.
+# tools, the GraphFrames JARs from Maven Central into .jars/, and our own UDF JAR
+# (.jars/sparkembed-udfs.jar, compiled from java/src with the JDK). Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -58,6 +59,22 @@ if ! ls .jars/graphframes-spark4_${SCALA}-*.jar >/dev/null 2>&1; then
     rm -f .jars/graphframes-*.jar
     log "warning: Maven Central did not serve io.graphframes:graphframes-spark4_${SCALA}:${GRAPHFRAMES_VERSION}"
     log "         (see /tmp/sparkembed-mvn.log); everything but GraphFrames-backed features works"
+  fi
+fi
+# --- Our JVM UDFs (wikitext cleaning, tokenising): compiled against pyspark's own JARs,
+# rebuilt when a source is newer than the JAR. No download.
+UDF_JAR=.jars/sparkembed-udfs.jar
+if [ ! -f "$UDF_JAR" ] || [ -n "$(find java/src -name '*.java' -newer "$UDF_JAR")" ]; then
+  if command -v javac >/dev/null && command -v jar >/dev/null; then
+    log "building $UDF_JAR"
+    SPARK_JARS=$(.venv/bin/python -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))')
+    classes=$(mktemp -d)
+    javac -nowarn -encoding UTF-8 --release 17 -cp "$SPARK_JARS/*" -d "$classes" $(find java/src -name '*.java')
+    jar --create --file "$UDF_JAR.tmp" -C "$classes" .
+    mv "$UDF_JAR.tmp" "$UDF_JAR"
+    rm -rf "$classes"
+  else
+    log "warning: no javac/jar (JDK 17): tokenize falls back to its Spark SQL engine"
   fi
 fi
 log "done: .venv/bin/sparkembed doctor checks what was found"

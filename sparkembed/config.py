@@ -51,6 +51,7 @@ class TokenizeConfig:
     split_mb: int = 64  # input split size for splittable files
     min_article_tokens: int = 50  # wiki: shorter articles are dropped (gensim's default)
     reject_empty: bool = False  # an article empty after cleaning goes to rejected
+    engine: str = "auto"  # auto | java | sql: cleaning+tokenising in sparkembed-udfs.jar or SQL
 
 
 @dataclass

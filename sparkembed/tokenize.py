@@ -8,9 +8,10 @@ explode to one row per sentence.
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from sparkembed import udfs
 from sparkembed.config import TokenizeConfig
 from sparkembed.errors import SparkembedError
 
@@ -51,6 +52,10 @@ def _check(cfg: TokenizeConfig) -> None:
         raise SparkembedError("tokenize: need 1 <= min_token_length <= max_token_length")
 
 
+def _stop_words(cfg: TokenizeConfig) -> list[str]:
+    return [w.lower() if cfg.lowercase else w for w in cfg.stop_words]
+
+
 def sentence_tokens(text: Column, cfg: TokenizeConfig) -> Column:
     """``array<array<string>>``: the tokens of each non-empty sentence of ``text``."""
     if cfg.lowercase:
@@ -59,7 +64,7 @@ def sentence_tokens(text: Column, cfg: TokenizeConfig) -> Column:
         text = fold_accents(text)
     sentences = F.split(text, SENTENCE_BREAK) if cfg.split_sentences else F.array(text)
     pattern = F.lit(cfg.token_pattern)
-    stop = [w.lower() if cfg.lowercase else w for w in cfg.stop_words]
+    stop = _stop_words(cfg)
     lo, hi = cfg.min_token_length, cfg.max_token_length
 
     def keep(t: Column) -> Column:
@@ -87,6 +92,31 @@ def chunk(sentences: Column, max_len: int) -> Column:
     )
 
 
+def chunked_sentence_tokens(spark: SparkSession, text: Column, cfg: TokenizeConfig) -> Column:
+    """``chunk(sentence_tokens(text, cfg), cfg.max_sentence_length)`` on ``cfg.engine``.
+
+    ``java``: one JVM UDF (sparkembed-udfs.jar) doing the same in one pass per document.
+    """
+    if udfs.resolve_engine(spark, cfg.engine) == "sql":
+        return chunk(sentence_tokens(text, cfg), cfg.max_sentence_length)
+    fold_from, fold_to = (
+        (_ACCENTED + _ACCENTED.upper(), _PLAIN + _PLAIN.upper()) if cfg.fold_accents else ("", "")
+    )
+    name = udfs.sentence_tokens_function(
+        spark,
+        token_pattern=cfg.token_pattern,
+        lowercase=cfg.lowercase,
+        fold_from=fold_from,
+        fold_to=fold_to,
+        split_sentences=cfg.split_sentences,
+        min_token_length=cfg.min_token_length,
+        max_token_length=cfg.max_token_length,
+        stop_words=_stop_words(cfg),
+        max_sentence_length=cfg.max_sentence_length,
+    )
+    return F.call_function(name, text)
+
+
 def tokenize_documents(documents: DataFrame, cfg: TokenizeConfig) -> DataFrame:
     """documents → tokens.
 
@@ -110,7 +140,7 @@ def tokenize_documents(documents: DataFrame, cfg: TokenizeConfig) -> DataFrame:
     # on the token count, or the filters Spark infers for posexplode) the optimizer
     # copies it into each place: so it is bound once as a lambda argument, exploded with
     # posexplode_outer (no inferred filters) and the empty rows dropped after the explode.
-    sentences = chunk(sentence_tokens(F.col("text"), cfg), cfg.max_sentence_length)
+    sentences = chunked_sentence_tokens(documents.sparkSession, F.col("text"), cfg)
     per_doc = documents.select(
         "doc_id",
         F.coalesce(F.col("title"), F.lit("")).alias("title"),

@@ -4,20 +4,35 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from sparkembed.config import TokenizeConfig
-from sparkembed.tokenize import TOKENS_SCHEMA, lowercase, sentence_tokens, tokenize_documents
+from sparkembed.tokenize import (
+    TOKENS_SCHEMA,
+    chunked_sentence_tokens,
+    lowercase,
+    tokenize_documents,
+)
+
+# Both engines: Spark SQL expressions (reference) and the JVM UDF (sparkembed-udfs.jar).
+ENGINES = ["sql", "java"]
 
 
 def docs(spark, rows):
     return spark.createDataFrame(rows, "doc_id string, title string, text string, format string")
 
 
-def test_sentences_chunks_and_filters(spark):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sentences_chunks_and_filters(spark, engine):
     cfg = dataclasses.replace(
-        TokenizeConfig(), lang="xx", max_sentence_length=3, stop_words=["The"], min_count=1
+        TokenizeConfig(),
+        lang="xx",
+        max_sentence_length=3,
+        stop_words=["The"],
+        min_count=1,
+        engine=engine,
     )
     documents = docs(
         spark,
@@ -44,39 +59,52 @@ def test_sentences_chunks_and_filters(spark):
     assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_min_article_tokens_applies_to_wiki_only(spark):
-    cfg = dataclasses.replace(TokenizeConfig(), min_article_tokens=3)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_min_article_tokens_applies_to_wiki_only(spark, engine):
+    cfg = dataclasses.replace(TokenizeConfig(), min_article_tokens=3, engine=engine)
     documents = docs(spark, [("w1", "W", "aa bb", "wiki"), ("t1", "", "aa bb", "text")])
     got = tokenize_documents(documents, cfg).select("doc_id")
     assert [r.doc_id for r in got.collect()] == ["t1"]
 
 
-def test_lowercase_is_locale_free_and_folding(spark):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_lowercase_is_locale_free_and_folding(spark, engine):
     df = spark.createDataFrame([("İSTANBUL Iğdır ÀÉÎ Straße ΣΟΦΙΑ",)], "t string")
-    cfg = dataclasses.replace(TokenizeConfig(), fold_accents=True, split_sentences=False)
+    cfg = dataclasses.replace(
+        TokenizeConfig(), fold_accents=True, split_sentences=False, engine=engine
+    )
     row = df.select(
         lowercase(F.col("t")).alias("lower"),
-        F.flatten(sentence_tokens(F.col("t"), cfg)).alias("tokens"),
+        F.flatten(chunked_sentence_tokens(spark, F.col("t"), cfg)).alias("tokens"),
     ).first()
     # Dotted/dotless I map to plain i whatever the JVM's default locale is.
     assert row["lower"] == "istanbul iğdır àéî straße σοφια"
     assert row["tokens"] == ["istanbul", "igdir", "aei", "straße", "σοφια"]
 
 
-def test_lowercase_under_turkish_default_locale(spark):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_lowercase_under_turkish_default_locale(spark, engine):
     # Local mode: tasks run in this JVM, so its default locale is theirs too.
     jvm = spark.sparkContext._jvm
     previous = jvm.java.util.Locale.getDefault()
     jvm.java.util.Locale.setDefault(jvm.java.util.Locale("tr", "TR"))
     try:
         df = spark.createDataFrame([("TITLE Ä",)], "t string")
-        row = df.select(F.lower("t").alias("spark"), lowercase(F.col("t")).alias("ours")).first()
+        cfg = dataclasses.replace(TokenizeConfig(), min_token_length=1, engine=engine)
+        row = df.select(
+            F.lower("t").alias("spark"),
+            lowercase(F.col("t")).alias("ours"),
+            F.flatten(chunked_sentence_tokens(spark, F.col("t"), cfg)).alias("tokens"),
+        ).first()
     finally:
         jvm.java.util.Locale.setDefault(previous)
     assert row["spark"] == "tıtle ä"  # Spark's lower follows the default locale
     assert row["ours"] == "title ä"
+    assert row["tokens"] == ["title", "ä"]
 
 
-def test_no_tokens_no_rows(spark):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_tokens_no_rows(spark, engine):
     documents = docs(spark, [("e", "", "1 2 3 !!!", "text")])
-    assert tokenize_documents(documents, TokenizeConfig()).count() == 0
+    cfg = dataclasses.replace(TokenizeConfig(), engine=engine)
+    assert tokenize_documents(documents, cfg).count() == 0

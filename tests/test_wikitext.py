@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from pyspark.sql import functions as F
 
-from sparkembed.corpus.wikitext import clean_wikitext, unescape_xml
+from sparkembed.corpus.wikitext import clean_page, unescape_xml
+
+# Both engines: the Spark SQL regexp chain (reference) and the JVM UDF (sparkembed-udfs.jar).
+ENGINES = ["sql", "java"]
 
 CASES = [
     ("a {{cite web|url=x|title={{lang|fr|y}}}} b", "a b"),
@@ -22,22 +26,23 @@ CASES = [
 ]
 
 
-def test_clean_wikitext(spark):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_clean_wikitext(spark, engine):
     # One DataFrame for all cases: one Spark job.
     df = spark.createDataFrame([(i, w) for i, (w, _) in enumerate(CASES)], "i int, t string")
-    cleaned = df.select(
-        "i", F.trim(F.regexp_replace(clean_wikitext(F.col("t")), r"\s+", " ")).alias("c")
-    )
+    clean = clean_page(spark, F.col("t"), engine, unescape=False)
+    cleaned = df.select("i", F.trim(F.regexp_replace(clean, r"\s+", " ")).alias("c"))
     got = {r["i"]: r["c"] for r in cleaned.collect()}
     assert [got[i] for i in range(len(CASES))] == [e for _, e in CASES]
 
 
-def test_unescape_xml_then_clean(spark):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_unescape_xml_then_clean(spark, engine):
     escaped = "a&lt;ref&gt;&quot;x&quot;&lt;/ref&gt; b &amp;amp; c &amp;nbsp;d"
     df = spark.createDataFrame([(escaped,)], "t string")
     row = df.select(
         unescape_xml(F.col("t")).alias("u"),
-        F.regexp_replace(clean_wikitext(unescape_xml(F.col("t"))), r"\s+", " ").alias("c"),
+        F.regexp_replace(clean_page(spark, F.col("t"), engine), r"\s+", " ").alias("c"),
     ).first()
     assert row["u"] == 'a<ref>"x"</ref> b &amp; c &nbsp;d'
     assert row["c"] == "a b c d"

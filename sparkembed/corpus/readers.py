@@ -28,7 +28,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkembed.config import TokenizeConfig
-from sparkembed.corpus.wikitext import clean_wikitext, unescape_xml
+from sparkembed.corpus.wikitext import clean_page, unescape_xml
 from sparkembed.errors import SparkembedError
 
 FORMATS = ("wiki", "text", "jsonl", "parquet")
@@ -331,7 +331,7 @@ def read_wiki(spark: SparkSession, paths: list[str], cfg: TokenizeConfig) -> Dat
         ).alias("excerpt"),
     )
     parsed = decided.where(F.col("status") != "ignore")
-    text = F.when(F.col("status") == "document", clean_wikitext(unescape_xml(F.col("body"))))
+    text = F.when(F.col("status") == "document", clean_page(spark, F.col("body"), cfg.engine))
     return parsed.select(
         *_record(
             F.col("source"),

@@ -7,8 +7,10 @@ builds a ``Column``; nothing runs until the caller's job does.
 
 from __future__ import annotations
 
-from pyspark.sql import Column
+from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
+
+from sparkembed import udfs
 
 # Nesting depth handled for {{templates}} / {| tables |} and for [[links]] in captions.
 TEMPLATE_PASSES = 5
@@ -71,3 +73,16 @@ def clean_wikitext(col: Column) -> Column:
     # tokenizer drops them; attribute lines of stray tables (class=..., style=...) go.
     col = _r(col, r"(?m)^[|!].*$")
     return col
+
+
+def clean_page(
+    spark: SparkSession, body: Column, engine: str = "auto", unescape: bool = True
+) -> Column:
+    """``clean_wikitext(unescape_xml(body))`` on the engine chosen (``tokenize.engine``).
+
+    ``java``: one JVM UDF of hand-written scanners, same result as the expressions above.
+    ``unescape=False``: ``body`` is already unescaped, only ``clean_wikitext`` applies.
+    """
+    if udfs.resolve_engine(spark, engine) == "java":
+        return F.call_function(udfs.clean_function(spark, unescape), body)
+    return clean_wikitext(unescape_xml(body) if unescape else body)

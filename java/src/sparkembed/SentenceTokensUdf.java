@@ -1,0 +1,37 @@
+package sparkembed;
+
+import org.apache.spark.sql.api.java.UDF1;
+
+/** Spark UDF: text to array&lt;array&lt;string&gt;&gt; (see SentenceTokenizer). */
+public final class SentenceTokensUdf implements UDF1<String, String[][]> {
+  private static final long serialVersionUID = 1L;
+  private final SentenceTokenizer tokenizer;
+
+  public SentenceTokensUdf(
+      String tokenPattern,
+      boolean lowercase,
+      String foldFrom,
+      String foldTo,
+      boolean splitSentences,
+      int minTokenLength,
+      int maxTokenLength,
+      String[] stopWords,
+      int maxSentenceLength) {
+    tokenizer =
+        new SentenceTokenizer(
+            tokenPattern,
+            lowercase,
+            foldFrom,
+            foldTo,
+            splitSentences,
+            minTokenLength,
+            maxTokenLength,
+            stopWords,
+            maxSentenceLength);
+  }
+
+  @Override
+  public String[][] call(String text) {
+    return tokenizer.apply(text);
+  }
+}

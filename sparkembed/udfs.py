@@ -1,0 +1,119 @@
+"""The JVM UDFs of ``.jars/sparkembed-udfs.jar`` (sources: java/src/sparkembed/).
+
+Hand-written scanners for wikitext cleaning and tokenising, with the same results as the
+Spark SQL expressions of ``corpus/wikitext.py`` and ``tokenize.py`` (the reference). Which
+one runs is ``tokenize.engine``: ``java``, ``sql``, or ``auto`` (java when the JAR is loaded).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+
+from pyspark.sql import SparkSession
+from pyspark.sql.types import ArrayType, StringType
+
+from sparkembed.errors import SparkembedError
+
+JAR_NAME = "sparkembed-udfs.jar"
+ENGINES = ("auto", "java", "sql")
+CLEAN_PAGE_CLASS = "sparkembed.CleanPageUdf"
+CLEAN_WIKITEXT_CLASS = "sparkembed.CleanWikitextUdf"
+TOKENS_RETURN = ArrayType(ArrayType(StringType()))
+
+_warned_fallback = False
+
+
+def java_udfs_loaded(spark: SparkSession) -> bool:
+    """Is the UDF JAR on the JVM's class path (spark.jars, or spark-submit --jars)?"""
+    try:  # no JVM gateway (Spark Connect) or ClassNotFoundException: not loaded
+        jvm = spark.sparkContext._jvm
+        jvm.java.lang.Thread.currentThread().getContextClassLoader().loadClass(CLEAN_PAGE_CLASS)
+        return True
+    except Exception:
+        return False
+
+
+def resolve_engine(spark: SparkSession, engine: str) -> str:
+    """``java`` or ``sql`` for the configured ``tokenize.engine``."""
+    global _warned_fallback
+    if engine not in ENGINES:
+        raise SparkembedError(
+            f"tokenize.engine must be one of {', '.join(ENGINES)}, got {engine!r}"
+        )
+    if engine == "sql":
+        return "sql"
+    if java_udfs_loaded(spark):
+        return "java"
+    if engine == "java":
+        raise SparkembedError(
+            f"tokenize.engine = 'java' but {JAR_NAME} is not loaded: build it with "
+            f"scripts/setup.sh; under spark-submit pass --jars .jars/{JAR_NAME}"
+        )
+    if not _warned_fallback:
+        _warned_fallback = True
+        print(
+            f"[tokenize] warning: {JAR_NAME} not loaded (scripts/setup.sh builds it); "
+            "using the slower Spark SQL engine",
+            file=sys.stderr,
+        )
+    return "sql"
+
+
+def clean_function(spark: SparkSession, unescape: bool = True) -> str:
+    """Register the wikitext cleaner; its SQL name.
+
+    ``unescape``: the input is a dump's escaped text (``clean_wikitext(unescape_xml(x))``),
+    else already unescaped wikitext (``clean_wikitext(x)``).
+    """
+    name, cls = (
+        ("sparkembed_clean_page", CLEAN_PAGE_CLASS)
+        if unescape
+        else ("sparkembed_clean_wikitext", CLEAN_WIKITEXT_CLASS)
+    )
+    spark.udf.registerJavaFunction(name, cls, StringType())
+    return name
+
+
+def sentence_tokens_function(
+    spark: SparkSession,
+    *,
+    token_pattern: str,
+    lowercase: bool,
+    fold_from: str,
+    fold_to: str,
+    split_sentences: bool,
+    min_token_length: int,
+    max_token_length: int,
+    stop_words: list[str],
+    max_sentence_length: int,
+) -> str:
+    """Register a tokenizer for this configuration (text → chunked sentences); its SQL name.
+
+    The configuration goes to the UDF's constructor, so the name carries its digest: two
+    configurations in one session get two functions.
+    """
+    args = (
+        token_pattern,
+        bool(lowercase),
+        fold_from,
+        fold_to,
+        bool(split_sentences),
+        int(min_token_length),
+        int(max_token_length),
+        list(stop_words),
+        int(max_sentence_length),
+    )
+    digest = hashlib.sha1(repr(args).encode()).hexdigest()[:16]
+    name = f"sparkembed_sentence_tokens_{digest}"
+    if spark.catalog.functionExists(name):
+        return name
+    sc = spark.sparkContext
+    jvm = sc._jvm
+    words = sc._gateway.new_array(jvm.java.lang.String, len(stop_words))
+    for i, w in enumerate(stop_words):
+        words[i] = w
+    udf = jvm.sparkembed.SentenceTokensUdf(*args[:7], words, args[8])
+    return_type = spark._jsparkSession.parseDataType(TOKENS_RETURN.json())
+    spark._jsparkSession.udf().register(name, udf, return_type)
+    return name
