@@ -176,6 +176,7 @@ def ppmi_blocks_from_files(spark, cooc_path: str, n_ids: int, alpha: float, neg:
     from pyspark import StorageLevel
 
     from sparkembed.cooccur_files import arrow_location, parquet_files
+    from sparkembed.session import task_slots
 
     if alpha <= 0:
         raise SparkembedError(f"svd.alpha must be > 0, got {alpha}")
@@ -190,7 +191,8 @@ def ppmi_blocks_from_files(spark, cooc_path: str, n_ids: int, alpha: float, neg:
         raise SparkembedError(f"cooccurrence: no Parquet files under {cooc_path}")
     sc = spark.sparkContext
     # parallelize deals the files evenly into the slices (a hash repartition may not)
-    slices = min(len(files), max(1, sc.defaultParallelism))
+    # One partition per task slot: every pass ships the factor to each partition's task.
+    slices = min(len(files), task_slots(spark))
     units = spark.createDataFrame(sc.parallelize([(f,) for f in files], slices), "path string")
     parts = units.mapInArrow(_cell_stats(fs, n_ids), _STATS_SCHEMA).collect()
     entries = sum(p["entries"] for p in parts)
