@@ -51,6 +51,8 @@ class TokenizeConfig:
     split_mb: int = 64  # input split size for splittable files
     min_article_tokens: int = 50  # wiki: shorter articles are dropped (gensim's default)
     reject_empty: bool = False  # an article empty after cleaning goes to rejected
+    bz2_decoder: str = "auto"  # .bz2 dumps: python (libbz2 in tasks) | hadoop | auto (python
+    # where pyarrow opens the file, else hadoop)
 
 
 @dataclass
