@@ -187,3 +187,23 @@ def test_corrupt_block_in_a_task_is_one_clear_error(spark, tmp_path):
 def test_unknown_decoder_is_an_error(spark, enwiki_sample):
     with pytest.raises(SparkembedError, match="bz2_decoder must be one of"):
         _records(spark, enwiki_sample, bz2_decoder="java")
+
+
+def test_page_over_max_record_mb_is_rejected_and_the_next_pages_kept(spark, tmp_path):
+    def page(pid: int, text: str) -> str:
+        return (
+            f"  <page>\n    <title>P{pid}</title>\n    <ns>0</ns>\n    <id>{pid}</id>\n"
+            f"    <revision><text>{text}</text></revision>\n  </page>\n"
+        )
+
+    words = " ".join(f"w{i}" for i in range(400_000))  # ~2.7 MB
+    xml = "<mediawiki>\n" + page(1, "short one") + page(2, words) + page(3, "after it")
+    path = tmp_path / "long.xml.bz2"
+    path.write_bytes(bz2.compress((xml + "</mediawiki>\n").encode(), 1))
+    records, _ = _records(spark, path, max_record_mb=1, split_mb=1)
+    rows = sorted((r.doc_id, r.status, r.reason) for r in records.collect())
+    assert rows == [
+        ("1", "document", None),
+        ("2", "rejected", "page longer than max_record_mb=1 (cut by the reader)"),
+        ("3", "document", None),
+    ]
