@@ -42,37 +42,40 @@ df.write.format("noop").mode("overwrite").save()
 """
 
 
-def _tree_cpu(root: int, seen: dict[int, float]) -> None:
-    """Record utime+stime (seconds) of ``root`` and its descendants into ``seen``.
+def _tree_cpu(root: int, seen: dict[int, tuple[str, float]]) -> None:
+    """Record (command, utime+stime seconds) of ``root`` and its descendants into ``seen``.
 
     A process's time is its last sample: up to one sampling period of a process that ends
     is lost (Spark's JVM and Python workers live for the whole run).
     """
     children: dict[int, list[int]] = {}
     cpu: dict[int, float] = {}
+    names: dict[int, str] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+                head, tail = f.read().rsplit(")", 1)
         except OSError:
             continue
+        fields = tail.split()
         pid = int(entry)
         children.setdefault(int(fields[1]), []).append(pid)
         cpu[pid] = (int(fields[11]) + int(fields[12])) / TICK
+        names[pid] = head.split("(", 1)[1]
     stack = [root]
     while stack:
         pid = stack.pop()
         if pid in cpu:
-            seen[pid] = max(seen.get(pid, 0.0), cpu[pid])
+            seen[pid] = (names[pid], max(seen.get(pid, ("", 0.0))[1], cpu[pid]))
         stack.extend(children.get(pid, []))
 
 
-def measure(cmd: list[str], env: dict) -> tuple[float, float, str, str]:
-    """(wall s, CPU s of the process tree, loadavg before, loadavg after)."""
+def measure(cmd: list[str], env: dict) -> tuple[float, float, float, str, str]:
+    """(wall s, CPU s of the process tree, of which in the JVM, loadavg before, after)."""
     load_before = Path("/proc/loadavg").read_text().split()[:3]
-    seen: dict[int, float] = {}
+    seen: dict[int, tuple[str, float]] = {}
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     while proc.poll() is None:
@@ -83,7 +86,9 @@ def measure(cmd: list[str], env: dict) -> tuple[float, float, str, str]:
     if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{err.decode()[-3000:]}")
     load_after = Path("/proc/loadavg").read_text().split()[:3]
-    return wall, sum(seen.values()), " ".join(load_before), " ".join(load_after)
+    jvm = sum(c for name, c in seen.values() if name == "java")
+    total = sum(c for _, c in seen.values())
+    return wall, total, jvm, " ".join(load_before), " ".join(load_after)
 
 
 def main() -> None:
@@ -91,13 +96,14 @@ def main() -> None:
     ap.add_argument("dump", nargs="?", default=str(DEFAULT_DUMP))
     ap.add_argument("--what", nargs="+", default=["decode", "tokenize"])
     ap.add_argument("--decoders", nargs="+", default=["python", "hadoop"])
+    ap.add_argument("--repeat", type=int, default=1, help="alternate the decoders this often")
     args = ap.parse_args()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     size_mb = Path(args.dump).stat().st_size / 2**20
     print(f"dump: {args.dump} ({size_mb:.0f} MB), {os.cpu_count()} cores")
-    print("what      decoder  wall_s  cpu_s  load before -> after")
+    print("what      decoder  wall_s  cpu_s  (jvm)  load before -> after")
     for what in args.what:
-        for decoder in args.decoders:
+        for decoder in args.decoders * args.repeat:
             if what == "decode":
                 cmd = [sys.executable, "-c", DECODE, decoder, args.dump]
             else:
@@ -116,10 +122,13 @@ def main() -> None:
                     f'tokenize.bz2_decoder="{decoder}"',
                     "-q",
                 ]
-            wall, cpu, before, after = measure(cmd, env)
+            wall, cpu, jvm, before, after = measure(cmd, env)
             if what == "tokenize":
                 shutil.rmtree(out, ignore_errors=True)
-            print(f"{what:9} {decoder:8} {wall:6.1f} {cpu:6.1f}  {before} -> {after}", flush=True)
+            print(
+                f"{what:9} {decoder:8} {wall:6.1f} {cpu:6.1f} {jvm:6.1f}  {before} -> {after}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
