@@ -52,6 +52,8 @@ class TokenizeConfig:
     min_article_tokens: int = 50  # wiki: shorter articles are dropped (gensim's default)
     reject_empty: bool = False  # an article empty after cleaning goes to rejected
     engine: str = "auto"  # auto | java | sql: cleaning+tokenising in sparkembed-udfs.jar or SQL
+    bz2_decoder: str = "auto"  # .bz2 dumps: python (libbz2 in tasks) | hadoop | auto (python
+    # where pyarrow opens the file, else hadoop)
 
 
 @dataclass

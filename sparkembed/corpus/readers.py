@@ -20,6 +20,7 @@ is restored before returning: callers get a DataFrame whose partitioning is fixe
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob as _glob
 import re
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkembed.config import TokenizeConfig
+from sparkembed.corpus import bz2blocks
 from sparkembed.corpus.wikitext import clean_page, unescape_xml
 from sparkembed.errors import SparkembedError
 
@@ -211,6 +213,50 @@ def scan_text(
         return _freeze_scan(df)
 
 
+BZ2_DECODERS = ("auto", "python", "hadoop")
+
+
+def scan_wiki_bz2(
+    spark: SparkSession, files: list[InputFile], *, split_mb: int, max_record_mb: int
+) -> DataFrame:
+    """.bz2 dumps decoded by libbz2 in tasks, a task per ``split_mb`` byte range:
+    ``value string, source string`` with a record per page (``<page>`` to before
+    ``</page>``; see bz2blocks for who owns which page).
+
+    One partition per range (the rows are parallelized one per slice), so the split size
+    holds without any session setting.
+    """
+    step = split_mb * MB
+    rows = [
+        (f.path, f.path, f.size, start, min(start + step, f.size))
+        for f in files
+        for start in range(0, f.size, step)
+    ]
+    schema = "path string, source string, size long, start long, end long"
+    ranges = spark.createDataFrame(spark.sparkContext.parallelize(rows, len(rows)), schema)
+    pages = ranges.mapInArrow(
+        functools.partial(bz2blocks.pages_in_arrow, limit=max_record_mb * MB),
+        "source string, value binary",
+    )
+    # binary → string keeps the bytes as they are: invalid UTF-8 is rejected downstream.
+    return pages.select(F.col("value").cast("string").alias("value"), "source")
+
+
+def _python_bz2(f: InputFile, decoder: str) -> bool:
+    """Whether ``f`` is read by scan_wiki_bz2 (else by Hadoop's bzip2 codec)."""
+    if decoder not in BZ2_DECODERS:
+        raise SparkembedError(
+            f"tokenize.bz2_decoder must be one of {', '.join(BZ2_DECODERS)}, got {decoder!r}"
+        )
+    if decoder == "hadoop" or not f.path.lower().endswith(".bz2"):
+        return False
+    if bz2blocks.arrow_can_open(f.path):
+        return True
+    if decoder == "python":
+        raise SparkembedError(f"bz2_decoder='python': pyarrow cannot open {f.path}")
+    return False
+
+
 # ---------------------------------------------------------------------------------------
 # Records
 
@@ -262,15 +308,32 @@ def _file_rejections(spark: SparkSession, rows: list[tuple[str, str, str]]) -> D
     )
 
 
-def read_wiki(spark: SparkSession, paths: list[str], cfg: TokenizeConfig) -> DataFrame:
+def read_wiki(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) -> DataFrame:
     """MediaWiki ``pages-articles`` XML dumps (.xml, .xml.bz2), split on ``</page>``.
 
     Namespace 0 only; redirects and other namespaces are ``skipped``; a record that is not
     valid UTF-8, a page without title/ns, or a ``<text>`` without ``</text>`` is rejected.
+    Local (pyarrow-readable) .bz2 files are decoded by libbz2 in tasks (scan_wiki_bz2),
+    the others by Hadoop's text source (its bzip2 codec is pure Java in pip's Spark).
     """
-    raw = scan_text(
-        spark, paths, line_sep="</page>", split_mb=cfg.split_mb, max_record_mb=cfg.max_record_mb
-    )
+    python = [f for f in files if _python_bz2(f, cfg.bz2_decoder)]
+    hadoop = [f.path for f in files if f not in python]
+    parts = []
+    if python:
+        parts.append(
+            scan_wiki_bz2(spark, python, split_mb=cfg.split_mb, max_record_mb=cfg.max_record_mb)
+        )
+    if hadoop:
+        parts.append(
+            scan_text(
+                spark,
+                hadoop,
+                line_sep="</page>",
+                split_mb=cfg.split_mb,
+                max_record_mb=cfg.max_record_mb,
+            ).select("value", "source")
+        )
+    raw = parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
     v = F.col("value")
     # First the fields, once per record; then the decisions made from them.
     fields = raw.select(
@@ -300,8 +363,8 @@ def read_wiki(spark: SparkSession, paths: list[str], cfg: TokenizeConfig) -> Dat
         "page without </text>",
     ]
     reason = (
-        F.when(~c("valid"), "invalid UTF-8")
-        .when(c("too_long"), too_long)
+        F.when(c("too_long"), too_long)  # a cut page may end inside a character
+        .when(~c("valid"), "invalid UTF-8")
         .when(~c("has_page"), F.when(~c("trailer"), "no <page> element"))
         .when((c("title") == "") | (c("ns") == "") | (c("page_id") == ""), rejected_reasons[3])
         .when(c("ns") != "0", F.concat(F.lit("namespace "), c("ns")))
@@ -565,7 +628,7 @@ def read_records(spark: SparkSession, inputs: list[str], cfg: TokenizeConfig) ->
         by_format.setdefault(f.format, []).append(f)
     for name, group in sorted(by_format.items()):
         if name == "wiki":
-            parts.append(read_wiki(spark, [f.path for f in group], cfg))
+            parts.append(read_wiki(spark, group, cfg))
         elif name == "text":
             parts.append(read_text(spark, group, cfg))
         elif name == "jsonl":
@@ -621,6 +684,7 @@ def read_corpus(
 _FAILED_READ = re.compile(
     r"FAILED_READ_FILE\.\w+\]\s*Encountered error while reading file (\S+?)\.?\s"
 )
+_BZ2_READ_ERROR = re.compile(r"Bz2ReadError: (cannot read [^\n]+)")
 _CAUSE = re.compile(r"Caused by: ([\w.$]+(?:Exception|Error)[^\n]*)")
 
 
@@ -631,6 +695,9 @@ def read_errors_as_sparkembed():
         yield
     except Exception as exc:  # Py4JJavaError or a pyspark error wrapping it
         text = str(exc)
+        python_read = _BZ2_READ_ERROR.search(text)
+        if python_read:  # raised by scan_wiki_bz2's tasks
+            raise SparkembedError(python_read.group(1).strip()) from None
         m = _FAILED_READ.search(text)
         if not m:
             raise
