@@ -342,7 +342,11 @@ def _pack_by_shard(
     ``shard`` (see ``_shard_routes``).
     """
     shard = p.shard_of[rows]
-    order = np.argsort(shard, kind="stable")  # stable: each shard keeps its key order
+    # Stable: each shard keeps its key order. numpy's stable argsort is a radix sort for
+    # 16-bit ints, ~7x faster than the timsort it uses for int32 (20M entries: 0.17 s).
+    if p.shards <= np.iinfo(np.int16).max:
+        shard = shard.astype(np.int16)
+    order = np.argsort(shard, kind="stable")
     bounds = np.searchsorted(shard[order], np.arange(p.shards + 1))
     wire = (rows[order] << np.int64(32)) | cols[order]  # one int64 that sorts as (row, col)
     weights = weights[order]
