@@ -85,11 +85,8 @@ def _indices(array: pa.Array, dictionary: _Dictionary) -> np.ndarray:
 
 
 def _global(indices: np.ndarray, remap: np.ndarray, null: int) -> np.ndarray:
-    """Concatenated indices → distinct indices; -1 (null) → ``null``."""
-    out = np.full(len(indices), null, np.int64)
-    valid = indices >= 0
-    out[valid] = remap[indices[valid]]
-    return out
+    """Concatenated indices → distinct indices; -1 (null) → ``null`` (the appended last)."""
+    return np.append(remap, np.int64(null))[indices]
 
 
 def _file_partials(fs, path: str) -> Iterator[pa.RecordBatch]:
@@ -126,9 +123,14 @@ def _file_partials(fs, path: str) -> Iterator[pa.RecordBatch]:
 
     token_docs = np.repeat(docs, lengths)
     count = np.bincount(tokens, minlength=n_tokens)
-    pairs = np.unique(token_docs * np.int64(n_tokens) + tokens)
-    doc_count = np.bincount(pairs % n_tokens, minlength=n_tokens)
-    del token_docs, pairs
+    # Distinct (document, token) pairs: one in-place sort (np.unique's hash path is slower).
+    pairs = token_docs * np.int64(n_tokens) + tokens
+    del token_docs
+    pairs.sort()
+    first = np.ones(len(pairs), bool)
+    np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+    doc_count = np.bincount(pairs[first] % n_tokens, minlength=n_tokens)
+    del pairs, first
     seen = np.flatnonzero(count)
     token_strings = pa.concat_arrays([token_values.cast(pa.string()), pa.nulls(1, pa.string())])
     null_long = pa.nulls(len(seen), pa.int64())
