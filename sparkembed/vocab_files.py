@@ -222,5 +222,8 @@ def count_file_vocab(spark: SparkSession, tokens_path: str) -> tuple[pa.Table, d
 
 def vocab_from_counts(spark: SparkSession, counts: pa.Table, cfg: TokenizeConfig) -> DataFrame:
     """The vocab table (as ``build_vocab``) from ``count_file_vocab``'s token counts."""
+    if cfg.min_count > 1:
+        # Most distinct tokens are rare: drop them before they become Spark rows.
+        counts = counts.filter(pc.greater_equal(counts.column("count"), cfg.min_count))
     frame = spark.createDataFrame(counts.select(["token", "count", "doc_count"]), COUNTS_SCHEMA)
     return rank_vocab(frame, cfg)

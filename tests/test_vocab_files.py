@@ -109,3 +109,23 @@ def test_spark_written_table(spark, tmp_path):
 def test_document_in_two_files_is_refused(spark, tmp_path):
     path = write_table(tmp_path / "split", [FILES[0], [("d1", 3, ["a"])]])
     assert count_file_vocab(spark, path) is None
+
+
+def test_command_counts_use_the_file_path_or_fall_back(spark, table, tmp_path):
+    file_counts: dict = {}
+    counts = _token_counts(spark, file_counts)
+    assert {k: f(table) for k, f in counts.items()} == {
+        "sentences": 14,
+        "tokens": 28,
+        "documents": 5,
+    }
+    assert file_counts["vocab"].num_rows == 11  # 10 distinct tokens and the null one
+    split = write_table(tmp_path / "split", [FILES[0], [("d1", 3, ["a"])]])
+    file_counts = {}
+    counts = _token_counts(spark, file_counts)
+    assert {k: f(split) for k, f in counts.items()} == {
+        "sentences": 7,
+        "tokens": 14,
+        "documents": 2,
+    }
+    assert "vocab" not in file_counts
