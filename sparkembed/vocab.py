@@ -27,6 +27,11 @@ def build_vocab(tokens: DataFrame, cfg: TokenizeConfig) -> DataFrame:
     counts = per_doc.groupBy("token").agg(
         F.sum("n").cast("long").alias("count"), F.count(F.lit(1)).cast("long").alias("doc_count")
     )
+    return rank_vocab(counts, cfg)
+
+
+def rank_vocab(counts: DataFrame, cfg: TokenizeConfig) -> DataFrame:
+    """(``token, count, doc_count``) of every token → vocab: min_count, ids, max_vocab."""
     if cfg.min_count > 1:
         counts = counts.where(F.col("count") >= cfg.min_count)
     # One ordered window: the vocabulary (not the corpus) passes through one task.

@@ -19,6 +19,7 @@ from sparkembed.session import get_spark
 from sparkembed.tables import fingerprint, publish, read_table
 from sparkembed.tokenize import tokenize_documents
 from sparkembed.vocab import build_vocab
+from sparkembed.vocab_files import count_file_vocab, file_vocab_supported, vocab_from_counts
 
 
 def _apply_flags(args, cfg) -> None:
@@ -52,6 +53,8 @@ def run(args, cfg) -> int:
                 for r in records.groupBy("status", "reason").agg(F.count("*").alias("n")).collect()
             }
         documents, rejected = split_records(records)
+        # The file path counts the vocabulary in the same pass as the statistics.
+        file_counts: dict = {}
         with timer.step("tokens"):
             publish(
                 tokenize_documents(documents, t),
@@ -59,7 +62,7 @@ def run(args, cfg) -> int:
                 stage="tokenize",
                 params=params,
                 inputs=inputs,
-                counts=_token_counts(spark),
+                counts=_token_counts(spark, file_counts if file_vocab_supported(out) else None),
             )
         with timer.step("rejected"):
             rej_meta = publish(
@@ -73,8 +76,12 @@ def run(args, cfg) -> int:
         records.unpersist()
     with timer.step("vocab"):
         tok_meta = read_table(spark, f"{out}/tokens", stage="tokenize")
+        if file_counts.get("vocab") is not None:
+            vocab = vocab_from_counts(spark, file_counts["vocab"], t)
+        else:
+            vocab = build_vocab(tok_meta, t)
         vocab_meta = publish(
-            build_vocab(tok_meta, t),
+            vocab,
             f"{out}/vocab",
             stage="tokenize-vocab",
             params=params,
@@ -102,12 +109,20 @@ def run(args, cfg) -> int:
     return 0
 
 
-def _token_counts(spark) -> dict:
-    """publish() counts of the written token table, all three from one pass over it."""
+def _token_counts(spark, file_counts: dict | None = None) -> dict:
+    """publish() counts of the written token table, all three from one pass over it.
+
+    With ``file_counts`` (a dict), that pass is the vocab's file path and leaves the token
+    counts in ``file_counts["vocab"]``; it falls back to Spark when it cannot be used.
+    """
     cache: dict[str, dict[str, int]] = {}
     keys = ("sentences", "tokens", "documents")
 
     def stats(path: str) -> dict[str, int]:
+        if path not in cache and file_counts is not None:
+            result = count_file_vocab(spark, path)
+            if result is not None:
+                file_counts["vocab"], cache[path] = result
         if path not in cache:
             row = (
                 spark.read.parquet(path)

@@ -1,0 +1,131 @@
+"""The vocab's file path: same vocab as build_vocab, same statistics as the Spark pass."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from chispa import assert_df_equality
+
+from sparkembed.commands.tokenize import _token_counts
+from sparkembed.config import TokenizeConfig
+from sparkembed.vocab import build_vocab
+from sparkembed.vocab_files import count_file_vocab, vocab_from_counts
+
+SCHEMA = pa.schema(
+    [("doc_id", pa.string()), ("sentence", pa.int32()), ("tokens", pa.list_(pa.string()))]
+)
+
+# Tokens whose UTF-8 (binary) order differs from UTF-16 and from case-folded order:
+# U+FF5E sorts before U+1F600 in UTF-8 bytes, after it in UTF-16 code units.
+WIDE, EMOJI = "\uff5e", "\U0001f600"
+FILES = [
+    [  # file 0: two documents, a null token, an empty and a null sentence
+        ("d1", 0, ["b", "a", WIDE, "a"]),
+        ("d1", 1, ["Z", None, EMOJI]),
+        ("d1", 2, []),
+        ("d2", 0, ["é", "e", "b"]),
+        ("d2", 1, None),
+        ("d2", 2, ["a", "z", "ß"]),
+    ],
+    [  # file 1: one document over three row groups
+        ("d3", 0, [EMOJI, WIDE]),
+        ("d3", 1, ["e", "é"]),
+        ("d3", 2, ["b", None]),
+        ("d3", 3, ["日本", "a"]),
+        ("d3", 4, ["z", "Z"]),
+    ],
+    [  # file 2: a document written before another's sentences
+        ("d4", 0, ["ß", "b"]),
+        ("d5", 0, ["日本"]),
+        ("d4", 1, ["ß", "e"]),
+    ],
+]
+
+
+def write_table(root, files, row_group_size=2):
+    root.mkdir()
+    for i, rows in enumerate(files):
+        cols = list(zip(*rows, strict=True))
+        table = pa.Table.from_arrays(
+            [pa.array(c, t) for c, t in zip(cols, SCHEMA.types, strict=True)], schema=SCHEMA
+        )
+        pq.write_table(table, root / f"part-{i:05d}.parquet", row_group_size=row_group_size)
+    (root / "_SUCCESS").touch()
+    return str(root)
+
+
+@pytest.fixture
+def table(tmp_path):
+    return write_table(tmp_path / "tokens", FILES)
+
+
+@pytest.mark.parametrize(
+    "min_count,max_vocab", [(1, 0), (2, 0), (1, 4), (3, 2)], ids=["all", "min2", "max4", "both"]
+)
+def test_equals_build_vocab(spark, table, min_count, max_vocab):
+    cfg = dataclasses.replace(TokenizeConfig(), min_count=min_count, max_vocab=max_vocab)
+    counts, _ = count_file_vocab(spark, table)
+    expected = build_vocab(spark.read.parquet(table), cfg)
+    actual = vocab_from_counts(spark, counts, cfg)
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_binary_order_and_real_values(spark, table):
+    counts, _ = count_file_vocab(spark, table)
+    cfg = dataclasses.replace(TokenizeConfig(), min_count=1, max_vocab=0)
+    rows = vocab_from_counts(spark, counts, cfg).orderBy("id").collect()
+    by_token = {r["token"]: (r["id"], r["count"], r["doc_count"]) for r in rows}
+    assert by_token["a"] == (0, 4, 3)  # ties on count 4 with b: a first
+    assert by_token["b"] == (1, 4, 4)
+    assert by_token[WIDE][0] < by_token[EMOJI][0]  # both 2 and 2 documents: UTF-8 order
+    assert by_token[None][1:] == (2, 2)
+
+
+def test_statistics_equal_spark_pass(spark, table):
+    _, stats = count_file_vocab(spark, table)
+    expected = {k: f(table) for k, f in _token_counts(spark).items()}
+    assert stats == expected == {"sentences": 14, "tokens": 28, "documents": 5}
+
+
+def test_spark_written_table(spark, tmp_path):
+    path = str(tmp_path / "spark")
+    rows = [r for f in FILES for r in f]
+    df = spark.createDataFrame(rows, "doc_id string, sentence int, tokens array<string>")
+    df.repartition(2, "doc_id").write.parquet(path)
+    cfg = dataclasses.replace(TokenizeConfig(), min_count=1)
+    counts, stats = count_file_vocab(spark, path)
+    assert_df_equality(
+        vocab_from_counts(spark, counts, cfg),
+        build_vocab(spark.read.parquet(path), cfg),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    assert stats == {k: f(path) for k, f in _token_counts(spark).items()}
+
+
+def test_document_in_two_files_is_refused(spark, tmp_path):
+    path = write_table(tmp_path / "split", [FILES[0], [("d1", 3, ["a"])]])
+    assert count_file_vocab(spark, path) is None
+
+
+def test_command_counts_use_the_file_path_or_fall_back(spark, table, tmp_path):
+    file_counts: dict = {}
+    counts = _token_counts(spark, file_counts)
+    assert {k: f(table) for k, f in counts.items()} == {
+        "sentences": 14,
+        "tokens": 28,
+        "documents": 5,
+    }
+    assert file_counts["vocab"].num_rows == 11  # 10 distinct tokens and the null one
+    split = write_table(tmp_path / "split", [FILES[0], [("d1", 3, ["a"])]])
+    file_counts = {}
+    counts = _token_counts(spark, file_counts)
+    assert {k: f(split) for k, f in counts.items()} == {
+        "sentences": 7,
+        "tokens": 14,
+        "documents": 2,
+    }
+    assert "vocab" not in file_counts
