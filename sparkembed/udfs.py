@@ -139,5 +139,8 @@ def page_fields_function(spark: SparkSession, max_record_bytes: int) -> str:
     return_type = spark._jsparkSession.parseDataType(
         _parse_datatype_string(PAGE_FIELDS_RETURN).json()
     )
-    spark._jsparkSession.udf().register(name, udf, return_type)
+    # Marked nondeterministic (it is not) so that the optimizer neither pushes read_wiki's
+    # filter below it nor inlines it into every field: one call per record.
+    judf = jvm.org.apache.spark.sql.functions.udf(udf, return_type).asNondeterministic()
+    spark._jsparkSession.udf().register(name, judf)
     return name
