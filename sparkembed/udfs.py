@@ -11,7 +11,7 @@ import hashlib
 import sys
 
 from pyspark.sql import SparkSession
-from pyspark.sql.types import ArrayType, StringType
+from pyspark.sql.types import ArrayType, StringType, _parse_datatype_string
 
 from sparkembed.errors import SparkembedError
 
@@ -116,4 +116,31 @@ def sentence_tokens_function(
     udf = jvm.sparkembed.SentenceTokensUdf(*args[:7], words, args[8])
     return_type = spark._jsparkSession.parseDataType(TOKENS_RETURN.json())
     spark._jsparkSession.udf().register(name, udf, return_type)
+    return name
+
+
+PAGE_FIELDS_CLASS = "sparkembed.PageFieldsUdf"
+PAGE_FIELDS_RETURN = (
+    "valid boolean, too_long boolean, has_page boolean, trailer boolean, ns string,"
+    " page_id string, title string, redirect boolean, text_empty boolean,"
+    " text_open boolean, text_close boolean, body string, head string, clean string"
+)
+
+
+def page_fields_function(spark: SparkSession, max_record_bytes: int) -> str:
+    """Register the one-pass page parser (raw record bytes → struct of read_wiki's fields,
+    plus ``clean``, the cleaned body of a page that will be a document); its SQL name.
+    """
+    name = f"sparkembed_page_fields_{int(max_record_bytes)}"
+    if spark.catalog.functionExists(name):
+        return name
+    jvm = spark.sparkContext._jvm
+    udf = jvm.sparkembed.PageFieldsUdf(int(max_record_bytes))
+    return_type = spark._jsparkSession.parseDataType(
+        _parse_datatype_string(PAGE_FIELDS_RETURN).json()
+    )
+    # Marked nondeterministic (it is not) so that the optimizer neither pushes read_wiki's
+    # filter below it nor inlines it into every field: one call per record.
+    judf = jvm.org.apache.spark.sql.functions.udf(udf, return_type).asNondeterministic()
+    spark._jsparkSession.udf().register(name, judf)
     return name

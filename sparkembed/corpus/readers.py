@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from sparkembed import udfs
 from sparkembed.config import TokenizeConfig
 from sparkembed.corpus import bz2blocks
 from sparkembed.corpus.wikitext import clean_page, unescape_xml
@@ -308,6 +309,44 @@ def _file_rejections(spark: SparkSession, rows: list[tuple[str, str, str]]) -> D
     )
 
 
+def _page_fields_sql(raw: DataFrame, cfg: TokenizeConfig) -> DataFrame:
+    """read_wiki's page fields as Spark SQL expressions (the reference)."""
+    v = F.col("value")
+    return raw.select(
+        "source",
+        _is_valid_utf8(v).alias("valid"),
+        (F.octet_length(v) >= cfg.max_record_mb * MB).alias("too_long"),
+        v.contains("<page>").alias("has_page"),
+        v.rlike(r"^\s*(</mediawiki>\s*)?$").alias("trailer"),
+        F.regexp_extract(v, r"<ns>\s*(-?\d+)\s*</ns>", 1).alias("ns"),
+        F.regexp_extract(v, r"<id>\s*(\d+)\s*</id>", 1).alias("page_id"),
+        unescape_xml(F.regexp_extract(v, r"<title>([^<]*)</title>", 1)).alias("title"),
+        v.contains("<redirect").alias("redirect"),
+        v.rlike(r"<text[^>]*/>").alias("text_empty"),
+        v.rlike(r"<text[\s>]").alias("text_open"),
+        v.contains("</text>").alias("text_close"),
+        F.regexp_extract(v, r"(?s)<text[^>]*>(.*)</text>", 1).alias("body"),
+        F.substring(_valid(v), 1, EXCERPT_CHARS).alias("head"),
+        F.lit(None).cast("string").alias("clean"),  # cleaned later, documents only
+    )
+
+
+def _page_fields_java(spark: SparkSession, raw: DataFrame, cfg: TokenizeConfig) -> DataFrame:
+    """The fields of _page_fields_sql from one JVM UDF over the record's bytes (the page is
+    decoded once), with ``clean`` already computed for the pages that will be documents.
+    """
+    v = F.col("value")
+    parse = udfs.page_fields_function(spark, cfg.max_record_mb * MB)
+    parsed = raw.select("source", v, F.call_function(parse, v.cast("binary")).alias("f"))
+    names = [f.split()[0] for f in udfs.PAGE_FIELDS_RETURN.split(",")]
+    return parsed.select(
+        "source",
+        *[F.col("f")[n].alias(n) for n in names if n != "head"],
+        # make_valid_utf8 of an invalid record is Spark's own (the UDF gives null).
+        F.coalesce(F.col("f.head"), F.substring(_valid(v), 1, EXCERPT_CHARS)).alias("head"),
+    ).select("source", *names)
+
+
 def read_wiki(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) -> DataFrame:
     """MediaWiki ``pages-articles`` XML dumps (.xml, .xml.bz2), split on ``</page>``.
 
@@ -334,24 +373,9 @@ def read_wiki(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) 
             ).select("value", "source")
         )
     raw = parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
-    v = F.col("value")
     # First the fields, once per record; then the decisions made from them.
-    fields = raw.select(
-        "source",
-        _is_valid_utf8(v).alias("valid"),
-        (F.octet_length(v) >= cfg.max_record_mb * MB).alias("too_long"),
-        v.contains("<page>").alias("has_page"),
-        v.rlike(r"^\s*(</mediawiki>\s*)?$").alias("trailer"),
-        F.regexp_extract(v, r"<ns>\s*(-?\d+)\s*</ns>", 1).alias("ns"),
-        F.regexp_extract(v, r"<id>\s*(\d+)\s*</id>", 1).alias("page_id"),
-        unescape_xml(F.regexp_extract(v, r"<title>([^<]*)</title>", 1)).alias("title"),
-        v.contains("<redirect").alias("redirect"),
-        v.rlike(r"<text[^>]*/>").alias("text_empty"),
-        v.rlike(r"<text[\s>]").alias("text_open"),
-        v.contains("</text>").alias("text_close"),
-        F.regexp_extract(v, r"(?s)<text[^>]*>(.*)</text>", 1).alias("body"),
-        F.substring(_valid(v), 1, EXCERPT_CHARS).alias("head"),
-    )
+    java = udfs.resolve_engine(spark, cfg.engine) == "java"
+    fields = _page_fields_java(spark, raw, cfg) if java else _page_fields_sql(raw, cfg)
     c = F.col
     too_long = f"page longer than max_record_mb={cfg.max_record_mb} (cut by the reader)"
     rejected_reasons = [
@@ -384,6 +408,7 @@ def read_wiki(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) 
         c("page_id").alias("doc_id"),
         F.when(c("valid"), c("title")).alias("title"),
         F.when(reason.isNull(), c("body")).alias("body"),
+        F.when(reason.isNull(), c("clean")).alias("clean"),
         status.alias("status"),
         reason.alias("reason"),
         F.when(
@@ -394,7 +419,9 @@ def read_wiki(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) 
         ).alias("excerpt"),
     )
     parsed = decided.where(F.col("status") != "ignore")
-    text = F.when(F.col("status") == "document", clean_page(spark, F.col("body"), cfg.engine))
+    # The java parser cleaned the documents' bodies already (one decoding of the page).
+    cleaned = F.col("clean") if java else clean_page(spark, F.col("body"), cfg.engine)
+    text = F.when(F.col("status") == "document", cleaned)
     return parsed.select(
         *_record(
             F.col("source"),
