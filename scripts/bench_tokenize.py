@@ -145,9 +145,10 @@ Our summary line (steps: read = decompress + parse + clean, cached; tokens = tok
 write; vocab = counts from the written table):
 `{summary}`
 
-Where the time goes (10 MB dump, warm JVM): Hadoop's bzip2 codec is pure Java here (the
-pip install of Spark has no native libhadoop) ≈ 30%, the ~16 regex passes of wikitext
-cleaning ≈ 45%, tokenising ≈ 25% of read + tokenise. See docs/tokenize.md.
+How it runs (docs/tokenize.md): the dump is cut into byte ranges decoded by libbz2 in
+the tasks (bzip2 blocks found by their magic), each page is parsed and cleaned by the
+Java engine (`.jars/sparkembed-udfs.jar`, one pass per page), tokenised by it, written,
+and the vocabulary and table counts come from one pyarrow pass over the written files.
 """
     print(md)
     benchdoc.write_section("tokenize", md)

@@ -11,8 +11,9 @@ SCALA=2.13
 
 log() { echo "[setup] $*" >&2; }
 
-# --- Debian packages: native BLAS/LAPACK for MLlib, bzip2 tools for the benchmarks.
-APT_PACKAGES=(libopenblas0 liblapack3 bzip2)
+# --- Debian packages: native BLAS/LAPACK for MLlib, bzip2 tools for the benchmarks, the
+# JDK (javac, jar) that builds .jars/sparkembed-udfs.jar.
+APT_PACKAGES=(libopenblas0 liblapack3 bzip2 openjdk-17-jdk-headless)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
