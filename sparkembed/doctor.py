@@ -91,6 +91,19 @@ def run_checks(cfg: SparkConfig) -> list[Check]:
             fix="scripts/setup.sh (fetches io.graphframes JARs with mvn into .jars/)",
         )
     )
+    from sparkembed.udfs import JAR_NAME, java_udfs_loaded
+
+    udfs_ok = java_udfs_loaded(spark)
+    checks.append(
+        Check(
+            "udfs",
+            udfs_ok,
+            f"{JAR_NAME} {'loaded' if udfs_ok else 'not loaded'} "
+            f"(tokenize engine: {'java' if udfs_ok else 'sql, slower'})",
+            required=False,
+            fix="scripts/setup.sh (builds it with javac); spark-submit: --jars",
+        )
+    )
     impl = blas_implementation(spark)
     native = "JNIBLAS" in impl
     checks.append(
