@@ -302,36 +302,22 @@ class _Accumulator:
     def finish(self) -> Iterator[pa.RecordBatch]:
         if self.parts:
             yield from self._emit(*self._merge(self.parts))
-        dense = self.dense
-        if self.p.symmetric:
-            # The block's cells are symmetric ((a, b) is in it iff (b, a) is: b < rowlen[a]
-            # iff (a + 1)(b + 1) <= P), so (a, b) + (b, a) is summed here and the block is
-            # sent once, already in (row, col) order: no mirrored copy for the reduce to
-            # sort (about half of all partial sums on the synthetic corpus).
-            cells = np.arange(len(dense))
-            rows = np.searchsorted(self.lookup, cells, side="right") - 1
-            dense = dense + dense[self.lookup[cells - self.lookup[rows]] + rows]
-            del cells, rows
-        cells = np.flatnonzero(dense)
+        cells = np.flatnonzero(self.dense)
         if len(cells):
             rows = np.searchsorted(self.lookup, cells, side="right") - 1
             keys = rows * self.p.vocab_size + (cells - self.lookup[rows])
-            weights = dense[cells]
+            weights = self.dense[cells]
             yield from self._emit(
-                keys,
-                np.rint(weights).astype(self.wtype) if self.p.scale else weights,
-                mirror=False,
+                keys, np.rint(weights).astype(self.wtype) if self.p.scale else weights
             )
 
-    def _emit(
-        self, keys: np.ndarray, weights: np.ndarray, mirror: bool = True
-    ) -> Iterator[pa.RecordBatch]:
+    def _emit(self, keys: np.ndarray, weights: np.ndarray) -> Iterator[pa.RecordBatch]:
         v = np.int64(self.p.vocab_size)
         rows, cols = keys // v, keys % v
         # Symmetric: each pair was counted once, to the right; send its mirror image too
         # and let the reduce after the shuffle add (a, b) and (b, a) up (merging them here
         # would cost a full sort and saves few rows).
-        halves = [(rows, cols), (cols, rows)] if self.p.symmetric and mirror else [(rows, cols)]
+        halves = [(rows, cols), (cols, rows)] if self.p.symmetric else [(rows, cols)]
         for r, c in halves:
             yield from _pack_by_shard(self.p, r, c, weights)
 
