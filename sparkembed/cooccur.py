@@ -515,22 +515,29 @@ def _shard_and_sort(pairs: DataFrame, cfg: CooccurConfig, scale: int) -> DataFra
     )
 
 
+def _sum_shard(p: _Params, batches: Iterator[pa.RecordBatch]):
+    """One reduce task's packed partial sums -> (keys, sums, counts), keys sorted.
+
+    ``sums`` are exact (scaled integers unless the weights are floats), ``counts`` the
+    float64 cells. None when the task got nothing. The packed chunks are sorted runs (the
+    mirrored half of symmetric counts excepted), which the stable sort merges cheaply.
+    """
+    unpacked = _unpack(batches, np.int64 if p.scale else np.float64)
+    if unpacked is None:
+        return None
+    keys, sums = _sum_by_key(*unpacked, presorted_runs=True)
+    counts = sums / float(p.scale) if p.scale else sums.astype(np.float64)
+    return keys, sums, counts
+
+
 def _reduce_shard(p: _Params):
     """One shard's packed partial sums -> its cells, summed and sorted by (row, col)."""
-    wtype = np.int64 if p.scale else np.float64
 
     def reduce(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        unpacked = _unpack(batches, wtype)
-        if unpacked is None:
+        summed = _sum_shard(p, batches)
+        if summed is None:
             return
-        keys, weights = unpacked
-        # The packed chunks are sorted runs (the mirrored half of symmetric counts excepted):
-        # a stable sort (timsort) merges runs cheaply.
-        order = np.argsort(keys, kind="stable")
-        distinct, starts = _runs(keys[order])
-        sums = np.add.reduceat(weights[order], starts)
-        del keys, weights, order
-        counts = sums / float(p.scale) if p.scale else sums.astype(np.float64)
+        distinct, _, counts = summed
         rows = (distinct >> np.int64(32)).astype(np.int32)
         shard = pa.array(np.full(min(len(rows), p.emit_rows), p.shard_of[rows[0]], np.int32))
         for i in range(0, len(rows), p.emit_rows):

@@ -41,7 +41,7 @@ from sparkembed.cooccur import (
     _Params,
     _params,
     _runs,
-    _unpack,
+    _sum_shard,
     check_config,
     load_vocab,
 )
@@ -209,7 +209,6 @@ def _count_row_groups(p: _Params, fs: pafs.FileSystem, vocab_bc):
 def _write_shard(p: _Params, fs: pafs.FileSystem, root: str):
     """Reduce task: sum one shard's packed partial sums, write its Parquet file, return
     the shard's row sums (``row, count, cells``)."""
-    wtype = np.int64 if p.scale else np.float64
     schema = pa.schema(
         [
             pa.field("row", pa.int32(), nullable=False),
@@ -219,18 +218,12 @@ def _write_shard(p: _Params, fs: pafs.FileSystem, root: str):
     )
 
     def reduce(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        unpacked = _unpack(batches, wtype)
-        if unpacked is None:
+        summed = _sum_shard(p, batches)
+        if summed is None:
             return
-        keys, weights = unpacked
-        # Packed chunks are sorted runs: a stable sort (timsort) merges them cheaply.
-        order = np.argsort(keys, kind="stable")
-        distinct, starts = _runs(keys[order])
-        sums = np.add.reduceat(weights[order], starts)
-        del keys, weights, order
+        distinct, sums, counts = summed
         rows = (distinct >> np.int64(32)).astype(np.int32)
         cols = (distinct & np.int64(0xFFFFFFFF)).astype(np.int32)
-        counts = sums / float(p.scale) if p.scale else sums.astype(np.float64)
         shard = int(p.shard_of[rows[0]])
         folder = f"{root}/shard={shard}"
         fs.create_dir(folder, recursive=True)

@@ -14,6 +14,7 @@ import random
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
+from test_readers import HEADER, page
 
 from sparkembed import udfs
 from sparkembed.config import TokenizeConfig
@@ -112,19 +113,6 @@ def test_fields_equal_sql_on_random_pages(spark, java):
     }
     assert all(n >= 20 for n in counts.values()), counts
     java_fields.unpersist()
-
-
-HEADER = (
-    '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/">\n  <siteinfo>\n  </siteinfo>\n'
-)
-
-
-def page(pid: int, title: str, text: str, ns: int = 0, extra: str = "") -> str:
-    return (
-        f"  <page>\n    <title>{title}</title>\n    <ns>{ns}</ns>\n    <id>{pid}</id>\n{extra}"
-        f"    <revision>\n      <id>{pid + 1000}</id>\n"
-        f'      <text xml:space="preserve">{text}</text>\n    </revision>\n  </page>\n'
-    )
 
 
 BAD_DUMP = (

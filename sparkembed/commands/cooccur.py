@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pyarrow.compute as pc
+
 from sparkembed.cooccur import (
     COUNTS_SCHEMA,
     check_config,
@@ -63,74 +65,60 @@ def write_tables(spark, tokens_path: str, vocab_path: str, out_root: str, cfg, t
         vocab = read_table(spark, vocab_path)
         inputs = [fingerprint(spark, tokens_path), fingerprint(spark, vocab_path)]
     params = dataclasses.asdict(cfg)
+    row_sums: list = []
     extra = {
         "weight_scale": weight_scale(cfg),
         "shard_function": f"pmod(hash(row), {cfg.shards})",
         "sorted_by": ["row", "col"],
         "symmetric": cfg.symmetric,
     }
-    if file_path_supported(tokens_path, f"{out_root}/cooccurrence", cfg):
-        # Arrow I/O inside the tasks (sparkembed/cooccur_files.py): the row sums come back
-        # from the same pass, so the marginals need no second read of the counts.
-        row_sums = {}
+    cooc_path = f"{out_root}/cooccurrence"
+    with timer.step("count"):
+        if file_path_supported(tokens_path, cooc_path, cfg):
+            # Arrow I/O inside the tasks (sparkembed/cooccur_files.py): the row sums come
+            # back from the same pass, so the marginals need no second read of the counts.
+            def write_counts(staging: str) -> None:
+                row_sums.append(count_to_files(spark, tokens_path, vocab, cfg, staging))
 
-        def write_counts(staging: str) -> None:
-            row_sums["table"] = count_to_files(spark, tokens_path, vocab, cfg, staging)
+            def nonzeros(path: str) -> int:
+                return int(pc.sum(row_sums[0]["cells"]).as_py() or 0)
 
-        with timer.step("count"):
-            meta = publish_with(
-                spark,
-                f"{out_root}/cooccurrence",
-                write_counts,
-                schema=spark.createDataFrame([], COUNTS_SCHEMA).schema,
-                stage="cooccur",
-                params=params,
-                inputs=inputs,
-                partition_by=["shard"],
-                counts={"nonzeros": lambda path: int(sum(row_sums["table"]["cells"].to_pylist()))},
-                extra=extra,
-            )
-        with timer.step("marginals"):
-            table = row_sums["table"].select(["row", "count"]).rename_columns(["id", "count"])
-            sums = spark.createDataFrame(table.to_pandas(), MARGINALS_SCHEMA).coalesce(1)
-            margin_meta = publish(
-                sums,
-                f"{out_root}/marginals",
-                stage="cooccur",
-                params=params,
-                inputs=[fingerprint(spark, f"{out_root}/cooccurrence")],
-                counts={
-                    "rows": table.num_rows,
-                    "total": float(sum(table["count"].to_pylist())) if table.num_rows else None,
-                },
-            )
-    else:
-        with timer.step("count"):
+            write, schema = write_counts, spark.createDataFrame([], COUNTS_SCHEMA).schema
+        else:
             counts = cooccurrence_counts(tokens, vocab, cfg)
-            meta = publish(
-                counts,
-                f"{out_root}/cooccurrence",
-                stage="cooccur",
-                params=params,
-                inputs=inputs,
-                partition_by=["shard"],
-                counts={"nonzeros": lambda path: spark.read.parquet(path).count()},
-                extra=extra,
-            )
-        with timer.step("marginals"):
-            table = read_table(spark, f"{out_root}/cooccurrence", stage="cooccur")
-            sums = marginals(table, cfg)
-            margin_meta = publish(
-                sums,
-                f"{out_root}/marginals",
-                stage="cooccur",
-                params=params,
-                inputs=[fingerprint(spark, f"{out_root}/cooccurrence")],
-                counts={
-                    "rows": lambda path: spark.read.parquet(path).count(),
-                    "total": lambda path: (
-                        spark.read.parquet(path).groupBy().sum("count").first()[0]
-                    ),
-                },
-            )
+
+            def nonzeros(path: str) -> int:
+                return spark.read.parquet(path).count()
+
+            w = counts.write.mode("overwrite").partitionBy("shard")
+            write, schema = w.parquet, counts.schema
+        meta = publish_with(
+            spark,
+            cooc_path,
+            write,
+            schema=schema,
+            stage="cooccur",
+            params=params,
+            inputs=inputs,
+            partition_by=["shard"],
+            counts={"nonzeros": nonzeros},
+            extra=extra,
+        )
+    with timer.step("marginals"):
+        if row_sums:
+            table = row_sums[0].select(["row", "count"]).rename_columns(["id", "count"])
+            sums = spark.createDataFrame(table, MARGINALS_SCHEMA).coalesce(1)
+        else:
+            sums = marginals(read_table(spark, cooc_path, stage="cooccur"), cfg)
+        margin_meta = publish(
+            sums,
+            f"{out_root}/marginals",
+            stage="cooccur",
+            params=params,
+            inputs=[fingerprint(spark, cooc_path)],
+            counts={
+                "rows": lambda path: spark.read.parquet(path).count(),
+                "total": lambda path: spark.read.parquet(path).groupBy().sum("count").first()[0],
+            },
+        )
     return meta, margin_meta
