@@ -1,4 +1,4 @@
-"""What the environment has: Java, Spark, GraphFrames JAR, native BLAS."""
+"""What the environment has: Java, Spark, GraphFrames JAR, UDF JAR, class archive, BLAS."""
 
 from __future__ import annotations
 
@@ -6,9 +6,16 @@ import platform
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 from sparkembed.config import SparkConfig
-from sparkembed.session import find_jars, get_spark, jars_dir, under_spark_submit
+from sparkembed.session import (
+    class_archive_path,
+    find_jars,
+    get_spark,
+    jars_dir,
+    under_spark_submit,
+)
 
 
 @dataclass
@@ -46,6 +53,32 @@ def check_graphframes(spark) -> tuple[bool, str]:
             return False, "GraphFrames classes not on the JVM classpath (no JAR on spark.jars)"
         first = text.splitlines()[0] if text else type(exc).__name__
         return False, first[:200]
+
+
+def class_archive_mapped(spark, archive: Path) -> bool:
+    """Whether the session's JVM (local mode, Linux) has ``archive`` mapped."""
+    proc = getattr(spark.sparkContext._gateway, "proc", None)
+    try:
+        maps = Path(f"/proc/{proc.pid}/maps").read_text()
+    except (AttributeError, OSError):
+        return False
+    return str(archive.resolve()) in maps
+
+
+def check_class_archive(spark, cfg: SparkConfig) -> Check:
+    """The JVM class-data archive setup builds (see sparkembed.class_archive)."""
+    fix = "scripts/setup.sh (python -m sparkembed.class_archive)"
+    if under_spark_submit():
+        detail = "not used under spark-submit (add -XX:SharedArchiveFile to its driver options)"
+        return Check("classes", True, detail, required=False)
+    archive = class_archive_path(cfg)
+    if archive is None:
+        return Check("classes", True, "class archive off", required=False)
+    if not archive.is_file():
+        return Check("classes", False, f"no class archive at {archive}", required=False, fix=fix)
+    mapped = class_archive_mapped(spark, archive)
+    state = "mapped by the JVM" if mapped else "present but not mapped by the JVM"
+    return Check("classes", mapped, f"{archive.name} {state}", required=False, fix=fix)
 
 
 def blas_implementation(spark) -> str:
@@ -104,6 +137,7 @@ def run_checks(cfg: SparkConfig) -> list[Check]:
             fix="scripts/setup.sh (builds it with javac); spark-submit: --jars",
         )
     )
+    checks.append(check_class_archive(spark, cfg))
     impl = blas_implementation(spark)
     native = "JNIBLAS" in impl
     checks.append(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -25,6 +27,46 @@ def jars_dir(cfg: SparkConfig) -> Path:
 def find_jars(cfg: SparkConfig) -> list[Path]:
     d = jars_dir(cfg)
     return sorted(d.glob("*.jar")) if d.is_dir() else []
+
+
+def java_binary() -> Path | None:
+    """The java that pyspark's launcher runs: $JAVA_HOME/bin/java, else java on PATH."""
+    home = os.environ.get("JAVA_HOME")
+    found = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    return Path(found).resolve() if found and Path(found).exists() else None
+
+
+def class_archive_path(cfg: SparkConfig) -> Path | None:
+    """Where setup's JVM class-data archive for this Java and this Spark lives (or would).
+
+    A dynamic CDS archive only fits the JVM build and class path it was dumped with, so its
+    name carries both; None when there is no java or ``class_archive = "off"``.
+    """
+    if cfg.class_archive == "off":
+        return None
+    if cfg.class_archive not in ("", "auto"):
+        return Path(cfg.class_archive)
+    java = java_binary()
+    if java is None:
+        return None
+    import pyspark
+
+    spark_jars = Path(pyspark.__file__).resolve().parent / "jars"
+    key = f"{java}\0{pyspark.__version__}\0{spark_jars}"
+    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+    return jars_dir(cfg) / f"spark-classes-{digest}.jsa"
+
+
+def _driver_java_options(cfg: SparkConfig, dump_class_archive: Path | None) -> str:
+    options = [f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"]
+    archive = class_archive_path(cfg)
+    if dump_class_archive is not None:
+        options += [f"-XX:ArchiveClassesAtExit={dump_class_archive}", "-Xlog:cds=off"]
+    elif archive is not None and archive.is_file():
+        # Classes mapped from the archive instead of loaded and verified one by one. An
+        # archive that does not fit (another JVM) is ignored: keep the JVM quiet about it.
+        options += [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
+    return " ".join(options)
 
 
 def under_spark_submit() -> bool:
@@ -50,8 +92,12 @@ def task_slots(spark) -> int:
     return spark.sparkContext.defaultParallelism
 
 
-def spark_settings(cfg: SparkConfig) -> dict[str, str]:
-    """The settings a session started by sparkembed gets (not used under spark-submit)."""
+def spark_settings(cfg: SparkConfig, dump_class_archive: Path | None = None) -> dict[str, str]:
+    """The settings a session started by sparkembed gets (not used under spark-submit).
+
+    ``dump_class_archive``: have the JVM write a class-data archive there when it exits
+    (``sparkembed.class_archive`` builds setup's archive that way).
+    """
     settings = {
         "spark.app.name": cfg.app_name,
         "spark.master": cfg.master,
@@ -67,7 +113,7 @@ def spark_settings(cfg: SparkConfig) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         # Stages print their own progress lines; Spark's bars would interleave with them.
         "spark.ui.showConsoleProgress": "false",
-        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
+        "spark.driver.extraJavaOptions": _driver_java_options(cfg, dump_class_archive),
     }
     if cfg.master.startswith("local"):
         partitions = cfg.shuffle_partitions or 2 * local_cores(cfg.master)
@@ -84,7 +130,7 @@ def spark_settings(cfg: SparkConfig) -> dict[str, str]:
     return settings
 
 
-def get_spark(cfg: SparkConfig | None = None):
+def get_spark(cfg: SparkConfig | None = None, dump_class_archive: Path | None = None):
     """Return the SparkSession for ``cfg``; under spark-submit, the one it configured."""
     from pyspark.sql import SparkSession
 
@@ -99,7 +145,7 @@ def get_spark(cfg: SparkConfig | None = None):
         if cfg.shuffle_partitions:
             builder = builder.config("spark.sql.shuffle.partitions", str(cfg.shuffle_partitions))
     else:
-        for key, value in spark_settings(cfg).items():
+        for key, value in spark_settings(cfg, dump_class_archive).items():
             builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(cfg.log_level)

@@ -135,12 +135,13 @@ def page_fields_function(spark: SparkSession, max_record_bytes: int) -> str:
     if spark.catalog.functionExists(name):
         return name
     jvm = spark.sparkContext._jvm
-    udf = jvm.sparkembed.PageFieldsUdf(int(max_record_bytes))
     return_type = spark._jsparkSession.parseDataType(
         _parse_datatype_string(PAGE_FIELDS_RETURN).json()
     )
     # Marked nondeterministic (it is not) so that the optimizer neither pushes read_wiki's
-    # filter below it nor inlines it into every field: one call per record.
-    judf = jvm.org.apache.spark.sql.functions.udf(udf, return_type).asNondeterministic()
-    spark._jsparkSession.udf().register(name, judf)
+    # filter below it nor inlines it into every field: one call per record. Registered by
+    # a Java method: py4j could pick functions.udf's untyped overload (see the Java side).
+    jvm.sparkembed.PageFieldsUdf.register(
+        spark._jsparkSession, name, int(max_record_bytes), return_type
+    )
     return name

@@ -5,7 +5,7 @@ from chispa import assert_df_equality
 
 from sparkembed.config import SparkConfig
 from sparkembed.errors import SparkembedError
-from sparkembed.session import local_cores, spark_settings
+from sparkembed.session import class_archive_path, local_cores, spark_settings
 from sparkembed.tables import publish, read_metadata, read_table
 
 
@@ -15,6 +15,48 @@ def test_local_settings_scale_partitions_with_cores():
     assert s["spark.driver.bindAddress"] == "127.0.0.1"
     assert s["spark.driver.memory"] == "1g"
     assert local_cores("local") == 1
+
+
+def _java_options(cfg, **kw) -> list[str]:
+    return spark_settings(cfg, **kw)["spark.driver.extraJavaOptions"].split()
+
+
+def test_class_archive_used_only_when_present(tmp_path):
+    archive = tmp_path / "classes.jsa"
+    cfg = SparkConfig(class_archive=str(archive))
+    assert not any(o.startswith("-XX:SharedArchiveFile") for o in _java_options(cfg))
+    archive.write_bytes(b"x")
+    assert f"-XX:SharedArchiveFile={archive}" in _java_options(cfg)
+    assert "-Xlog:cds=off" in _java_options(cfg)  # an archive that does not fit: no noise
+    off = _java_options(SparkConfig(class_archive="off"))
+    assert not any("Archive" in o for o in off)
+    assert class_archive_path(SparkConfig(class_archive="off")) is None
+    dump = _java_options(cfg, dump_class_archive=tmp_path / "new.jsa")
+    assert f"-XX:ArchiveClassesAtExit={tmp_path / 'new.jsa'}" in dump
+    assert not any(o.startswith("-XX:SharedArchiveFile") for o in dump)
+
+
+def test_class_archive_name_depends_on_the_java(tmp_path, monkeypatch):
+    fake_home = tmp_path / "jdk"
+    (fake_home / "bin").mkdir(parents=True)
+    (fake_home / "bin" / "java").write_text("")
+    cfg = SparkConfig(jars_dir=str(tmp_path / "jars"))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    default = class_archive_path(cfg)
+    monkeypatch.setenv("JAVA_HOME", str(fake_home))
+    other = class_archive_path(cfg)
+    assert default.parent == other.parent == tmp_path / "jars"
+    assert default.name.startswith("spark-classes-") and default.suffix == ".jsa"
+    assert other != default  # another JVM never maps this JVM's archive
+
+
+def test_test_session_maps_the_class_archive(spark):
+    from sparkembed.doctor import class_archive_mapped
+
+    archive = class_archive_path(SparkConfig())
+    if archive is None or not archive.is_file():
+        pytest.skip("no class archive (scripts/setup.sh builds it)")
+    assert class_archive_mapped(spark, archive)
 
 
 def test_session_runs_a_job(spark):

@@ -3,7 +3,10 @@ package sparkembed;
 import java.util.regex.Pattern;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
@@ -25,6 +28,21 @@ public final class PageFieldsUdf implements UDF1<byte[], Row> {
 
   public PageFieldsUdf(long maxRecordBytes) {
     this.maxRecordBytes = maxRecordBytes;
+  }
+
+  /**
+   * Registers the parser as {@code name}, marked nondeterministic (see udfs.py for why).
+   *
+   * <p>Done here, not through py4j: {@code functions.udf} has an untyped overload {@code
+   * udf(Object, DataType)} that py4j may pick instead of {@code udf(UDF1, DataType)},
+   * depending on the order the JVM lists the methods in, and Spark refuses it.
+   */
+  public static void register(
+      SparkSession spark, String name, long maxRecordBytes, DataType returnType) {
+    spark
+        .udf()
+        .register(
+            name, functions.udf(new PageFieldsUdf(maxRecordBytes), returnType).asNondeterministic());
   }
 
   @Override
