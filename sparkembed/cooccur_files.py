@@ -221,9 +221,7 @@ def _write_shard(p: _Params, fs: pafs.FileSystem, root: str):
         summed = _sum_shard(p, batches)
         if summed is None:
             return
-        distinct, sums, counts = summed
-        rows = (distinct >> np.int64(32)).astype(np.int32)
-        cols = (distinct & np.int64(0xFFFFFFFF)).astype(np.int32)
+        rows, cols, sums, counts = summed
         shard = int(p.shard_of[rows[0]])
         folder = f"{root}/shard={shard}"
         fs.create_dir(folder, recursive=True)

@@ -326,3 +326,40 @@ def test_numpy_shard_function_matches_spark_hash(spark):
             .collect()
         )
         assert sorted((r["p"], r["route"]) for r in parts) == list(enumerate(routes.tolist()))
+
+
+@pytest.mark.parametrize(
+    ("vocab_size", "sort_keys", "big_counts", "key_bytes"),
+    [
+        (1_000, False, False, 4),  # keys < 2**32: wrapping uint32 deltas, even unsorted
+        (200_000, True, False, 4),  # sorted chunk, small deltas: uint32, uint64 sum
+        (200_000, False, False, 8),  # unsorted (a mirrored half) with wide keys: int64
+        (1_000, True, True, 4),  # counts beyond int32 stay int64
+    ],
+)
+def test_packed_partial_sums_round_trip(vocab_size, sort_keys, big_counts, key_bytes):
+    """_pack_by_shard narrows keys and counts only where _unpack restores them exactly."""
+    from sparkembed import cooccur
+
+    p = dataclasses.replace(cooccur._params(CooccurConfig(shards=3), vocab_size), emit_rows=500)
+    rng = np.random.default_rng(7)
+    rows = rng.integers(0, vocab_size, 5_000).astype(np.int64)
+    cols = rng.integers(0, vocab_size, 5_000).astype(np.int64)
+    keys = rows * vocab_size + cols
+    if sort_keys:
+        order = np.argsort(keys)
+        keys, rows = keys[order], rows[order]
+    weights = rng.integers(1, 60, len(keys)).astype(np.int64)
+    if big_counts:
+        weights[::7] += np.int64(2**40)
+    packed = list(cooccur._pack_by_shard(p, keys, rows, weights))
+    assert {b.column("key_bytes")[0].as_py() for b in packed} == {key_bytes}
+    assert {b.column("count_bytes")[0].as_py() for b in packed} == {8 if big_counts else 4}
+    got_keys, got_weights = cooccur._unpack(iter(packed), vocab_size, np.int64)
+    assert got_keys.dtype == np.int64 and got_weights.dtype == np.int64
+    expected = sorted(zip(keys.tolist(), weights.tolist(), strict=True))
+    assert sorted(zip(got_keys.tolist(), got_weights.tolist(), strict=True)) == expected
+    for batch in packed:  # each packed row holds entries of the shard it is routed to
+        one = cooccur._unpack(iter([batch]), vocab_size, np.int64)[0]
+        route = batch.column("route")[0].as_py()
+        assert set(p.shard_of[one // vocab_size].tolist()) == {list(p.routes).index(route)}
