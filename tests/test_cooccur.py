@@ -363,3 +363,20 @@ def test_packed_partial_sums_round_trip(vocab_size, sort_keys, big_counts, key_b
         one = cooccur._unpack(iter([batch]), vocab_size, np.int64)[0]
         route = batch.column("route")[0].as_py()
         assert set(p.shard_of[one // vocab_size].tolist()) == {list(p.routes).index(route)}
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_sum_by_key_packed_sort_matches_plain_sums(big):
+    """Keys and integer weights sorted as one int64, or (too wide: big) by argsort."""
+    from sparkembed import cooccur
+
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 2**40 if big else 5_000, 20_000).astype(np.int64)
+    weights = rng.integers(0, 2**30, len(keys)).astype(np.int64)
+    assert (cooccur._pack_key_weight(keys, weights) is None) == big
+    distinct, sums = cooccur._sum_by_key(keys, weights)
+    expected = defaultdict(int)
+    for k, w in zip(keys.tolist(), weights.tolist(), strict=True):
+        expected[k] += w
+    assert distinct.tolist() == sorted(expected)
+    assert sums.tolist() == [expected[k] for k in sorted(expected)]
