@@ -94,7 +94,7 @@ class SvdConfig:
     eig: float = 0.5  # vectors are U * S^eig
     add_context: bool = True  # W + C (WS353 +0.03 on the sample)
     oversample: int = 100  # randomized SVD: extra dimensions (20 loses ~0.03 WS353 at dim 100)
-    power_iters: int = 6  # randomized SVD: subspace iterations (2 Spark passes each)
+    power_iters: int = 4  # randomized SVD: subspace iterations (2 Spark passes each)
     solver: str = "randomized"  # randomized (a few Spark passes) | mllib (computeSVD, ARPACK)
     partitions: int = 0  # partitions of the cached PPMI matrix; 0: Spark's default parallelism
 

@@ -226,17 +226,26 @@ def randomized_svd(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top ``k`` singular triplets ``(U n_rows×k, S k, V n_cols×k)`` of ``matrix``.
 
-    ``2 + 2 * power_iters`` Spark passes; QR of the tall factors on the driver between them.
+    ``2 + 2 * power_iters`` Spark passes; the tall factors are renormalised on the driver
+    between them: by LU (the permuted L spans the same columns, at a quarter of QR's time
+    for 33k × 200) during the iterations, as scikit-learn's randomized_svd does, and by QR
+    for the final basis.
     """
     width = min(k + oversample, matrix.n_rows, matrix.n_cols)
     if k > width:
         raise SparkembedError(f"dim {k} exceeds the matrix size {matrix.n_rows}×{matrix.n_cols}")
+    from scipy.linalg import lu
+
+    def normalised(y: np.ndarray) -> np.ndarray:
+        return lu(y, permute_l=True, check_finite=False)[0]
+
     omega = np.random.default_rng(seed).standard_normal((matrix.n_cols, width))
-    q, _ = np.linalg.qr(matrix.matmul(omega))
+    q = matrix.matmul(omega)
     for i in range(power_iters):
-        z, _ = np.linalg.qr(matrix.rmatmul(q))
-        q, _ = np.linalg.qr(matrix.matmul(z))
+        z = normalised(matrix.rmatmul(normalised(q)))
+        q = matrix.matmul(z)
         log(f"randomized SVD: power iteration {i + 1}/{power_iters}")
+    q, _ = np.linalg.qr(q)
     b_t = matrix.rmatmul(q)  # Bᵀ = Aᵀ Q, n_cols × width
     v_b, s, u_b_t = np.linalg.svd(b_t, full_matrices=False)  # B = u_b s v_bᵀ
     u = q @ u_b_t.T[:, :k]
