@@ -61,6 +61,33 @@ def scores(kv, data: Path) -> dict[str, float]:
     return {"ws353": ws[1][0], "simlex": sl[1][0], "analogy": an, "oov": ws[2]}
 
 
+def paired_ws353_difference(kv_a, kv_b, data: Path, rounds: int = 2000, seed: int = 0):
+    """Spearman(a) - Spearman(b) on the WS353 pairs both cover, and its 95% bootstrap
+    interval (pairs resampled together): how much of a gap WS353's few pairs can tell."""
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    human, sim_a, sim_b = [], [], []
+    for line in (data / "wordsim353.tsv").read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if line.startswith("#") or len(parts) != 3:
+            continue
+        w1, w2 = parts[0].lower(), parts[1].lower()
+        if all(w in kv.key_to_index for kv in (kv_a, kv_b) for w in (w1, w2)):
+            human.append(float(parts[2]))
+            sim_a.append(kv_a.similarity(w1, w2))
+            sim_b.append(kv_b.similarity(w1, w2))
+    human, sim_a, sim_b = map(np.asarray, (human, sim_a, sim_b))
+
+    def diff(i):
+        return spearmanr(human[i], sim_a[i])[0] - spearmanr(human[i], sim_b[i])[0]
+
+    rng = np.random.default_rng(seed)
+    boot = [diff(rng.integers(0, len(human), len(human))) for _ in range(rounds)]
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return diff(np.arange(len(human))), lo, hi, len(human)
+
+
 def main() -> int:
     import gensim.test.utils as gtu
     import pyarrow.dataset as ds
@@ -91,6 +118,7 @@ def main() -> int:
     n_tokens = sum(map(len, sentences))
     load_before = os.getloadavg()[0]
     rows = []  # (name, window, seconds, scores, vocab, detail)
+    svd_kv = {}  # window -> svd vectors, for the paired comparison with gensim
 
     for w in windows:
         # One `sparkembed run` (cooccur, then train) in a work dir of its own that sees
@@ -106,6 +134,7 @@ def main() -> int:
         out = wdir / "vectors-svd"
         sh("export", str(out), "--output", str(work / f"svd-w{w}.bin"), "--binary")
         kv = KeyedVectors.load_word2vec_format(str(work / f"svd-w{w}.bin"), binary=True)
+        svd_kv[w] = kv
         detail = (
             f"cooccur {stage_seconds(stdout, 'cooccur'):.0f} s + train "
             f"{stage_seconds(stdout, 'train'):.0f} s (one `sparkembed run`)"
@@ -130,7 +159,7 @@ def main() -> int:
              scores(kv, data), len(kv), "")
         )  # fmt: skip
 
-    gensim_secs = {}
+    gensim_secs, gaps = {}, {}
     for w in windows:
         t0 = time.perf_counter()
         model = Word2Vec(
@@ -143,6 +172,7 @@ def main() -> int:
              gensim_secs[w], scores(model.wv, data), len(model.wv), "")
         )  # fmt: skip
         print(f"gensim window {w}: {gensim_secs[w]:.0f} s", flush=True)
+        gaps[w] = paired_ws353_difference(svd_kv[w], model.wv, data)
 
     from benchdoc import machine, write_section
 
@@ -176,6 +206,11 @@ def main() -> int:
         "start included; the split is the stages' own totals). Target: svd <= 0.5x gensim's "
         "time with WS353 at least as high.",
     ]
+    for w, (d, lo, hi, n) in gaps.items():
+        lines.append(
+            f"WS353, svd minus gensim at window {w}: {d:+.3f} on the {n} pairs both cover, 95% "
+            f"bootstrap interval [{lo:+.3f}, {hi:+.3f}] (pairs resampled, 2,000 rounds)."
+        )
     if args.skip_word2vec:
         lines.append("MLlib word2vec was not run this time (`--skip-word2vec`); see docs/train.md.")
     md = "\n".join(lines)
