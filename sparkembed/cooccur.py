@@ -88,7 +88,8 @@ def tune_worker_memory() -> None:
         libc.mallopt(_M_TOP_PAD, 64 << 20)
     except (OSError, AttributeError):
         pass
-    madvise = getattr(np._core.multiarray, "_set_madvise_hugepage", None)
+    multiarray = getattr(getattr(np, "_core", None), "multiarray", None)
+    madvise = getattr(multiarray, "_set_madvise_hugepage", None)
     if madvise is not None:
         madvise(False)
 
