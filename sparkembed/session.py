@@ -52,7 +52,11 @@ def class_archive_path(cfg: SparkConfig) -> Path | None:
     import pyspark
 
     spark_jars = Path(pyspark.__file__).resolve().parent / "jars"
-    key = f"{java}\0{pyspark.__version__}\0{spark_jars}"
+    # The JVM library's size and time too: a JDK updated in place keeps its path, and the
+    # JVM refuses an archive of another build (setup then builds one under a new name).
+    libjvm = java.parent.parent / "lib" / "server" / "libjvm.so"
+    build = f"{libjvm.stat().st_size}:{libjvm.stat().st_mtime_ns}" if libjvm.is_file() else ""
+    key = f"{java}\0{build}\0{pyspark.__version__}\0{spark_jars}"
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     return jars_dir(cfg) / f"spark-classes-{digest}.jsa"
 

@@ -48,6 +48,12 @@ def test_class_archive_name_depends_on_the_java(tmp_path, monkeypatch):
     assert default.parent == other.parent == tmp_path / "jars"
     assert default.name.startswith("spark-classes-") and default.suffix == ".jsa"
     assert other != default  # another JVM never maps this JVM's archive
+    libjvm = fake_home / "lib" / "server" / "libjvm.so"
+    libjvm.parent.mkdir(parents=True)
+    libjvm.write_bytes(b"build 1")
+    first_build = class_archive_path(cfg)
+    libjvm.write_bytes(b"build 22")  # the same JDK path updated in place
+    assert class_archive_path(cfg) not in (first_build, other)
 
 
 def test_test_session_maps_the_class_archive(spark):
