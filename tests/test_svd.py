@@ -158,13 +158,13 @@ def test_ppmi_blocks_from_files_equal_dense_ppmi_and_transpose(spark, corpus, tm
 
     from sparkembed.train.ppmi import ppmi_blocks_from_files
 
-    counts, (cooc, _marg, _vocab) = corpus
+    counts, (cooc, marg, _vocab) = corpus
     _publish_shards(spark, cooc, tmp_path / "cooc")
     n = counts.shape[0]
-    blocks, info = ppmi_blocks_from_files(spark, str(tmp_path / "cooc"), n, 0.75, 5.0)
+    blocks, info = ppmi_blocks_from_files(spark, str(tmp_path / "cooc"), marg, n, 0.75, 5.0)
     try:
         dense = {0: np.zeros((n, n)), 1: np.zeros((n, n))}
-        for b in blocks.collect():
+        for b in blocks.where("kind < 2").collect():
             ids = np.frombuffer(b["ids"], np.int32)
             m = csr_matrix(
                 (

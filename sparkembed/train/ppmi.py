@@ -88,7 +88,7 @@ def ppmi_entries(cooc, marginals, n_ids: int, alpha: float = 0.75, neg: float = 
 # rows of both A and Aᵀ for the rows of its shards: no shuffle at all.
 
 FILE_BLOCK_SCHEMA = "kind int, ids binary, indptr binary, indices binary, data binary"
-_STATS_SCHEMA = "entries long, rejected long, row_sums binary, col_sums binary"
+KIND_A, KIND_AT, KIND_STATS = 0, 1, 2  # rows of A, rows of Aᵀ, a task's entry counts
 
 
 def _read_cells(fs, path: str):
@@ -120,11 +120,13 @@ def _valid_cells(rows, cols, counts, n_ids: int):
         )
 
 
-def _cell_stats(fs, n_ids: int):
+def _ppmi_blocks(fs, n_ids: int, sums_bc):
     import pyarrow as pa
 
-    def stats(batches):
-        row_sums, col_sums = np.zeros(n_ids), np.zeros(n_ids)
+    from sparkembed.train.svd import _pack_rows
+
+    def blocks(batches):
+        log_rows, log_cols, shift = sums_bc.value
         entries = rejected = 0
         for b in batches:
             for path in b.column(0).to_pylist():
@@ -132,46 +134,37 @@ def _cell_stats(fs, n_ids: int):
                 ok = _valid_cells(r, c, v, n_ids)
                 entries += len(r)
                 rejected += int((~ok).sum())
-                row_sums += np.bincount(r[ok], weights=v[ok], minlength=n_ids)
-                col_sums += np.bincount(c[ok], weights=v[ok], minlength=n_ids)
-        yield pa.RecordBatch.from_pydict(
-            {
-                "entries": [entries],
-                "rejected": [rejected],
-                "row_sums": [row_sums.tobytes()],
-                "col_sums": [col_sums.tobytes()],
-            }
-        )
-
-    return stats
-
-
-def _ppmi_blocks(fs, n_ids: int, sums_bc):
-    from sparkembed.train.svd import _pack_rows
-
-    def blocks(batches):
-        log_rows, log_cols, shift = sums_bc.value
-        for b in batches:
-            for path in b.column(0).to_pylist():
-                r, c, v = _read_cells(fs, path)
-                ok = _valid_cells(r, c, v, n_ids)
                 r, c, v = r[ok], c[ok], np.log(v[ok]) + shift
                 order = np.lexsort((c, r))  # shards are sorted already: this is cheap
                 r, c, v = r[order], c[order], v[order]
                 a = v - log_rows[r] - log_cols[c]  # A[r, c] = pmi(r, c)
                 t = v - log_rows[c] - log_cols[r]  # Aᵀ[r, c] = pmi(c, r), as C[c, r] = C[r, c]
-                yield from _pack_rows(r[a > 0], c[a > 0], a[a > 0], {"kind": 0})
-                yield from _pack_rows(r[t > 0], c[t > 0], t[t > 0], {"kind": 1})
+                yield from _pack_rows(r[a > 0], c[a > 0], a[a > 0], {"kind": KIND_A})
+                yield from _pack_rows(r[t > 0], c[t > 0], t[t > 0], {"kind": KIND_AT})
+        counts = np.array([entries, rejected], np.int64).tobytes()
+        empty = pa.array([b""], pa.binary())
+        yield pa.RecordBatch.from_pydict(
+            {
+                "kind": pa.array([KIND_STATS], pa.int32()),
+                "ids": pa.array([counts], pa.binary()),
+                "indptr": empty,
+                "indices": empty,
+                "data": empty,
+            }
+        )
 
     return blocks
 
 
-def ppmi_blocks_from_files(spark, cooc_path: str, n_ids: int, alpha: float, neg: float):
+def ppmi_blocks_from_files(spark, cooc_path: str, marginals, n_ids: int, alpha: float, neg: float):
     """Cached ``kind`` + packed CSR blocks of PPMI (kind 0) and its transpose (kind 1) from
-    the shard files of a SYMMETRIC cooccurrence table, and the PpmiInfo.
+    the shard files of a SYMMETRIC cooccurrence table, and the PpmiInfo; one row of kind 2
+    per task carries its entry counts (int64 entries, rejected, in ``ids``).
 
-    Same values as ``ppmi_entries`` (row sums and column sums taken from the valid
-    entries). Returns None when pyarrow cannot read ``cooc_path``.
+    Row sums come from ``marginals`` (``id, count``), as in ``ppmi_entries``, and for
+    symmetric counts the column sums are the same sums: one pass over the files, the one
+    that builds the blocks. Same values as ``ppmi_entries`` for the tables cooccur writes.
+    Returns None when pyarrow cannot read ``cooc_path``.
     """
     from pyspark import StorageLevel
 
@@ -194,12 +187,13 @@ def ppmi_blocks_from_files(spark, cooc_path: str, n_ids: int, alpha: float, neg:
     # One partition per task slot: every pass ships the factor to each partition's task.
     slices = min(len(files), task_slots(spark))
     units = spark.createDataFrame(sc.parallelize([(f,) for f in files], slices), "path string")
-    parts = units.mapInArrow(_cell_stats(fs, n_ids), _STATS_SCHEMA).collect()
-    entries = sum(p["entries"] for p in parts)
-    rejected = sum(p["rejected"] for p in parts)
-    row_sums = np.sum([np.frombuffer(p["row_sums"]) for p in parts], axis=0)
-    col_sums = np.sum([np.frombuffer(p["col_sums"]) for p in parts], axis=0)
-    smoothed = col_sums**alpha
+    margins = marginals.select("id", "count").toArrow()  # vocabulary-sized
+    ids = margins.column("id").to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = margins.column("count").to_numpy(zero_copy_only=False).astype(np.float64)
+    keep = (ids >= 0) & (ids < n_ids) & np.isfinite(counts) & (counts > 0)
+    row_sums = np.zeros(n_ids)
+    np.add.at(row_sums, ids[keep], counts[keep])
+    smoothed = row_sums**alpha
     total = float(smoothed.sum())
     if not total:
         raise SparkembedError("the co-occurrence table has no positive counts")
@@ -210,6 +204,10 @@ def ppmi_blocks_from_files(spark, cooc_path: str, n_ids: int, alpha: float, neg:
     blocks = units.mapInArrow(_ppmi_blocks(fs, n_ids, sums_bc), FILE_BLOCK_SCHEMA).persist(
         StorageLevel.MEMORY_AND_DISK
     )
-    blocks.count()
+    from pyspark.sql import functions as F
+
+    # Fills the cache (whole partitions) and reads the tasks' counts back.
+    stats = blocks.where(F.col("kind") == KIND_STATS).select("ids").collect()
     sums_bc.unpersist()
-    return blocks, PpmiInfo(entries, rejected, total)
+    entries, rejected = np.sum([np.frombuffer(r["ids"], np.int64) for r in stats], axis=0)
+    return blocks, PpmiInfo(int(entries), int(rejected), total)

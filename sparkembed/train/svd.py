@@ -157,7 +157,8 @@ class ShardedMatrix:
     @classmethod
     def from_symmetric_files(cls, blocks, n_ids: int) -> ShardedMatrix:
         """A matrix and its transpose from one cached DataFrame of ``kind`` + BLOCK_SCHEMA
-        rows (kind 0: rows of A, kind 1: rows of Aᵀ), as ``ppmi_blocks_from_files`` makes."""
+        rows (kind 0: rows of A, kind 1: rows of Aᵀ; others ignored), as
+        ``ppmi_blocks_from_files`` makes."""
         from pyspark.sql import functions as F
 
         by_row = blocks.where(F.col("kind") == 0).drop("kind")
@@ -331,7 +332,7 @@ def train_svd(
     if cooc_path and symmetric and solver == "randomized":
         from sparkembed.train.ppmi import ppmi_blocks_from_files
 
-        from_files = ppmi_blocks_from_files(spark, cooc_path, n_ids, alpha, neg)
+        from_files = ppmi_blocks_from_files(spark, cooc_path, marginals, n_ids, alpha, neg)
     if from_files is not None:
         blocks, pinfo = from_files
         matrix = ShardedMatrix.from_symmetric_files(blocks, n_ids)
