@@ -49,14 +49,14 @@ def run(args, cfg) -> int:
             # One scan feeds tokens, rejected and the counts: keep it.
             records = read_records(spark, args.inputs, t).persist(StorageLevel.MEMORY_AND_DISK)
             status = {
-                (r["status"], r["reason"] if r["status"] == "skipped" else None): r["n"]
-                for r in records.groupBy("status", "reason").agg(F.count("*").alias("n")).collect()
+                r["status"]: r["n"]
+                for r in records.groupBy("status").agg(F.count("*").alias("n")).collect()
             }
         documents, rejected = split_records(records)
         # The file path counts the vocabulary in the same pass as the statistics.
         file_counts: dict = {}
         with timer.step("tokens"):
-            publish(
+            tok_meta = publish(
                 tokenize_documents(documents, t),
                 f"{out}/tokens",
                 stage="tokenize",
@@ -71,15 +71,15 @@ def run(args, cfg) -> int:
                 stage="tokenize-rejected",
                 params=params,
                 inputs=inputs,
-                counts={"rejected": lambda p: spark.read.parquet(p).count()},
+                # Known from the status counts above: no second read of the records.
+                counts={"rejected": int(status.get("rejected", 0))},
             )
         records.unpersist()
     with timer.step("vocab"):
-        tok_meta = read_table(spark, f"{out}/tokens", stage="tokenize")
         if file_counts.get("vocab") is not None:
             vocab = vocab_from_counts(spark, file_counts["vocab"], t)
         else:
-            vocab = build_vocab(tok_meta, t)
+            vocab = build_vocab(read_table(spark, f"{out}/tokens", stage="tokenize"), t)
         vocab_meta = publish(
             vocab,
             f"{out}/vocab",
@@ -88,10 +88,8 @@ def run(args, cfg) -> int:
             inputs=inputs,
             counts={"vocab": lambda p: spark.read.parquet(p).count()},
         )
-    from sparkembed.tables import read_metadata
-
-    counts = read_metadata(spark, f"{out}/tokens")["counts"]
-    skipped = sum(n for (s, _), n in status.items() if s == "skipped")
+    counts = tok_meta["counts"]
+    skipped = status.get("skipped", 0)
     summary = {
         "documents": int(counts["documents"]),
         "sentences": int(counts["sentences"]),
