@@ -53,6 +53,24 @@ def test_cli_writes_counts_and_marginals(spark, tmp_path, capsys):
     )
     marginals = read_table(spark, str(work / "marginals"), stage="cooccur")
     assert_df_equality(marginals.orderBy("id"), expected, ignore_nullable=True)
+    margin_counts = read_metadata(spark, str(work / "marginals"))["counts"]
+    assert margin_counts == {"rows": len(sums), "total": float(sum(sums.values()))}
+
+
+def test_cli_marginals_counts_on_the_dataframe_path(spark, tmp_path):
+    """Subsampling takes the DataFrame path: its marginals counts come from one read."""
+    work = tmp_path / "work"
+    publish(tokens_df(spark), str(work / "tokens"), stage="tokenize")
+    publish(vocab_df(spark), str(work / "vocab"), stage="tokenize")
+    code = main(
+        ["cooccur", str(work), "--shards", "2", "-q", "--set", "spark.master=local[2]"]
+        + ["--set", "cooccur.subsample=0.5"]
+    )
+    assert code == 0
+    rows = read_table(spark, str(work / "marginals")).collect()
+    margin_counts = read_metadata(spark, str(work / "marginals"))["counts"]
+    assert margin_counts["rows"] == len(rows) > 0
+    assert abs(margin_counts["total"] - sum(r["count"] for r in rows)) < 1e-9
 
 
 def test_cli_missing_tables_is_one_clear_error(spark, tmp_path, capsys):

@@ -108,17 +108,37 @@ def write_tables(spark, tokens_path: str, vocab_path: str, out_root: str, cfg, t
         if row_sums:
             table = row_sums[0].select(["row", "count"]).rename_columns(["id", "count"])
             sums = spark.createDataFrame(table, MARGINALS_SCHEMA).coalesce(1)
+            # The row sums are on the driver already: their counts need no Spark job.
+            margin_counts = {"rows": table.num_rows, "total": pc.sum(table["count"]).as_py()}
         else:
             sums = marginals(read_table(spark, cooc_path, stage="cooccur"), cfg)
+            margin_counts = _table_stats(spark)
         margin_meta = publish(
             sums,
             f"{out_root}/marginals",
             stage="cooccur",
             params=params,
             inputs=[fingerprint(spark, cooc_path)],
-            counts={
-                "rows": lambda path: spark.read.parquet(path).count(),
-                "total": lambda path: spark.read.parquet(path).groupBy().sum("count").first()[0],
-            },
+            counts=margin_counts,
         )
     return meta, margin_meta
+
+
+def _table_stats(spark) -> dict:
+    """publish() counts ``rows`` and ``total`` of a written marginals table, one read."""
+    from pyspark.sql import functions as F
+
+    stats: dict = {}
+
+    def get(key: str):
+        def read(path: str):
+            if not stats:
+                row = spark.read.parquet(path).agg(
+                    F.count(F.lit(1)).alias("rows"), F.sum("count").alias("total")
+                )
+                stats.update(row.first().asDict())
+            return stats[key]
+
+        return read
+
+    return {"rows": get("rows"), "total": get("total")}
