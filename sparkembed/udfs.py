@@ -113,7 +113,8 @@ def sentence_tokens_function(
     words = sc._gateway.new_array(jvm.java.lang.String, len(stop_words))
     for i, w in enumerate(stop_words):
         words[i] = w
-    udf = jvm.sparkembed.SentenceTokensUdf(*args[:7], words, args[8])
+    tokenizer = jvm.sparkembed.SentenceTokenizer(*args[:7], words, args[8])
+    udf = jvm.sparkembed.SentenceTokensUdf(tokenizer)
     return_type = spark._jsparkSession.parseDataType(TOKENS_RETURN.json())
     spark._jsparkSession.udf().register(name, udf, return_type)
     return name

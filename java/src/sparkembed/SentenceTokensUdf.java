@@ -7,27 +7,8 @@ public final class SentenceTokensUdf implements UDF1<String, String[][]> {
   private static final long serialVersionUID = 1L;
   private final SentenceTokenizer tokenizer;
 
-  public SentenceTokensUdf(
-      String tokenPattern,
-      boolean lowercase,
-      String foldFrom,
-      String foldTo,
-      boolean splitSentences,
-      int minTokenLength,
-      int maxTokenLength,
-      String[] stopWords,
-      int maxSentenceLength) {
-    tokenizer =
-        new SentenceTokenizer(
-            tokenPattern,
-            lowercase,
-            foldFrom,
-            foldTo,
-            splitSentences,
-            minTokenLength,
-            maxTokenLength,
-            stopWords,
-            maxSentenceLength);
+  public SentenceTokensUdf(SentenceTokenizer tokenizer) {
+    this.tokenizer = tokenizer;
   }
 
   @Override
