@@ -21,16 +21,26 @@ VECTOR_COLUMNS = ["token", "vector", "count", "norm", "lang"]
 
 
 def vector_table_frame(df, lang: str | None = None):
-    """Shape ``df`` (token, vector array<float|double>, count[, lang]) into the table schema."""
+    """Shape ``df`` (token, vector array<float|double>, count[, norm][, lang]) into the
+    table schema. A frame that already has float vectors and their norms is kept as it is
+    (the svd trainer computes both on the driver)."""
     from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, FloatType
 
-    vec = F.transform(
-        F.col("vector"), lambda x: F.coalesce(x.cast("float"), F.lit(0.0).cast("float"))
-    )
-    out = df.withColumn("vector", vec)
+    shaped = "norm" in df.columns and df.schema["vector"].dataType == ArrayType(FloatType())
+    out = df
+    if not shaped:
+        vec = F.transform(
+            F.col("vector"), lambda x: F.coalesce(x.cast("float"), F.lit(0.0).cast("float"))
+        )
+        out = df.withColumn("vector", vec)
     if "lang" not in df.columns:
         out = out.withColumn("lang", F.lit(lang or "und"))
-    norm = F.sqrt(F.aggregate("vector", F.lit(0.0).cast("double"), lambda acc, x: acc + x * x))
+    norm = (
+        F.col("norm")
+        if shaped
+        else F.sqrt(F.aggregate("vector", F.lit(0.0).cast("double"), lambda acc, x: acc + x * x))
+    )
     return out.select(
         F.col("token").cast("string"),
         F.col("vector"),

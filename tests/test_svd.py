@@ -100,7 +100,51 @@ def test_randomized_svd_agrees_with_dense_svd(spark, corpus):
     for j in range(k):
         assert abs(u[:, j] @ u_ref[:, j]) > 0.999
         assert abs(v[:, j] @ vt_ref[j]) > 0.999
-    assert matrix.passes == 2 + 2 * 4
+    assert matrix.passes == 2 + 4  # one pass per power iteration (AᵀA fused)
+
+
+def test_randomized_svd_two_pass_fallback_gives_the_same_triplets(spark, corpus, monkeypatch):
+    """Where the fused AᵀA pass's partial sums would be too big for the driver, each power
+    iteration takes two passes; the triplets are the same."""
+    import sparkembed.train.svd as svd_module
+
+    counts, (cooc, marg, _vocab) = corpus
+    entries, _ = ppmi_entries(cooc, marg, counts.shape[0])
+    matrix = ShardedMatrix.cache(entries, *counts.shape, partitions=3)
+    try:
+        u1, s1, v1 = randomized_svd(matrix, 8, oversample=30, power_iters=3, seed=1)
+        assert matrix.passes == 2 + 3
+        monkeypatch.setattr(svd_module, "_GRAM_PARTIALS_BYTES", 0)
+        matrix.passes = 0
+        u2, s2, v2 = randomized_svd(matrix, 8, oversample=30, power_iters=3, seed=1)
+        assert matrix.passes == 2 + 2 * 3
+    finally:
+        matrix.unpersist()
+    np.testing.assert_allclose(s2, s1, rtol=1e-5)
+    np.testing.assert_allclose(np.abs(np.sum(u1 * u2, axis=0)), 1.0, atol=1e-5)
+    np.testing.assert_allclose(np.abs(np.sum(v1 * v2, axis=0)), 1.0, atol=1e-5)
+
+
+def test_driver_bases_cholesky_qr_and_its_fallbacks():
+    """Cholesky QR where the factor is well conditioned; LU / Householder QR where the
+    Gram matrix would lose the small directions (rank-deficient factor)."""
+    from sparkembed.train.svd import _cholesky_qr, _orthonormal_basis, _span_basis
+
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal((500, 20))
+    q, r = _orthonormal_basis(y)
+    np.testing.assert_allclose(q.T @ q, np.eye(20), atol=1e-12)
+    np.testing.assert_allclose(q @ r, y, atol=1e-10)
+    np.testing.assert_allclose(np.triu(r), r)
+    deficient = np.hstack([y[:, :10], y[:, :10] @ rng.standard_normal((10, 10))])
+    assert _cholesky_qr(deficient) is None
+    q, r = _orthonormal_basis(deficient)  # Householder
+    np.testing.assert_allclose(q @ r, deficient, atol=1e-10)
+    basis = _span_basis(deficient)  # LU: spans (at least) the columns of the factor
+    coef = np.linalg.lstsq(basis, deficient, rcond=None)[0]
+    np.testing.assert_allclose(basis @ coef, deficient, atol=1e-10)
+    coef = np.linalg.lstsq(_span_basis(y), y, rcond=None)[0]  # Cholesky QR: same span
+    np.testing.assert_allclose(_span_basis(y) @ coef, y, atol=1e-10)
 
 
 def _neighbours(w, topn=5):

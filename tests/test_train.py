@@ -64,7 +64,7 @@ def test_train_svd_cli_publishes_a_vector_table(spark, tmp_path, capsys):
     c = meta["counts"]
     assert c["vectors"] == 60 and c["vocab_size"] == 60 and c["cooccurrence_rejected"] == 0
     assert c["cooccurrence_entries"] == int((counts > 0).sum())
-    assert c["spark_passes"] == 2 + 2 * 3
+    assert c["spark_passes"] == 2 + 3  # one pass per power iteration
     assert len(meta["singular_values"]) == 6
     assert np.all(np.diff(meta["singular_values"]) <= 0) and meta["singular_values"][-1] > 0
 
@@ -135,3 +135,20 @@ def test_train_missing_input_is_one_line_error(tmp_path, capsys):
     assert main(["train", str(tmp_path), "--method", "svd", "-q"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "table not found" in err[0] and "vocab" in err[0]
+
+
+def test_corpus_language_from_tokenize_metadata_or_a_scan(spark, tmp_path):
+    """A table ``sparkembed tokenize`` wrote names its one language in its parameters (no
+    pass over the corpus); any other table is scanned: one language, or "mul"."""
+    from sparkembed.commands.train import _lang
+
+    schema = "doc_id string, title string, lang string, sentence int, tokens array<string>"
+    one = spark.createDataFrame([("d", "t", "bg", 0, ["a"])], schema)
+    publish(one, str(tmp_path / "tok"), stage="tokenize", params={"lang": "bg"})
+    assert _lang(spark, str(tmp_path / "tok"), spark.read.parquet(str(tmp_path / "tok"))) == "bg"
+    mixed = spark.createDataFrame([("d", "t", "en", 0, ["a"]), ("e", "t", "fr", 0, ["b"])], schema)
+    mixed.write.parquet(str(tmp_path / "plain"))  # no _sparkembed.json: scanned
+    assert _lang(spark, str(tmp_path / "plain"), mixed) == "mul"
+    assert _lang(spark, str(tmp_path / "plain"), one) == "bg"
+    publish(mixed, str(tmp_path / "other"), stage="synthetic", params={"lang": "en"})
+    assert _lang(spark, str(tmp_path / "other"), mixed) == "mul"  # not tokenize's: scanned

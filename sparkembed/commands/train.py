@@ -8,8 +8,19 @@ from sparkembed.errors import SparkembedError
 from sparkembed.progress import StageTimer
 
 
-def _lang(tokens) -> str:
-    """The corpus language from DIR/tokens: one value, or "mul" for a mixed corpus."""
+def _lang(spark, tokens_path: str, tokens) -> str:
+    """The corpus language of DIR/tokens: one value, or "mul" for a mixed corpus.
+
+    A table written by ``sparkembed tokenize`` has one language, its ``lang`` parameter,
+    so its metadata answers without a pass over the corpus; other tables are scanned.
+    """
+    from sparkembed.tables import path_exists, read_metadata
+
+    if path_exists(spark, f"{tokens_path}/_sparkembed.json"):
+        meta = read_metadata(spark, tokens_path)
+        lang = (meta.get("params") or {}).get("lang")
+        if meta.get("stage") == "tokenize" and isinstance(lang, str) and lang:
+            return lang
     langs = [r[0] for r in tokens.select("lang").distinct().limit(2).collect()]
     if len(langs) == 1 and langs[0]:
         return str(langs[0])
@@ -36,7 +47,7 @@ def run(args, cfg) -> int:
         vocab = read_table(spark, f"{workdir}/vocab")
         tokens_path = f"{workdir}/tokens"
         tokens = read_table(spark, tokens_path) if path_exists(spark, tokens_path) else None
-        lang = _lang(tokens) if tokens is not None else "und"
+        lang = _lang(spark, tokens_path, tokens) if tokens is not None else "und"
     section = cfg.word2vec if tc.method == "word2vec" else cfg.svd
     params = {"train": dataclasses.asdict(tc), tc.method: dataclasses.asdict(section)}
     if tc.method == "word2vec":
