@@ -84,26 +84,33 @@ def _pack_fn(batches):
     yield from _pack_rows(r[order], c[order], v[order])
 
 
+def _block(batch, i: int, n_cols: int):
+    """Row ``i`` of a BLOCK_SCHEMA batch: its row ids and its CSR matrix (zero-copy views
+    of the cached binary cells)."""
+    from scipy.sparse import csr_matrix
+
+    ids = np.frombuffer(batch.column(0)[i].as_buffer(), dtype=np.int32)
+    m = csr_matrix(
+        (
+            np.frombuffer(batch.column(3)[i].as_buffer(), dtype=WIRE_DTYPE),
+            np.frombuffer(batch.column(2)[i].as_buffer(), dtype=np.int32),
+            np.frombuffer(batch.column(1)[i].as_buffer(), dtype=np.int64),
+        ),
+        shape=(len(ids), n_cols),
+    )
+    return ids, m
+
+
 def _product_fn(factor_bc, n_cols: int):
     """mapInArrow function: the rows of (block @ factor) for this partition's blocks."""
 
     def multiply(batches):
         import pyarrow as pa
-        from scipy.sparse import csr_matrix
 
         factor = factor_bc.value
         for b in batches:
             for i in range(b.num_rows):
-                # as_buffer: zero-copy views of the cached binary cells
-                ids = np.frombuffer(b.column(0)[i].as_buffer(), dtype=np.int32)
-                m = csr_matrix(
-                    (
-                        np.frombuffer(b.column(3)[i].as_buffer(), dtype=WIRE_DTYPE),
-                        np.frombuffer(b.column(2)[i].as_buffer(), dtype=np.int32),
-                        np.frombuffer(b.column(1)[i].as_buffer(), dtype=np.int64),
-                    ),
-                    shape=(len(ids), n_cols),
-                )
+                ids, m = _block(b, i, n_cols)
                 product = np.ascontiguousarray(m @ factor, dtype=WIRE_DTYPE)
                 yield pa.RecordBatch.from_arrays(
                     [pa.array([ids.tobytes()], pa.binary()), pa.array([product.tobytes()])],
@@ -123,21 +130,12 @@ def _gram_product_fn(factor_bc, n_cols: int):
 
     def multiply(batches):
         import pyarrow as pa
-        from scipy.sparse import csr_matrix
 
         factor = factor_bc.value
         total = None
         for b in batches:
             for i in range(b.num_rows):
-                ids = np.frombuffer(b.column(0)[i].as_buffer(), dtype=np.int32)
-                m = csr_matrix(
-                    (
-                        np.frombuffer(b.column(3)[i].as_buffer(), dtype=WIRE_DTYPE),
-                        np.frombuffer(b.column(2)[i].as_buffer(), dtype=np.int32),
-                        np.frombuffer(b.column(1)[i].as_buffer(), dtype=np.int64),
-                    ),
-                    shape=(len(ids), n_cols),
-                )
+                ids, m = _block(b, i, n_cols)
                 part = m.T @ (m @ factor)
                 total = part if total is None else total + part
         if total is not None:
