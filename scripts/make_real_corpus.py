@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -101,7 +102,7 @@ def main() -> int:
     src = out / "text"
     src.mkdir(parents=True, exist_ok=True)
     missing = [d for d in DICTIONARIES if not (DICTD / f"{d}.dict.dz").exists()]
-    if missing or subprocess.run(["which", "mod2imp"], capture_output=True).returncode:
+    if missing or shutil.which("mod2imp") is None:
         sys.exit("missing Debian data: run  bash scripts/setup_bench_data.sh")
     for name in (*DICTIONARIES, *BIBLES):
         path = src / f"{name}.txt"

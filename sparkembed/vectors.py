@@ -22,25 +22,24 @@ VECTOR_COLUMNS = ["token", "vector", "count", "norm", "lang"]
 
 def vector_table_frame(df, lang: str | None = None):
     """Shape ``df`` (token, vector array<float|double>, count[, norm][, lang]) into the
-    table schema. A frame that already has float vectors and their norms is kept as it is
-    (the svd trainer computes both on the driver)."""
+    table schema: vectors cast to float (nulls to 0) and their norms. A frame that brings
+    float vectors with a ``norm`` column (a trainer that computed both in numpy, so there
+    are no nulls) is kept: Spark's per-element higher-order functions are interpreted,
+    not code-generated (1.5 s for 64k × 100 on 2 cores)."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import ArrayType, FloatType
 
-    shaped = "norm" in df.columns and df.schema["vector"].dataType == ArrayType(FloatType())
     out = df
-    if not shaped:
+    if "norm" in df.columns and df.schema["vector"].dataType == ArrayType(FloatType()):
+        norm = F.col("norm")
+    else:
         vec = F.transform(
             F.col("vector"), lambda x: F.coalesce(x.cast("float"), F.lit(0.0).cast("float"))
         )
-        out = df.withColumn("vector", vec)
+        out = out.withColumn("vector", vec)
+        norm = F.sqrt(F.aggregate("vector", F.lit(0.0).cast("double"), lambda acc, x: acc + x * x))
     if "lang" not in df.columns:
         out = out.withColumn("lang", F.lit(lang or "und"))
-    norm = (
-        F.col("norm")
-        if shaped
-        else F.sqrt(F.aggregate("vector", F.lit(0.0).cast("double"), lambda acc, x: acc + x * x))
-    )
     return out.select(
         F.col("token").cast("string"),
         F.col("vector"),

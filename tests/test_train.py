@@ -50,6 +50,11 @@ def test_train_svd_cli_publishes_a_vector_table(spark, tmp_path, capsys):
     vs = load_vectors(f"{root}/vectors")
     assert vs.vectors.shape == (60, 6) and vs.langs == ["xx"] * 60
     assert vs.tokens[0] == f"w{int(np.argmax(counts.sum(axis=1)))}"
+    # the norms the trainer computed in numpy are the stored vectors' norms
+    stored = {r["token"]: r["norm"] for r in spark.read.parquet(f"{root}/vectors").collect()}
+    np.testing.assert_allclose(
+        [stored[t] for t in vs.tokens], np.linalg.norm(vs.vectors, axis=1), rtol=1e-6
+    )
     meta = read_metadata(spark, f"{root}/vectors")
     assert meta["dim"] == 6 and meta["method"] == "svd"
     assert meta["params"]["svd"] == {

@@ -22,6 +22,7 @@ class PpmiInfo:
     entries_in: int  # co-occurrence entries read
     entries_rejected: int  # null / non-positive / non-finite counts, ids outside the vocab
     smoothed_total: float  # sum over contexts of count(c)^alpha
+    nonzeros: int | None = None  # positive PMI entries, where the pass building them counted
 
 
 def valid_entry(n_ids: int):
@@ -88,7 +89,7 @@ def ppmi_entries(cooc, marginals, n_ids: int, alpha: float = 0.75, neg: float = 
 # rows of both A and Aᵀ for the rows of its shards: no shuffle at all.
 
 FILE_BLOCK_SCHEMA = "kind int, ids binary, indptr binary, indices binary, data binary"
-KIND_A, KIND_AT, KIND_STATS = 0, 1, 2  # rows of A, rows of Aᵀ, a task's entry counts
+KIND_A, KIND_AT, KIND_STATS = 0, 1, 2  # rows of A, rows of Aᵀ, a task's counts
 
 
 def _read_cells(fs, path: str):
@@ -127,7 +128,7 @@ def _ppmi_blocks(fs, n_ids: int, sums_bc):
 
     def blocks(batches):
         log_rows, log_cols, shift = sums_bc.value
-        entries = rejected = 0
+        entries = rejected = nonzeros = 0
         for b in batches:
             for path in b.column(0).to_pylist():
                 r, c, v = _read_cells(fs, path)
@@ -139,9 +140,10 @@ def _ppmi_blocks(fs, n_ids: int, sums_bc):
                 r, c, v = r[order], c[order], v[order]
                 a = v - log_rows[r] - log_cols[c]  # A[r, c] = pmi(r, c)
                 t = v - log_rows[c] - log_cols[r]  # Aᵀ[r, c] = pmi(c, r), as C[c, r] = C[r, c]
+                nonzeros += int((a > 0).sum())
                 yield from _pack_rows(r[a > 0], c[a > 0], a[a > 0], {"kind": KIND_A})
                 yield from _pack_rows(r[t > 0], c[t > 0], t[t > 0], {"kind": KIND_AT})
-        counts = np.array([entries, rejected], np.int64).tobytes()
+        counts = np.array([entries, rejected, nonzeros], np.int64).tobytes()
         empty = pa.array([b""], pa.binary())
         yield pa.RecordBatch.from_pydict(
             {
@@ -159,7 +161,7 @@ def _ppmi_blocks(fs, n_ids: int, sums_bc):
 def ppmi_blocks_from_files(spark, cooc_path: str, marginals, n_ids: int, alpha: float, neg: float):
     """Cached ``kind`` + packed CSR blocks of PPMI (kind 0) and its transpose (kind 1) from
     the shard files of a SYMMETRIC cooccurrence table, and the PpmiInfo; one row of kind 2
-    per task carries its entry counts (int64 entries, rejected, in ``ids``).
+    per task carries its entry counts (int64 entries, rejected, non-zeros of A, in ``ids``).
 
     Row sums come from ``marginals`` (``id, count``), as in ``ppmi_entries``, and for
     symmetric counts the column sums are the same sums: one pass over the files, the one
@@ -209,5 +211,5 @@ def ppmi_blocks_from_files(spark, cooc_path: str, marginals, n_ids: int, alpha: 
     # Fills the cache (whole partitions) and reads the tasks' counts back.
     stats = blocks.where(F.col("kind") == KIND_STATS).select("ids").collect()
     sums_bc.unpersist()
-    entries, rejected = np.sum([np.frombuffer(r["ids"], np.int64) for r in stats], axis=0)
-    return blocks, PpmiInfo(int(entries), int(rejected), total)
+    entries, rejected, nonzeros = np.sum([np.frombuffer(r["ids"], np.int64) for r in stats], axis=0)
+    return blocks, PpmiInfo(int(entries), int(rejected), total, int(nonzeros))

@@ -196,33 +196,36 @@ class ShardedMatrix:
         return cls(by_row, by_col, n_rows, n_cols, int(nnz), cached=(by_row, by_col))
 
     @classmethod
-    def from_symmetric_files(cls, blocks, n_ids: int) -> ShardedMatrix:
+    def from_symmetric_files(cls, blocks, n_ids: int, nnz: int) -> ShardedMatrix:
         """A matrix and its transpose from one cached DataFrame of ``kind`` + BLOCK_SCHEMA
         rows (kind 0: rows of A, kind 1: rows of Aᵀ; others ignored), as
-        ``ppmi_blocks_from_files`` makes."""
+        ``ppmi_blocks_from_files`` makes; ``nnz`` as it counted them."""
         from pyspark.sql import functions as F
 
-        by_row = blocks.where(F.col("kind") == 0).drop("kind")
-        by_col = blocks.where(F.col("kind") == 1).drop("kind")
-        nnz = (
-            by_row.select(F.sum(F.length("data") / WIRE_DTYPE().itemsize).cast("long")).collect()[
-                0
-            ][0]
-            or 0
-        )
+        from sparkembed.train.ppmi import KIND_A, KIND_AT
+
+        by_row = blocks.where(F.col("kind") == KIND_A).drop("kind")
+        by_col = blocks.where(F.col("kind") == KIND_AT).drop("kind")
         return cls(by_row, by_col, n_ids, n_ids, int(nnz), cached=(blocks,))
 
-    def _apply(self, blocks, n_out: int, n_in: int, factor: np.ndarray) -> np.ndarray:
-        spark = blocks.sparkSession
+    def _pass(self, blocks, product_fn, n_in: int, factor: np.ndarray):
+        """One Spark pass: ``factor`` broadcast as float32, ``product_fn(bc, n_in)`` over the
+        cached blocks, the products back to the driver as an Arrow table."""
         if factor.shape[0] != n_in:
             raise ValueError(f"factor has {factor.shape[0]} rows, expected {n_in}")
-        width = factor.shape[1]
-        bc = spark.sparkContext.broadcast(np.ascontiguousarray(factor, dtype=WIRE_DTYPE))
+        bc = blocks.sparkSession.sparkContext.broadcast(
+            np.ascontiguousarray(factor, dtype=WIRE_DTYPE)
+        )
         try:
-            table = blocks.mapInArrow(_product_fn(bc, n_in), "ids binary, product binary").toArrow()
+            table = blocks.mapInArrow(product_fn(bc, n_in), "ids binary, product binary").toArrow()
         finally:
             bc.destroy()
         self.passes += 1
+        return table
+
+    def _apply(self, blocks, n_out: int, n_in: int, factor: np.ndarray) -> np.ndarray:
+        width = factor.shape[1]
+        table = self._pass(blocks, _product_fn, n_in, factor)
         out = np.zeros((n_out, width), dtype=np.float64)
         ids_col, product_col = table.column("ids"), table.column("product")
         for i in range(table.num_rows):
@@ -253,15 +256,7 @@ class ShardedMatrix:
         width = factor.shape[1]
         if parts * self.n_cols * width * np.dtype(WIRE_DTYPE).itemsize > _GRAM_PARTIALS_BYTES:
             return None
-        spark = self.by_row.sparkSession
-        bc = spark.sparkContext.broadcast(np.ascontiguousarray(factor, dtype=WIRE_DTYPE))
-        try:
-            table = self.by_row.mapInArrow(
-                _gram_product_fn(bc, self.n_cols), "ids binary, product binary"
-            ).toArrow()
-        finally:
-            bc.destroy()
-        self.passes += 1
+        table = self._pass(self.by_row, _gram_product_fn, self.n_cols, factor)
         out = np.zeros((self.n_cols, width), dtype=np.float64)
         products = table.column("product")
         for i in range(table.num_rows):
@@ -335,10 +330,10 @@ def randomized_svd(
     """Top ``k`` singular triplets ``(U n_rows×k, S k, V n_cols×k)`` of ``matrix``.
 
     ``2 + power_iters`` Spark passes (``2 + 2 * power_iters`` where ``gram_matmul`` must
-    split). On the driver, between passes, the tall factors
-    get a new basis of the same span (Cholesky QR, ~0.1 s for 64k × 200); the final basis
-    is orthonormal (CholeskyQR2), and ``Bᵀ = AᵀQ`` is reduced to a ``width × width`` SVD
-    through its own QR, so no SVD or Householder QR of a tall matrix runs at all.
+    split). On the driver, between passes, the tall factors get a new basis of the same
+    span (Cholesky QR, ~0.1 s for 64k × 200); the final basis is orthonormal
+    (CholeskyQR2), and ``Bᵀ = AᵀQ`` is reduced to a ``width × width`` SVD through its own
+    QR, so no SVD or Householder QR of a tall matrix runs at all.
     """
     width = min(k + oversample, matrix.n_rows, matrix.n_cols)
     if k > width:
@@ -443,7 +438,7 @@ def train_svd(
         from_files = ppmi_blocks_from_files(spark, cooc_path, marginals, n_ids, alpha, neg)
     if from_files is not None:
         blocks, pinfo = from_files
-        matrix = ShardedMatrix.from_symmetric_files(blocks, n_ids)
+        matrix = ShardedMatrix.from_symmetric_files(blocks, n_ids, pinfo.nonzeros)
     else:
         entries, pinfo = ppmi_entries(cooc, marginals, n_ids, alpha=alpha, neg=neg)
         partitions = partitions or max(2, spark.sparkContext.defaultParallelism)
@@ -470,8 +465,9 @@ def train_svd(
     w = u * weight
     if add_context:
         w = w + v * weight
-    # The vocabulary (vocab-sized, like w) joins on the driver, and the table leaves in
-    # its final shape: float32 vectors with their norms, so the write is one pass.
+    # The vocabulary (vocab-sized, like w) joins on the driver, and the table leaves with
+    # float32 vectors and their norms: no Spark join, no per-element Spark functions in
+    # the write, and the number of vectors is known without reading the table back.
     import pyarrow as pa
 
     voc = vocab.select("id", "token", "count").toArrow()
