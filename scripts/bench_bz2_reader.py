@@ -28,7 +28,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 DECODE = """
 import sys
 from sparkembed.config import SparkConfig, TokenizeConfig
-from sparkembed.corpus.readers import list_inputs, scan_text, scan_wiki_bz2
+from sparkembed.stages.tokenize.readers import list_inputs, scan_text, scan_wiki_bz2
 from sparkembed.session import get_spark
 spark = get_spark(SparkConfig(master="local[2]"))
 cfg = TokenizeConfig()

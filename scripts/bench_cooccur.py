@@ -16,6 +16,7 @@ Figures go to docs/benchmarks.md (section "cooccur").
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -36,10 +37,14 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from benchdoc import machine, write_section  # noqa: E402
 
-from sparkembed.commands.cooccur import write_tables  # noqa: E402
-from sparkembed.config import CooccurConfig, SparkConfig  # noqa: E402
-from sparkembed.cooccur import cooccurrence_counts_jvm, marginals  # noqa: E402
-from sparkembed.progress import StageTimer  # noqa: E402
+from sparkembed.config import Config, CooccurConfig, SparkConfig  # noqa: E402
+from sparkembed.stage import Context, Plan, execute  # noqa: E402
+from sparkembed.stages.cooccur import STAGE as COOCCUR  # noqa: E402
+from sparkembed.stages.cooccur.counts import marginals  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from reference import cooccurrence_counts_jvm  # noqa: E402
+
 from sparkembed.session import get_spark  # noqa: E402
 from sparkembed.tables import publish  # noqa: E402
 
@@ -183,8 +188,16 @@ def pa_concat(arrays):
 def run_ours(spark, path: Path, out: Path, cfg: CooccurConfig, jvm: bool = False):
     """What `sparkembed cooccur` does (file path), or the JVM-only counter with Spark I/O."""
     if not jvm:
-        timer = StageTimer("cooccur", quiet=True)
-        write_tables(spark, str(path / "tokens"), str(path / "vocab"), str(out), cfg, timer)
+        full = Config(cooccur=cfg)
+        plan = Plan(
+            inputs={"tokens": str(path / "tokens"), "vocab": str(path / "vocab")},
+            outputs={
+                "cooccurrence": str(out / "cooccurrence"),
+                "marginals": str(out / "marginals"),
+            },
+            params={"cooccur": dataclasses.asdict(cfg)},
+        )
+        execute(COOCCUR, plan, full, Context(full, quiet=True, overwrite=True, spark=spark))
         return
     tokens = spark.read.parquet(str(path / "tokens"))
     vocab = spark.read.parquet(str(path / "vocab"))

@@ -1,7 +1,7 @@
 """Benchmark: all-vocabulary top-10 neighbours, Spark (local[2]) vs one numpy process.
 
 100k tokens x 100 dims of seeded random vectors, written as a vector table. Both sides run
-the same blocked algorithm (``sparkembed.neighbors.iter_topk``, 64 MB score blocks):
+the same blocked algorithm (``sparkembed.stages.neighbors.frame.iter_topk``, 64 MB score blocks):
 - numpy: one process reads the table with pyarrow and scores every token, results kept
   in memory (no output written);
 - Spark: ``sparkembed neighbors`` end to end: read the table, collect and broadcast the
@@ -30,11 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import benchdoc  # noqa: E402
 
-from sparkembed import neighbors as nb  # noqa: E402
 from sparkembed.config import SparkConfig  # noqa: E402
+from sparkembed.linalg.topk import block_rows, iter_topk, unit_rows  # noqa: E402
 from sparkembed.session import get_spark  # noqa: E402
+from sparkembed.stages.neighbors import frame as nb  # noqa: E402
 from sparkembed.tables import publish, read_table  # noqa: E402
-from sparkembed.vectors import load_vectors, write_vectors  # noqa: E402
+from sparkembed.vectors.table import load_vectors, write_vectors  # noqa: E402
 
 
 def make_table(spark, path: Path, n: int, dim: int, seed: int = 42) -> None:
@@ -71,9 +72,9 @@ def main() -> int:
 
         t0 = time.perf_counter()
         vs = load_vectors(vectors_path)
-        unit = nb.unit_rows(vs.vectors)
-        rows = nb.block_rows(n, args.block_mb)
-        kept = [b[1] for b in nb.iter_topk(np.arange(n), unit, k, rows)]
+        unit = unit_rows(vs.vectors)
+        rows = block_rows(n, args.block_mb)
+        kept = [b[1] for b in iter_topk(np.arange(n), unit, k, rows)]
         numpy_s = time.perf_counter() - t0
         numpy_ids = np.vstack(kept)
 

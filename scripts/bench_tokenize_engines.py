@@ -92,9 +92,9 @@ def warm_jvm_figures(src: Path, repeats: int = 4) -> list[tuple[str, str, float,
     from pyspark.sql import functions as F
 
     from sparkembed.config import SparkConfig, TokenizeConfig
-    from sparkembed.corpus.wikitext import clean_page
     from sparkembed.session import get_spark
-    from sparkembed.tokenize import chunked_sentence_tokens
+    from sparkembed.stages.tokenize.tokens import chunked_sentence_tokens
+    from sparkembed.stages.tokenize.wikitext import clean_page
 
     spark = get_spark(SparkConfig(master="local[2]", shuffle_partitions=4))
     jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()

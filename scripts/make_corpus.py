@@ -18,6 +18,7 @@ Sources, in order of preference:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import pickle
 import sys
@@ -213,8 +214,19 @@ def write_corpus(model: BigramModel, output: Path, n_tokens: int, seed: int, arg
         "min_count": args.min_count,
         "source": str(args.source or f"gensim WikiCorpus {ENWIKI}"),
     }
+    # One run id for both tables, as sparkembed tokenize commits them: stages read them together.
+    run_id = f"make-corpus-{seed}-{written}"
     for name in ("tokens", "vocab"):
-        meta = {"stage": "tokenize", "params": params, "counts": stats, "generator": "make_corpus"}
+        meta = {
+            "stage": "tokenize",
+            "table": name,
+            "run_id": run_id,
+            "fingerprint": hashlib.sha256(f"{run_id}\0{name}".encode()).hexdigest()[:16],
+            "params": {"tokenize": params},
+            "inputs": [],
+            "counts": stats,
+            "generator": "make_corpus",
+        }
         (output / name / "_sparkembed.json").write_text(json.dumps(meta, indent=2))
     return stats
 

@@ -1,18 +1,45 @@
 """Typed configuration: TOML files in conf/, overridden by --set section.key=value.
 
 Defaults live in the dataclasses below; ``conf/local.toml`` spells them out and a test
-keeps the two equal. Config is passed to stages explicitly, never read from globals.
+keeps the two equal. A field's allowed range or choices sit next to its default
+(:func:`param`); :func:`validate` checks them all before Spark starts. Config is passed to
+stages explicitly, never read from globals.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
 from sparkembed.errors import ConfigError
+
+# Spark's SparkContext.setLogLevel accepts these, in any case.
+SPARK_LOG_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN")
+
+
+def param(
+    default: Any,
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    ignore_case: bool = False,
+) -> Any:
+    """A config field with its default and what :func:`validate` accepts for it.
+
+    ``ge``/``le``: inclusive bounds (``>= n``, ``<= n``); ``gt``: exclusive (``> n``);
+    ``choices``: the allowed strings (compared case-insensitively with ``ignore_case``).
+    """
+    checks = {"ge": ge, "gt": gt, "le": le, "choices": choices}
+    metadata = {k: v for k, v in checks.items() if v is not None}
+    if ignore_case:
+        metadata["ignore_case"] = True
+    return field(default=default, metadata=metadata)
 
 
 @dataclass
@@ -20,10 +47,11 @@ class SparkConfig:
     master: str = "local[*]"  # ignored under spark-submit, which sets its own
     app_name: str = "sparkembed"
     driver_memory: str = "4g"
-    shuffle_partitions: int = 0  # 0: twice the cores of a local master, else Spark's default
+    # 0: twice the cores of a local master, else Spark's default
+    shuffle_partitions: int = param(0, ge=0)
     jars_dir: str = ""  # "": $SPARKEMBED_JARS, else .jars/ next to the package checkout
     ui: bool = False
-    log_level: str = "WARN"
+    log_level: str = param("WARN", choices=SPARK_LOG_LEVELS, ignore_case=True)
     local_dir: str = ""  # "": Spark's default (/tmp)
     # JVM class-data archive (CDS) that setup builds: "auto" uses it when it exists for this
     # Java and Spark, "off" never, else a path to one. Saves seconds of JVM start per run.
@@ -33,97 +61,90 @@ class SparkConfig:
 
 @dataclass
 class TokenizeConfig:
-    format: str = "auto"  # auto | wiki | text | jsonl | parquet
+    format: str = param("auto", choices=("auto", "wiki", "text", "jsonl", "parquet"))
     lang: str = "en"
-    min_count: int = 5
-    max_vocab: int = 0  # 0: no limit
+    min_count: int = param(5, ge=1)
+    max_vocab: int = param(0, ge=0)  # 0: no limit
     token_pattern: str = r"\p{L}+"  # Java regex: what a token is
     lowercase: bool = True
     fold_accents: bool = False
-    min_token_length: int = 2
-    max_token_length: int = 15
+    min_token_length: int = param(2, ge=1)
+    max_token_length: int = param(15, ge=1)
     stop_words: list = field(default_factory=list)
     split_sentences: bool = True
-    max_sentence_length: int = 1000
+    max_sentence_length: int = param(1000, ge=1)
     text_field: str = "text"  # JSON lines field
     text_column: str = "text"  # Parquet column
     id_field: str = ""  # JSON/Parquet id field; "": a hash of file and position
     title_field: str = ""
-    text_unit: str = "line"  # text format: line (a document per line) | file
-    max_record_mb: int = 64  # longer records are rejected, never loaded whole
-    split_mb: int = 64  # input split size for splittable files
-    min_article_tokens: int = 50  # wiki: shorter articles are dropped (gensim's default)
+    # text format: line (a document per line) | file
+    text_unit: str = param("line", choices=("line", "file"))
+    max_record_mb: int = param(64, ge=1)  # longer records are rejected, never loaded whole
+    split_mb: int = param(64, ge=1)  # input split size for splittable files
+    # wiki: shorter articles are dropped (gensim's default)
+    min_article_tokens: int = param(50, ge=0)
     reject_empty: bool = False  # an article empty after cleaning goes to rejected
-    engine: str = "auto"  # auto | java | sql: cleaning+tokenising in sparkembed-udfs.jar or SQL
-    bz2_decoder: str = "auto"  # .bz2 dumps: python (libbz2 in tasks) | hadoop | auto (python
-    # where pyarrow opens the file, else hadoop)
+    # cleaning+tokenising in sparkembed-udfs.jar (java) or Spark SQL (sql)
+    engine: str = param("auto", choices=("auto", "java", "sql"))
+    # .bz2 dumps: python (libbz2 in tasks) | hadoop | auto (python where pyarrow opens
+    # the file, else hadoop)
+    bz2_decoder: str = param("auto", choices=("auto", "python", "hadoop"))
 
 
 @dataclass
 class CooccurConfig:
-    window: int = 5
-    weighting: str = "harmonic"  # harmonic (1/d) | uniform
+    window: int = param(5, ge=1)
+    weighting: str = param("harmonic", choices=("harmonic", "uniform"))  # weight 1/d | 1
     symmetric: bool = True
-    shards: int = 16
-    subsample: float = 0.0  # hyperwords --sub threshold; 0: off
+    shards: int = param(16, ge=1)
+    subsample: float = param(0.0, ge=0)  # hyperwords --sub threshold; 0: off
     keep_positions: bool = False  # True: OOV tokens keep their positions (count as distance)
-    seed: int = 42
+    seed: int = param(42, ge=0)
 
 
 @dataclass
 class TrainConfig:
-    method: str = "word2vec"  # word2vec | svd
-    dim: int = 100
-    seed: int = 42
+    method: str = param("word2vec", choices=("word2vec", "svd"))
+    # a sanity cap; the check against the vocabulary size is done when training
+    dim: int = param(100, ge=1, le=100_000)
+    seed: int = param(42, ge=0)
 
 
 @dataclass
 class Word2VecConfig:
-    window: int = 5
-    min_count: int = 5
-    max_iter: int = 5  # on the 450k-token sample, WS353 0.34 at 1 iteration, 0.44 at 5
-    step_size: float = 0.05  # 0.025 (MLlib's) gives WS353 0.35 on the sample at 5 iterations
-    num_partitions: int = 1
-    max_sentence_length: int = 1000
+    window: int = param(5, ge=1)
+    min_count: int = param(5, ge=1)
+    max_iter: int = param(5, ge=1)  # on the 450k-token sample, WS353 0.34 at 1 iteration, 0.44 at 5
+    # 0.025 (MLlib's) gives WS353 0.35 on the sample at 5 iterations
+    step_size: float = param(0.05, gt=0)
+    num_partitions: int = param(1, ge=1)
+    max_sentence_length: int = param(1000, ge=1)
 
 
 @dataclass
 class SvdConfig:
-    alpha: float = 0.75  # context distribution smoothing
-    neg: float = 1.0  # shift: PMI - log(neg); 1 = no shift
-    eig: float = 0.5  # vectors are U * S^eig
+    alpha: float = param(0.75, gt=0)  # context distribution smoothing
+    neg: float = param(1.0, gt=0)  # shift: PMI - log(neg); 1 = no shift
+    eig: float = param(0.5, ge=0)  # vectors are U * S^eig
     add_context: bool = True  # W + C (WS353 +0.03 on the sample)
-    oversample: int = 100  # randomized SVD: extra dimensions (20 loses ~0.03 WS353 at dim 100)
-    power_iters: int = 4  # randomized SVD: subspace iterations (2 Spark passes each)
-    solver: str = "randomized"  # randomized (a few Spark passes) | mllib (computeSVD, ARPACK)
-    partitions: int = 0  # partitions of the cached PPMI matrix; 0: Spark's default parallelism
-
-
-@dataclass
-class WalksConfig:
-    weighted: bool = False
-    p: float = 1.0
-    q: float = 1.0
-    walk_length: int = 80
-    walks_per_node: int = 10
-    dim: int = 64
-    seed: int = 42
-
-
-@dataclass
-class AlignConfig:
-    csls_k: int = 10
+    # randomized SVD: extra dimensions (20 loses ~0.03 WS353 at dim 100)
+    oversample: int = param(100, ge=0)
+    power_iters: int = param(4, ge=0)  # randomized SVD: subspace iterations (2 Spark passes each)
+    # partitions of the cached PPMI matrix; 0: Spark's default parallelism
+    partitions: int = param(0, ge=0)
 
 
 @dataclass
 class EvaluateConfig:
-    restrict_vocab: int = 300000
+    restrict_vocab: int = param(300000, ge=0)
     case_insensitive: bool = True
-    topn: int = 10
-    seed: int = 42  # synonym test's random words, cluster test's k-means starts
-    random_words: int = 10  # synonym test: random words drawn per synonym pair
-    block_mb: int = 64  # analogies and neighbours: score matrix memory per block (per task)
-    neighbor_partitions: int = 0  # neighbours: Spark tasks; 0: cores, or 20k tokens a task
+    topn: int = param(10, ge=1)
+    seed: int = param(42, ge=0)  # synonym test's random words, cluster test's k-means starts
+    random_words: int = param(10, ge=1)  # synonym test: random words drawn per synonym pair
+    # analogies and neighbours: score matrix memory per block (per task)
+    block_mb: int = param(64, ge=1)
+    # neighbours: Spark tasks; 0: cores, or 20k tokens a task
+    neighbor_partitions: int = param(0, ge=0)
 
 
 @dataclass
@@ -134,8 +155,6 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     word2vec: Word2VecConfig = field(default_factory=Word2VecConfig)
     svd: SvdConfig = field(default_factory=SvdConfig)
-    walks: WalksConfig = field(default_factory=WalksConfig)
-    align: AlignConfig = field(default_factory=AlignConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -143,6 +162,43 @@ class Config:
 
 
 SECTIONS = [f.name for f in dataclasses.fields(Config)]
+
+
+def _check_field(where: str, value: Any, meta: Mapping[str, Any]) -> str | None:
+    """What is wrong with ``value`` by ``meta`` (:func:`param`'s checks), or None."""
+    choices = meta.get("choices")
+    if choices is not None:
+        ignore_case = meta.get("ignore_case", False)
+        given = value.upper() if ignore_case and isinstance(value, str) else value
+        allowed = [c.upper() for c in choices] if ignore_case else list(choices)
+        if not isinstance(value, str) or given not in allowed:
+            return f"{where} must be one of {', '.join(choices)}, got {value!r}"
+    bounds = [(k, meta[k]) for k in ("ge", "gt", "le") if k in meta]
+    if not bounds:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"{where} must be a number, got {type(value).__name__} {value!r}"
+    for kind, bound in bounds:
+        ok = {"ge": value >= bound, "gt": value > bound, "le": value <= bound}[kind]
+        if not ok:  # NaN fails every bound
+            op = {"ge": ">=", "gt": ">", "le": "<="}[kind]
+            return f"{where} must be {op} {bound}, got {value!r}"
+    return None
+
+
+def validate(cfg: Config) -> None:
+    """Check every field against the range or choices declared with its default.
+
+    Raises :class:`ConfigError` naming the first invalid value in one line, e.g.
+    ``train.dim must be >= 1, got 0``. Checks that need the data (``train.dim`` against the
+    vocabulary size) are left to the stages.
+    """
+    for section in dataclasses.fields(cfg):
+        values = getattr(cfg, section.name)
+        for f in dataclasses.fields(values):
+            problem = _check_field(f"{section.name}.{f.name}", getattr(values, f.name), f.metadata)
+            if problem:
+                raise ConfigError(problem)
 
 
 def _coerce(section: str, key: str, value: Any, expected: type) -> Any:
@@ -204,7 +260,8 @@ def parse_override(item: str) -> tuple[str, str, Any]:
 def load_config(
     path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
 ) -> Config:
-    """Defaults, then the TOML file at ``path`` (if any), then ``section.key=value`` overrides."""
+    """Defaults, then the TOML file at ``path`` (if any), then ``section.key=value`` overrides;
+    the result is checked by :func:`validate`."""
     cfg = Config()
     if path is not None:
         p = Path(path)
@@ -222,4 +279,5 @@ def load_config(
     for item in overrides:
         section, key, value = parse_override(item)
         apply_section(cfg, section, {key: value})
+    validate(cfg)
     return cfg

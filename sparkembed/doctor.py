@@ -66,8 +66,8 @@ def class_archive_mapped(spark, archive: Path) -> bool:
 
 
 def check_class_archive(spark, cfg: SparkConfig) -> Check:
-    """The JVM class-data archive setup builds (see sparkembed.class_archive)."""
-    fix = "scripts/setup.sh (python -m sparkembed.class_archive)"
+    """The JVM class-data archive setup builds (see sparkembed.jvm.class_archive)."""
+    fix = "scripts/setup.sh (python -m sparkembed.jvm.class_archive)"
     if under_spark_submit():
         detail = "not used under spark-submit (add -XX:SharedArchiveFile to its driver options)"
         return Check("classes", True, detail, required=False)
@@ -124,7 +124,7 @@ def run_checks(cfg: SparkConfig) -> list[Check]:
             fix="scripts/setup.sh (fetches io.graphframes JARs with mvn into .jars/)",
         )
     )
-    from sparkembed.udfs import JAR_NAME, java_udfs_loaded
+    from sparkembed.jvm.udfs import JAR_NAME, java_udfs_loaded
 
     udfs_ok = java_udfs_loaded(spark)
     checks.append(

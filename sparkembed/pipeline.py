@@ -10,8 +10,12 @@ A pipeline file is a config file (any sections of conf/local.toml) plus ``[pipel
     pairs = ["$GENSIM_TEST_DATA/wordsim353.tsv"]     # for evaluate
     analogies = ["$GENSIM_TEST_DATA/questions-words.txt"]
 
-A stage whose output tables are complete (``_SUCCESS``) is skipped; ``--force`` reruns it.
-Vectors of ``train:METHOD`` go to ``WORKDIR/vectors-METHOD``; evaluation reports to
+The stages run in this process with one SparkSession. A stage is skipped only when its
+outputs are complete, come from one run, and record the same parameters and the same input
+fingerprints as this run would; otherwise it runs, and the line says why
+(``cooccur: window 5 -> 2``). A rerun stage gives its outputs new fingerprints, so every
+stage downstream of it runs too. ``--force`` reruns everything. Vectors of
+``train:METHOD`` go to ``WORKDIR/vectors-METHOD``; evaluation reports to
 ``WORKDIR/report-METHOD``.
 """
 
@@ -24,9 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sparkembed.config import load_config
-from sparkembed.errors import ConfigError
+from sparkembed.errors import ConfigError, SparkembedError
+from sparkembed.tables import table_metadata
 
-STAGES = ("tokenize", "cooccur", "train", "evaluate", "neighbors")
+STAGES = ("tokenize", "cooccur", "train", "evaluate", "neighbors")  # what a pipeline can run
 
 
 @dataclass
@@ -104,20 +109,20 @@ def _strip_pipeline(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def stage_argv(p: Pipeline, stage: str) -> tuple[list[str], list[str]]:
-    """The subcommand arguments for one stage, and the tables it produces."""
+def stage_argv(p: Pipeline, stage: str) -> list[str]:
+    """The subcommand arguments of one pipeline stage."""
     name, _, method = stage.partition(":")
     w = p.workdir
     if name == "tokenize":
         if not p.inputs:
             raise ConfigError("tokenize needs [pipeline] inputs")
-        return ["tokenize", *p.inputs, "--output", w], [f"{w}/tokens", f"{w}/vocab"]
+        return ["tokenize", *p.inputs, "--output", w]
     if name == "cooccur":
-        return ["cooccur", w], [f"{w}/cooccurrence", f"{w}/marginals"]
+        return ["cooccur", w]
     if name == "train":
         method = method or "word2vec"
         out = f"{w}/vectors-{method}"
-        return ["train", w, "--method", method, "--output", out], [out]
+        return ["train", w, "--method", method, "--output", out]
     if name == "evaluate":
         method = method or "word2vec"
         argv = ["evaluate", f"{w}/vectors-{method}", "--report", f"{w}/report-{method}"]
@@ -125,15 +130,96 @@ def stage_argv(p: Pipeline, stage: str) -> tuple[list[str], list[str]]:
             argv += ["--pairs", f]
         for f in p.analogies:
             argv += ["--analogies", f]
-        return argv, []  # cheap: always rerun
+        return argv
     if name == "neighbors":
         method = method or "word2vec"
         out = f"{w}/neighbors-{method}"  # the command writes OUT/neighbors
-        return ["neighbors", f"{w}/vectors-{method}", "--output", out], [f"{out}/neighbors"]
+        return ["neighbors", f"{w}/vectors-{method}", "--output", out]
     raise ConfigError(f"unknown stage {stage}")
 
 
-def is_complete(path: str) -> bool:
-    if "://" in path:
-        return False  # remote stores: let the stage decide (publish is atomic anyway)
-    return (Path(path) / "_SUCCESS").is_file() and (Path(path) / "_sparkembed.json").is_file()
+def staleness(spark, stage, plan) -> str | None:
+    """Why ``plan`` must run (a short reason), or None when its outputs are up to date."""
+    from sparkembed.stage import input_fingerprints
+
+    if not plan.outputs:
+        return "no table to keep"
+    metas = {}
+    for table, path in plan.outputs.items():
+        meta = table_metadata(spark, path)
+        if meta is None:
+            return f"no complete {table} at {path}"
+        if meta.get("stage") != stage.name:
+            return f"{path} was not written by {stage.name}"
+        metas[table] = meta
+    if len({m.get("run_id") for m in metas.values()}) > 1:
+        return "its outputs come from different runs"
+    meta = next(iter(metas.values()))
+    changes = _changes(meta.get("params") or {}, plan.params)
+    if changes:
+        return ", ".join(changes)
+    recorded = {i.get("role"): i.get("fingerprint") for i in meta.get("inputs", [])}
+    current = input_fingerprints(spark, plan)
+    if set(recorded) != {i["role"] for i in current}:
+        return "its inputs are not the same files"
+    changed = [i["role"] for i in current if recorded[i["role"]] != i["fingerprint"]]
+    if changed:
+        return f"input {', '.join(changed)} changed"
+    return None
+
+
+def _changes(old: dict, new: dict, prefix: str = "") -> list[str]:
+    out = []
+    for key in sorted(set(old) | set(new), key=str):
+        a, b = old.get(key, "unset"), new.get(key, "unset")
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _changes(a, b, "")
+        elif a != b:
+            out.append(f"{prefix}{key} {a} -> {b}")
+    return out
+
+
+def run_pipeline(p: Pipeline, overrides: list[str], force: bool = False, quiet: bool = False):
+    """Run the pipeline's stages in order in this process; returns the summary line."""
+    import copy
+    import sys
+    import time
+
+    from sparkembed.cli import build_parser
+    from sparkembed.stage import Context, execute, prepare
+    from sparkembed.stages import REGISTRY
+
+    parser = build_parser()
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as tmp:
+        tmp.write(p.config_text)
+    try:
+        base = load_config(tmp.name, overrides)
+    finally:
+        os.unlink(tmp.name)
+    # Every stage is planned (and every argument checked) before the first one runs.
+    steps = []
+    for name in p.stages:
+        args = parser.parse_args(stage_argv(p, name))
+        cfg = copy.deepcopy(base)
+        steps.append(
+            (name, REGISTRY[args.command], args, cfg, prepare(REGISTRY[args.command], args, cfg))
+        )
+    session, done, skipped, t0 = None, [], [], time.perf_counter()
+    for name, stage, _args, cfg, plan in steps:
+        ctx = Context(cfg, quiet=quiet, spark=session)
+        spark = ctx.spark if stage.needs_spark else None
+        session = ctx._spark or session
+        reason = "--force" if force else staleness(spark, stage, plan)
+        if reason is None:
+            print(f"[run] {name}: up to date, skipped", file=sys.stderr, flush=True)
+            skipped.append(name)
+            continue
+        print(f"[run] {name}: {reason}; running", file=sys.stderr, flush=True)
+        try:
+            print(execute(stage, plan, cfg, ctx), flush=True)
+        except SparkembedError as exc:
+            raise SparkembedError(f"stage {name}: {exc}") from exc
+        session = ctx._spark or session
+        done.append(name)
+    total = time.perf_counter() - t0
+    return f"run: {len(done)} stages run, {len(skipped)} skipped | total {total:.1f}s"

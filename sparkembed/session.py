@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from sparkembed.config import SparkConfig
@@ -96,11 +97,18 @@ def task_slots(spark) -> int:
     return spark.sparkContext.defaultParallelism
 
 
+def warehouse_dir(cfg: SparkConfig) -> Path:
+    """Where a local session's SQL warehouse goes: under ``spark.local_dir``, else the
+    system temp dir; never the current working directory."""
+    base = cfg.local_dir.split(",")[0] if cfg.local_dir else tempfile.gettempdir()
+    return Path(base).resolve() / "sparkembed-warehouse"
+
+
 def spark_settings(cfg: SparkConfig, dump_class_archive: Path | None = None) -> dict[str, str]:
     """The settings a session started by sparkembed gets (not used under spark-submit).
 
     ``dump_class_archive``: have the JVM write a class-data archive there when it exits
-    (``sparkembed.class_archive`` builds setup's archive that way).
+    (``sparkembed.jvm.class_archive`` builds setup's archive that way).
     """
     settings = {
         "spark.app.name": cfg.app_name,
@@ -120,6 +128,9 @@ def spark_settings(cfg: SparkConfig, dump_class_archive: Path | None = None) -> 
         "spark.driver.extraJavaOptions": _driver_java_options(cfg, dump_class_archive),
     }
     if cfg.master.startswith("local"):
+        # Spark's default is ./spark-warehouse, created in whatever directory a command runs
+        # from (listing the catalog is enough). sparkembed writes no managed tables.
+        settings["spark.sql.warehouse.dir"] = str(warehouse_dir(cfg))
         partitions = cfg.shuffle_partitions or 2 * local_cores(cfg.master)
         settings["spark.sql.shuffle.partitions"] = str(partitions)
         settings["spark.default.parallelism"] = str(partitions)
@@ -149,6 +160,12 @@ def get_spark(cfg: SparkConfig | None = None, dump_class_archive: Path | None = 
         if cfg.shuffle_partitions:
             builder = builder.config("spark.sql.shuffle.partitions", str(cfg.shuffle_partitions))
     else:
+        if cfg.master.startswith("local"):
+            # The web UI (and other JVM services without a bind-address setting) listen on
+            # $SPARK_LOCAL_IP, else on all interfaces. The JVM that pyspark launches below
+            # inherits this environment; a user who set SPARK_LOCAL_IP keeps theirs. No
+            # effect when this process already runs a JVM (an earlier session).
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         for key, value in spark_settings(cfg, dump_class_archive).items():
             builder = builder.config(key, value)
     spark = builder.getOrCreate()

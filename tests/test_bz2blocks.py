@@ -11,17 +11,17 @@ import pytest
 from chispa import assert_df_equality
 
 from sparkembed.config import TokenizeConfig
-from sparkembed.corpus import bz2blocks
-from sparkembed.corpus.bz2blocks import (
+from sparkembed.errors import SparkembedError
+from sparkembed.stages.tokenize import bz2blocks
+from sparkembed.stages.tokenize.bz2blocks import (
     BlockReader,
     Bz2ReadError,
     find_magics,
     owned_blocks,
     range_pages,
 )
-from sparkembed.corpus.readers import read_errors_as_sparkembed, read_records
-from sparkembed.errors import SparkembedError
-from sparkembed.tokenize import tokenize_documents
+from sparkembed.stages.tokenize.readers import read_errors_as_sparkembed, read_records
+from sparkembed.stages.tokenize.tokens import tokenize_documents
 
 MB = 1024 * 1024
 

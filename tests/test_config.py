@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from sparkembed.cli import main
-from sparkembed.config import Config, load_config
+from sparkembed.config import Config, TrainConfig, load_config, validate
 from sparkembed.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,81 @@ def test_wrong_type_names_key():
         load_config(None, ["cooccur.window=true"])
 
 
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("train.dim=0", "train.dim must be >= 1, got 0"),
+        ("train.dim=100001", "train.dim must be <= 100000, got 100001"),
+        ("cooccur.window=0", "cooccur.window must be >= 1, got 0"),
+        ("cooccur.weighting='x'", "cooccur.weighting must be one of harmonic, uniform, got 'x'"),
+        ("svd.eig=-1", "svd.eig must be >= 0, got -1.0"),
+        ("svd.alpha=0", "svd.alpha must be > 0, got 0.0"),
+        ("word2vec.step_size=0", "word2vec.step_size must be > 0, got 0.0"),
+        ("train.method='mllib'", "train.method must be one of word2vec, svd, got 'mllib'"),
+        ("tokenize.engine='jvm'", "tokenize.engine must be one of auto, java, sql, got 'jvm'"),
+        (
+            "spark.log_level='LOUD'",
+            "spark.log_level must be one of ALL, DEBUG, ERROR, FATAL, "
+            "INFO, OFF, TRACE, WARN, got 'LOUD'",
+        ),
+    ],
+)
+def test_out_of_range_values_fail_in_one_line(override, message):
+    with pytest.raises(ConfigError) as err:
+        load_config(None, [override])
+    assert str(err.value) == message
+
+
+def test_validate_reports_the_first_invalid_value():
+    cfg = Config()
+    cfg.train.dim = 0
+    cfg.evaluate.topn = 0
+    with pytest.raises(ConfigError, match=r"^train\.dim must be >= 1, got 0$"):
+        validate(cfg)
+    cfg.train = TrainConfig()
+    with pytest.raises(ConfigError, match=r"^evaluate\.topn must be >= 1, got 0$"):
+        validate(cfg)
+
+
+def test_values_at_the_bounds_pass():
+    validate(Config())  # the defaults
+    cfg = load_config(
+        None,
+        [
+            "train.dim=1",
+            "train.dim=100000",
+            "train.seed=0",
+            "train.method='svd'",
+            "cooccur.window=1",
+            "cooccur.weighting='uniform'",
+            "cooccur.subsample=0",
+            "tokenize.max_vocab=0",
+            "tokenize.format='parquet'",
+            "svd.eig=0",
+            "svd.oversample=0",
+            "svd.power_iters=0",
+            "svd.alpha=0.001",
+            "evaluate.restrict_vocab=0",
+            "spark.log_level='info'",  # Spark takes any case
+        ],
+    )
+    assert (cfg.train.dim, cfg.svd.eig, cfg.cooccur.subsample) == (100000, 0.0, 0.0)
+
+
+def test_bad_value_in_file_fails(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text("[cooccur]\nshards = 0\n")
+    with pytest.raises(ConfigError, match=r"cooccur\.shards must be >= 1, got 0"):
+        load_config(f)
+
+
+def test_cli_out_of_range_fails_before_spark(capsys):
+    code = main(["train", "somedir", "--set", "train.dim=0"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert len(err) == 1 and err[0].endswith("train.dim must be >= 1, got 0")
+
+
 def test_bad_file_key_names_file(tmp_path):
     f = tmp_path / "bad.toml"
     f.write_text("[cooccur]\nwindw = 3\n")
@@ -68,25 +143,20 @@ def test_cli_bad_config_fails_before_spark(capsys):
     assert len(err) == 1 and "dimm" in err[0] and "valid keys: dim, method, seed" in err[0]
 
 
-def test_help_lists_planned_subcommands(capsys):
+def test_help_lists_every_registered_stage_and_tool(capsys):
+    from sparkembed.stages import REGISTRY
+
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for name in [
-        "doctor",
-        "tokenize",
-        "cooccur",
-        "train",
-        "walks",
-        "align",
-        "export",
-        "evaluate",
-        "similar",
-        "run",
-    ]:
+    for name in [*REGISTRY, "doctor", "similar", "run"]:
         assert name in out
+    assert set(REGISTRY) == {"tokenize", "cooccur", "train", "evaluate", "neighbors", "export"}
+    assert "walks" not in out and "align" not in out  # not built: no placeholder
 
 
-def test_unbuilt_subcommand_exits_2(capsys):
-    assert main(["align", "a", "b", "--dictionary", "d.tsv", "--output", "o"]) == 2
-    assert "not built yet" in capsys.readouterr().err
+def test_unknown_subcommand_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["align", "a", "b"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'align'" in capsys.readouterr().err

@@ -11,15 +11,15 @@ import pyarrow.parquet as pq
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
+from reference import cooccurrence_counts_jvm
 
 from sparkembed.config import CooccurConfig
-from sparkembed.cooccur import (
+from sparkembed.errors import SparkembedError
+from sparkembed.stages.cooccur.counts import (
     _uniform_from_hash,
     cooccurrence_counts,
-    cooccurrence_counts_jvm,
     marginals,
 )
-from sparkembed.errors import SparkembedError
 from sparkembed.tables import publish
 
 # Hand-made corpus: a sentence shorter than the window, repeated words, one-token
@@ -288,7 +288,7 @@ def test_sparse_path_and_small_buffers_match_reference(spark, monkeypatch, dense
     # The hand-made vocabulary fits the dense block whole; shrink the block (0: every pair
     # goes the sorted-runs way; 20: a mix) and every buffer so that merging, flushing
     # partial sums early and splitting batches all run.
-    import sparkembed.cooccur as cooccur
+    import sparkembed.stages.cooccur.counts as cooccur
 
     monkeypatch.setattr(cooccur, "DENSE_CELLS", dense_cells)
     monkeypatch.setattr(cooccur, "CHUNK_TOKENS", 7)
@@ -307,7 +307,7 @@ def test_sparse_path_and_small_buffers_match_reference(spark, monkeypatch, dense
 def test_numpy_shard_function_matches_spark_hash(spark):
     # The map side routes partial sums by a numpy copy of Spark's murmur3 hash(): it must
     # agree with Spark's on every id, and each route must land in its own partition.
-    from sparkembed.cooccur import _shard_routes, shard_of_ids
+    from sparkembed.stages.cooccur.counts import _shard_routes, shard_of_ids
 
     ids = list(range(0, 5000)) + [2**31 - 1, 123_456_789]
     df = spark.createDataFrame([(i,) for i in ids], "id int")
@@ -339,7 +339,7 @@ def test_numpy_shard_function_matches_spark_hash(spark):
 )
 def test_packed_partial_sums_round_trip(vocab_size, sort_keys, big_counts, key_bytes):
     """_pack_by_shard narrows keys and counts only where _unpack restores them exactly."""
-    from sparkembed import cooccur
+    from sparkembed.stages.cooccur import counts as cooccur
 
     p = dataclasses.replace(cooccur._params(CooccurConfig(shards=3), vocab_size), emit_rows=500)
     rng = np.random.default_rng(7)
@@ -368,7 +368,7 @@ def test_packed_partial_sums_round_trip(vocab_size, sort_keys, big_counts, key_b
 @pytest.mark.parametrize("big", [False, True])
 def test_sum_by_key_packed_sort_matches_plain_sums(big):
     """Keys and integer weights sorted as one int64, or (too wide: big) by argsort."""
-    from sparkembed import cooccur
+    from sparkembed.stages.cooccur import counts as cooccur
 
     rng = np.random.default_rng(3)
     keys = rng.integers(0, 2**40 if big else 5_000, 20_000).astype(np.int64)

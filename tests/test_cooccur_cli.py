@@ -6,6 +6,7 @@ from collections import defaultdict
 from fractions import Fraction
 
 from chispa import assert_df_equality
+from helpers import publish_workdir
 from test_cooccur import (
     SENTENCES,
     VOCAB,
@@ -17,13 +18,12 @@ from test_cooccur import (
 
 from sparkembed.cli import main
 from sparkembed.config import CooccurConfig
-from sparkembed.tables import publish, read_metadata, read_table
+from sparkembed.tables import read_metadata, read_table
 
 
 def test_cli_writes_counts_and_marginals(spark, tmp_path, capsys):
     work = tmp_path / "work"
-    publish(tokens_df(spark), str(work / "tokens"), stage="tokenize")
-    publish(vocab_df(spark), str(work / "vocab"), stage="tokenize")
+    publish_workdir(spark, work, tokens=tokens_df(spark), vocab=vocab_df(spark))
     code = main(
         ["cooccur", str(work), "--window", "3", "--weighting", "uniform", "--shards", "3"]
         + ["--asymmetric", "-q", "--set", "spark.master=local[2]"]
@@ -42,7 +42,9 @@ def test_cli_writes_counts_and_marginals(spark, tmp_path, capsys):
     )
     meta = read_metadata(spark, str(work / "cooccurrence"))
     assert meta["counts"]["nonzeros"] == len(ref)
-    assert meta["params"]["symmetric"] is False and meta["params"]["window"] == 3
+    assert (
+        meta["params"]["cooccur"]["symmetric"] is False and meta["params"]["cooccur"]["window"] == 3
+    )
     assert meta["partition_by"] == ["shard"]
 
     sums = defaultdict(Fraction)
@@ -60,8 +62,7 @@ def test_cli_writes_counts_and_marginals(spark, tmp_path, capsys):
 def test_cli_marginals_counts_on_the_dataframe_path(spark, tmp_path):
     """Subsampling takes the DataFrame path: its marginals counts come from one read."""
     work = tmp_path / "work"
-    publish(tokens_df(spark), str(work / "tokens"), stage="tokenize")
-    publish(vocab_df(spark), str(work / "vocab"), stage="tokenize")
+    publish_workdir(spark, work, tokens=tokens_df(spark), vocab=vocab_df(spark))
     code = main(
         ["cooccur", str(work), "--shards", "2", "-q", "--set", "spark.master=local[2]"]
         + ["--set", "cooccur.subsample=0.5"]

@@ -12,14 +12,10 @@ import pytest
 from chispa import assert_df_equality
 from test_cooccur import CASES, SENTENCES, VOCAB, expected_df, reference_counts, vocab_df
 
+from sparkembed.arrowio import plan_map_tasks, token_row_groups
 from sparkembed.config import CooccurConfig
-from sparkembed.cooccur_files import (
-    count_to_files,
-    file_path_supported,
-    plan_map_tasks,
-    token_row_groups,
-)
 from sparkembed.errors import SparkembedError
+from sparkembed.stages.cooccur.files import count_to_files, file_path_supported
 
 
 def write_tokens(folder, sentences, files=2, row_group_rows=3, dictionary=True):

@@ -1,5 +1,5 @@
 # ruff: noqa: F811  (pytest fixtures imported from test_evaluate_data are test arguments)
-"""sparkembed.evaluate agrees with gensim's evaluate_word_pairs / evaluate_word_analogies."""
+"""sparkembed.stages.evaluate.metrics agrees with gensim's evaluate_word_pairs / evaluate_word_analogies."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from gensim.models import KeyedVectors
 from test_evaluate_data import emb, kv, synthetic  # noqa: F401  (fixtures)
 
-from sparkembed import evaluate as ev
 from sparkembed.cli import main
 from sparkembed.errors import SparkembedError
-from sparkembed.query import Embeddings
+from sparkembed.stages.evaluate import metrics as ev
+from sparkembed.vectors.query import Embeddings
 
 TOL = 1e-6
 
@@ -194,7 +194,7 @@ def test_synonym_and_cluster_tests_separate_structure_from_noise():
 def test_cli_evaluate_prints_table_and_writes_report(
     synthetic, gensim_data, spark, tmp_path, capsys
 ):
-    from sparkembed.vectors import write_vectors
+    from sparkembed.vectors.table import write_vectors
 
     tokens, vectors, counts = synthetic
     df = spark.createDataFrame(
@@ -221,8 +221,9 @@ def test_cli_evaluate_prints_table_and_writes_report(
             "-q",
         ]
     )
-    out = capsys.readouterr().out
-    assert code == 0
+    captured = capsys.readouterr()
+    out = captured.out
+    assert code == 0, captured.err
     assert "spearman" in out and "accuracy 3cosmul" in out and "k-means purity" in out
     assert (
         out.strip()
@@ -242,3 +243,147 @@ def test_cli_evaluate_prints_table_and_writes_report(
         "| analogies | questions-words.txt | accuracy 3cosadd |"
         in (report_dir / "evaluation.md").read_text()
     )
+
+
+# -- malformed lines, empty and non-UTF-8 files -----------------------------------------
+def test_malformed_pair_lines_are_skipped_counted_and_reported(emb, gensim_data, tmp_path):
+    clean = gensim_data / "wordsim353.tsv"
+    lines = clean.read_text().splitlines()
+    # Line numbers in the new file: 2 comments, 3 pairs, a header (6), 10 pairs, a blank line
+    # and a comment (neither is malformed), 'word only' (19), then the rest.
+    dirty_lines = [
+        *lines[:5],
+        "Word 1\tWord 2\tScore",
+        *lines[5:15],
+        "",
+        "# a comment",
+        "lonely\tword",
+        *lines[15:],
+    ]
+    dirty = tmp_path / "dirty.tsv"
+    dirty.write_text("\n".join(dirty_lines) + "\n")
+    a = ev.evaluate_word_pairs(emb, clean)
+    b = ev.evaluate_word_pairs(emb, dirty)
+    assert a.malformed == [] and a.invalid_lines == 0
+    assert b.malformed == [6, 19] and b.invalid_lines == 2
+    assert (a.spearman, a.pearson, a.pairs, a.oov_pairs, a.oov_percent) == (
+        b.spearman,
+        b.pearson,
+        b.pairs,
+        b.oov_pairs,
+        b.oov_percent,
+    )
+    report = ev.Report("v", len(emb), emb.vector_size, 300000, True, word_pairs=[a, b])
+    table = report.table()
+    assert table.count(", 2 malformed lines (6, 19)") == 2  # spearman and pearson rows
+    assert "malformed" not in "\n".join(ln for ln in table.splitlines() if "wordsim353" in ln)
+    json_path, _ = report.write(tmp_path / "report")
+    data = json.loads(json_path.read_text())
+    assert [r["malformed"] for r in data["word_pairs"]] == [[], [6, 19]]
+
+
+def test_many_malformed_lines_show_the_first_five(emb, gensim_data, tmp_path):
+    lines = (gensim_data / "wordsim353.tsv").read_text().splitlines()
+    path = tmp_path / "p.tsv"
+    path.write_text("\n".join([*lines[:3], *["junk"] * 7, *lines[3:]]) + "\n")
+    score = ev.evaluate_word_pairs(emb, path)
+    assert score.malformed == list(range(4, 11))
+    report = ev.Report("v", len(emb), emb.vector_size, 300000, True, word_pairs=[score])
+    assert ", 7 malformed lines (4, 5, 6, 7, 8...)" in report.table()
+
+
+def test_a_file_of_malformed_lines_is_an_error_not_nan(emb, tmp_path):
+    pairs = tmp_path / "junk.tsv"
+    pairs.write_text("# comment\nWord 1\tWord 2\tScore\n\nlove sex\nlove\tsex\thigh\n")
+    with pytest.raises(SparkembedError, match="no valid line") as err:
+        ev.evaluate_word_pairs(emb, pairs)
+    message = str(err.value)
+    assert "junk.tsv" in message and "\n" not in message
+    assert message.endswith("no valid line (3 malformed: lines 2, 4, 5)")
+    assert not isinstance(err.value, ev.NoKnownPairsError)  # the CLI would report NaN
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("# only a comment\n\n")
+    with pytest.raises(SparkembedError, match=r"empty.tsv: no valid line"):
+        ev.evaluate_word_pairs(emb, empty)
+    q = tmp_path / "q.txt"
+    q.write_text(": one\nathens greece berlin\n\n# comment\n: two\nparis france rome italy spain\n")
+    with pytest.raises(SparkembedError, match=r"q.txt: no valid line \(2 malformed: lines 2, 6\)"):
+        ev.evaluate_word_analogies(emb, q)
+    syn = tmp_path / "syn.tsv"
+    syn.write_text("big large huge\nsmall\n")
+    with pytest.raises(SparkembedError, match=r"syn.tsv: no valid line \(2 malformed"):
+        ev.synonym_test(emb, syn)
+    clu = tmp_path / "clu.tsv"
+    clu.write_text("colours red green\nfruit\t\n")
+    with pytest.raises(SparkembedError, match=r"clu.tsv: no valid line \(2 malformed"):
+        ev.cluster_test(emb, clu)
+
+
+def test_all_oov_pairs_are_still_no_known_pairs(emb, tmp_path):
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("header line\nnowhere\tgreece\t3.0\n")
+    with pytest.raises(ev.NoKnownPairsError, match="out of vocabulary"):
+        ev.evaluate_word_pairs(emb, pairs)
+
+
+def test_malformed_analogy_line_is_skipped_and_numbered(emb, kv, gensim_data, tmp_path):
+    clean = gensim_data / "questions-words.txt"
+    lines = clean.read_text().splitlines()
+    dirty = tmp_path / "q.txt"
+    # line 4: three words; line 5: blank, line 6: a comment (neither malformed)
+    dirty.write_text("\n".join([*lines[:3], "athens greece berlin", "", "# c", *lines[3:]]) + "\n")
+    a = ev.evaluate_word_analogies(emb, clean, 2000, True, "3cosadd")
+    b = ev.evaluate_word_analogies(emb, dirty, 2000, True, "3cosadd")
+    assert a.malformed == [] and b.malformed == [4] and b.invalid_lines == 1
+    assert our_sections(a) == our_sections(b) and a.accuracy == b.accuracy
+    assert (a.questions, a.oov_questions) == (b.questions, b.oov_questions)
+    report = ev.Report("v", len(emb), emb.vector_size, 2000, True, analogies=[b])
+    assert "questions, " in report.table() and ", 1 malformed line (4)" in report.table()
+    assert json.loads(json.dumps(report.to_dict()))["analogies"][0]["malformed"] == [4]
+
+
+def test_synonym_and_cluster_malformed_lines(tmp_path):
+    structured = hand_made_vectors()
+    syn_file, clu_file = ev.builtin_data("synonyms_en.tsv"), ev.builtin_data("clusters_en.tsv")
+    syn_lines = syn_file.read_text().splitlines()
+    syn_dirty = tmp_path / "syn.tsv"
+    syn_dirty.write_text("\n".join(["three words here", *syn_lines, "single"]) + "\n")
+    good = ev.synonym_test(structured, syn_file, random_words=10, seed=3)
+    dirty = ev.synonym_test(structured, syn_dirty, random_words=10, seed=3)
+    assert good.malformed == [] and dirty.malformed == [1, len(syn_lines) + 2]
+    assert (good.score, good.pairs) == (dirty.score, dirty.pairs)
+    clu_lines = clu_file.read_text().splitlines()
+    clu_dirty = tmp_path / "clu.tsv"
+    clu_dirty.write_text("\n".join([*clu_lines, "no tab here", "\tnameless", "wordless\t"]) + "\n")
+    c_good = ev.cluster_test(structured, clu_file, seed=3)
+    c_dirty = ev.cluster_test(structured, clu_dirty, seed=3)
+    n = len(clu_lines)
+    assert c_good.malformed == [] and c_dirty.malformed == [n + 1, n + 2, n + 3]
+    assert c_good.kmeans_purity == c_dirty.kmeans_purity and c_good.words == c_dirty.words
+    report = ev.Report("v", 1, 1, None, True, synonyms=[dirty], clusters=[c_dirty])
+    assert f", 2 malformed lines (1, {len(syn_lines) + 2})" in report.table()
+    assert f", 3 malformed lines ({n + 1}, {n + 2}, {n + 3})" in report.table()
+
+
+@pytest.mark.parametrize("reader", ["pairs", "analogies", "synonyms", "clusters"])
+def test_invalid_utf8_names_the_file_and_line(emb, tmp_path, reader):
+    path = tmp_path / "bad.txt"
+    body = {
+        "pairs": b"# c\nlove\tsex\t6.7\ntiger\tcat\xff\t7.3\n",
+        "analogies": b": one\nathens greece berlin germany\nparis france rome it\xe9ly\n",
+        "synonyms": b"big large\n\nsmall little\nfast qu\xc3ick\n",
+        "clusters": b"colours\tred green\nfruit\tapple pear\nanimals\tcat dog\ntrees\t\xfe\n",
+    }[reader]
+    path.write_bytes(body)
+    call = {
+        "pairs": ev.evaluate_word_pairs,
+        "analogies": ev.evaluate_word_analogies,
+        "synonyms": ev.synonym_test,
+        "clusters": ev.cluster_test,
+    }[reader]
+    line, byte = {"pairs": (3, "ff"), "analogies": (3, "e9"), "synonyms": (4, "c3")}.get(
+        reader, (4, "fe")
+    )
+    with pytest.raises(SparkembedError) as err:
+        call(emb, path)
+    assert str(err.value) == f"{path}: line {line} is not valid UTF-8 (byte 0x{byte})"

@@ -79,7 +79,7 @@ def synthetic(gensim_data):
 
 @pytest.fixture(scope="session")
 def emb(synthetic):
-    from sparkembed.query import Embeddings
+    from sparkembed.vectors.query import Embeddings
 
     return Embeddings(*synthetic)
 

@@ -6,8 +6,8 @@ from gensim.models import KeyedVectors
 
 from sparkembed.cli import main
 from sparkembed.errors import SparkembedError
-from sparkembed.export import write_word2vec
-from sparkembed.vectors import VectorSet, load_vectors, write_vectors
+from sparkembed.stages.export.word2vec_format import write_word2vec
+from sparkembed.vectors.table import VectorSet, load_vectors, write_vectors
 
 DIM = 8
 

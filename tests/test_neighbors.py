@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from chispa import assert_df_equality
+from reference import brute_force_topk
 
-from sparkembed import neighbors as nb
 from sparkembed.cli import main
+from sparkembed.linalg.topk import block_rows, iter_topk, unit_rows
+from sparkembed.stages.neighbors import frame as nb
 from sparkembed.tables import read_metadata, read_table
-from sparkembed.vectors import load_vectors, write_vectors
+from sparkembed.vectors.table import load_vectors, write_vectors
 
 N, DIM, K = 3000, 32, 10
 
@@ -50,9 +52,9 @@ def expected_frame(spark, tokens, ids, cos, queries):
 @pytest.mark.parametrize("rows", [1, 2, 29, 1000, N])
 def test_blocked_topk_equals_brute_force(rows):
     _, vectors, _ = random_vectors()
-    unit = nb.unit_rows(vectors)
-    ids, cos = nb.brute_force_topk(unit, K)
-    blocks = list(nb.iter_topk(np.arange(N), unit, K, rows))
+    unit = unit_rows(vectors)
+    ids, cos = brute_force_topk(unit, K)
+    blocks = list(iter_topk(np.arange(N), unit, K, rows))
     np.testing.assert_array_equal(np.vstack([b[1] for b in blocks]), ids)
     np.testing.assert_array_equal(np.vstack([b[2] for b in blocks]), cos)
     assert ids[7, :4].tolist() == [40, 700, 1500, 2900]  # exact ties: vocabulary order
@@ -65,24 +67,24 @@ def test_topk_with_many_ties_and_small_vocabularies(n, k):
     rng = np.random.default_rng(n)
     # Few distinct directions: most scores are exactly tied with many others.
     vectors = rng.integers(-1, 2, size=(n, 3)).astype(np.float32)
-    unit = nb.unit_rows(vectors)
-    ids, cos = nb.brute_force_topk(unit, k)
-    got = list(nb.iter_topk(np.arange(n), unit, k, 37))
+    unit = unit_rows(vectors)
+    ids, cos = brute_force_topk(unit, k)
+    got = list(iter_topk(np.arange(n), unit, k, 37))
     np.testing.assert_array_equal(np.vstack([g[1] for g in got]), ids)
     np.testing.assert_array_equal(np.vstack([g[2] for g in got]), cos)
     assert ids.shape == (n, min(k, n - 1))
 
 
 def test_block_rows_bounds_memory():
-    assert nb.block_rows(100_000, 64) == 83  # 83 rows x 100k x 8 B < 64 MB
-    assert nb.block_rows(10**9, 1) == 1
-    assert nb.block_rows(3000, 1) == 43
+    assert block_rows(100_000, 64) == 41  # 41 rows x 100k x (8 + 4 B and slack) < 64 MB
+    assert block_rows(10**9, 1) == 1
+    assert block_rows(3000, 1) == 21
 
 
 def test_spark_neighbor_table_equals_brute_force(spark, vector_table, tmp_path, capsys):
     vs = load_vectors(vector_table)
-    unit = nb.unit_rows(vs.vectors)
-    ids, cos = nb.brute_force_topk(unit, K)
+    unit = unit_rows(vs.vectors)
+    ids, cos = brute_force_topk(unit, K)
     out = tmp_path / "out"
     code = main(
         [
@@ -111,7 +113,7 @@ def test_spark_neighbor_table_equals_brute_force(spark, vector_table, tmp_path, 
 
 def test_spark_neighbors_of_a_token_list(spark, vector_table, tmp_path, capsys):
     vs = load_vectors(vector_table)
-    ids, cos = nb.brute_force_topk(nb.unit_rows(vs.vectors), 3)
+    ids, cos = brute_force_topk(unit_rows(vs.vectors), 3)
     wanted = tmp_path / "tokens.txt"
     wanted.write_text("t0007\nt2999\nnope\nt0007\n\nt0123\n")
     out = tmp_path / "out"

@@ -16,10 +16,10 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 from test_readers import HEADER, page
 
-from sparkembed import udfs
 from sparkembed.config import TokenizeConfig
-from sparkembed.corpus.readers import _page_fields_java, _page_fields_sql, read_records
-from sparkembed.corpus.wikitext import clean_page
+from sparkembed.jvm import udfs
+from sparkembed.stages.tokenize.readers import _page_fields_java, _page_fields_sql, read_records
+from sparkembed.stages.tokenize.wikitext import clean_page
 
 # Pieces of a page record, and of the corner cases of the SQL patterns: whitespace and line
 # terminators around numbers and at the trailer's '$', "<text" not followed by space or '>',

@@ -1,5 +1,5 @@
 # ruff: noqa: F811  (pytest fixtures imported from test_evaluate_data are test arguments)
-"""sparkembed.query.Embeddings answers like gensim's KeyedVectors on the same vectors."""
+"""sparkembed.vectors.query.Embeddings answers like gensim's KeyedVectors on the same vectors."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from test_evaluate_data import emb, kv, synthetic  # noqa: F401  (fixtures)
 
 from sparkembed.cli import main
 from sparkembed.errors import SparkembedError
-from sparkembed.query import Embeddings, UnknownWordError
-from sparkembed.vectors import write_vectors
+from sparkembed.vectors.query import Embeddings, UnknownWordError
+from sparkembed.vectors.table import write_vectors
 
 QUERIES = [
     (["king"], [], None),

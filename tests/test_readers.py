@@ -11,14 +11,14 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from sparkembed.config import TokenizeConfig
-from sparkembed.corpus.readers import (
+from sparkembed.errors import SparkembedError
+from sparkembed.stages.tokenize.readers import (
     read_corpus,
     read_errors_as_sparkembed,
     read_records,
     scan_text,
 )
-from sparkembed.errors import SparkembedError
-from sparkembed.tokenize import tokenize_documents
+from sparkembed.stages.tokenize.tokens import tokenize_documents
 
 HEADER = (
     '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/">\n  <siteinfo>\n  </siteinfo>\n'

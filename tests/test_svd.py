@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
+from sparkembed.config import SvdConfig, TrainConfig
 from sparkembed.errors import SparkembedError
-from sparkembed.train.ppmi import ppmi_entries
-from sparkembed.train.svd import WIRE_DTYPE, ShardedMatrix, randomized_svd, train_svd
+from sparkembed.linalg.sharded import WIRE_DTYPE, ShardedMatrix, randomized_svd
+from sparkembed.stages.train.ppmi import ppmi_entries
+from sparkembed.stages.train.svd import train_svd
 
 
 def _small_corpus(seed=7, n_words=120, n_topics=6, n_docs=300, doc_len=40, window=3):
@@ -106,7 +108,7 @@ def test_randomized_svd_agrees_with_dense_svd(spark, corpus):
 def test_randomized_svd_two_pass_fallback_gives_the_same_triplets(spark, corpus, monkeypatch):
     """Where the fused AᵀA pass's partial sums would be too big for the driver, each power
     iteration takes two passes; the triplets are the same."""
-    import sparkembed.train.svd as svd_module
+    import sparkembed.linalg.sharded as svd_module
 
     counts, (cooc, marg, _vocab) = corpus
     entries, _ = ppmi_entries(cooc, marg, counts.shape[0])
@@ -128,7 +130,7 @@ def test_randomized_svd_two_pass_fallback_gives_the_same_triplets(spark, corpus,
 def test_driver_bases_cholesky_qr_and_its_fallbacks():
     """Cholesky QR where the factor is well conditioned; LU / Householder QR where the
     Gram matrix would lose the small directions (rank-deficient factor)."""
-    from sparkembed.train.svd import _cholesky_qr, _orthonormal_basis, _span_basis
+    from sparkembed.linalg.sharded import _cholesky_qr, _orthonormal_basis, _span_basis
 
     rng = np.random.default_rng(3)
     y = rng.standard_normal((500, 20))
@@ -158,12 +160,10 @@ def _neighbours(w, topn=5):
 def test_train_svd_vectors_match_reference(spark, corpus, eig, add_context):
     counts, (cooc, marg, vocab) = corpus
     k = 8
-    result = train_svd(
-        cooc, marg, vocab, dim=k, seed=3, eig=eig, add_context=add_context,
-        oversample=30, power_iters=8, quiet=True,
-    )  # fmt: skip
+    svd = SvdConfig(eig=eig, add_context=add_context, oversample=30, power_iters=8)
+    result = train_svd(cooc, marg, vocab, TrainConfig(dim=k, seed=3), svd, quiet=True)
     u_ref, s_ref, vt_ref = np.linalg.svd(_dense_ppmi(counts))
-    np.testing.assert_allclose(result.singular_values, s_ref[:k], rtol=1e-4)
+    np.testing.assert_allclose(result.extra["singular_values"], s_ref[:k], rtol=1e-4)
     ref = u_ref[:, :k] * s_ref[:k] ** eig
     if add_context:
         ref = ref + vt_ref[:k].T * s_ref[:k] ** eig
@@ -180,10 +180,8 @@ def test_train_svd_vectors_match_reference(spark, corpus, eig, add_context):
 
 def test_train_svd_rejects_bad_settings(spark, corpus):
     _counts, (cooc, marg, vocab) = corpus
-    with pytest.raises(SparkembedError, match="svd.solver"):
-        train_svd(cooc, marg, vocab, dim=4, seed=1, solver="arpack", quiet=True)
     with pytest.raises(SparkembedError, match="svd.eig"):
-        train_svd(cooc, marg, vocab, dim=4, seed=1, eig=-1, quiet=True)
+        train_svd(cooc, marg, vocab, TrainConfig(dim=4, seed=1), SvdConfig(eig=-1), quiet=True)
 
 
 def _publish_shards(spark, cooc, path, shards=3):
@@ -200,7 +198,7 @@ def _publish_shards(spark, cooc, path, shards=3):
 def test_ppmi_blocks_from_files_equal_dense_ppmi_and_transpose(spark, corpus, tmp_path):
     from scipy.sparse import csr_matrix
 
-    from sparkembed.train.ppmi import ppmi_blocks_from_files
+    from sparkembed.stages.train.ppmi import ppmi_blocks_from_files
 
     counts, (cooc, marg, _vocab) = corpus
     _publish_shards(spark, cooc, tmp_path / "cooc")
@@ -232,12 +230,14 @@ def test_ppmi_blocks_from_files_equal_dense_ppmi_and_transpose(spark, corpus, tm
 def test_train_svd_from_files_equals_dataframe_path(spark, corpus, tmp_path):
     counts, (cooc, marg, vocab) = corpus
     _publish_shards(spark, cooc, tmp_path / "cooc")
-    settings = dict(dim=6, seed=5, oversample=20, power_iters=3, quiet=True)
-    frames = train_svd(cooc, marg, vocab, **settings)
+    settings = dict(train=TrainConfig(dim=6, seed=5), cfg=SvdConfig(oversample=20, power_iters=3))
+    frames = train_svd(cooc, marg, vocab, quiet=True, **settings)
     files = train_svd(
-        cooc, marg, vocab, cooc_path=str(tmp_path / "cooc"), symmetric=True, **settings
+        cooc, marg, vocab, quiet=True, cooc_path=str(tmp_path / "cooc"), symmetric=True, **settings
     )
-    np.testing.assert_allclose(files.singular_values, frames.singular_values, rtol=1e-6)
+    np.testing.assert_allclose(
+        files.extra["singular_values"], frames.extra["singular_values"], rtol=1e-6
+    )
     got = {r["token"]: r["vector"] for r in files.vectors.collect()}
     ref = {r["token"]: r["vector"] for r in frames.vectors.collect()}
     assert got.keys() == ref.keys() and len(got) == counts.shape[0]

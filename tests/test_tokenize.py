@@ -9,7 +9,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from sparkembed.config import TokenizeConfig
-from sparkembed.tokenize import (
+from sparkembed.stages.tokenize.tokens import (
     TOKENS_SCHEMA,
     chunked_sentence_tokens,
     lowercase,

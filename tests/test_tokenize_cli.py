@@ -5,8 +5,8 @@ from __future__ import annotations
 from chispa import assert_df_equality
 
 from sparkembed.cli import main
+from sparkembed.stages.tokenize.vocab import VOCAB_SCHEMA
 from sparkembed.tables import read_metadata, read_table
-from sparkembed.vocab import VOCAB_SCHEMA
 
 # The test session's settings, so that the command's getOrCreate changes nothing.
 SESSION = [
@@ -62,4 +62,4 @@ def test_cli_tokenize_text(spark, tmp_path, capsys):
     ]
     meta = read_metadata(spark, str(out / "tokens"))
     assert meta["counts"] == {"sentences": 3, "tokens": 9, "documents": 2}
-    assert meta["params"]["lang"] == "fr" and meta["inputs"][0]["files"] == 1
+    assert meta["params"]["tokenize"]["lang"] == "fr" and meta["inputs"][0]["files"] == 1

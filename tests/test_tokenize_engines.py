@@ -20,13 +20,13 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from sparkembed import udfs
 from sparkembed.config import TokenizeConfig
-from sparkembed.corpus.readers import read_records, split_records
-from sparkembed.corpus.wikitext import clean_page, clean_wikitext, unescape_xml
 from sparkembed.errors import SparkembedError
-from sparkembed.tokenize import chunked_sentence_tokens, tokenize_documents
-from sparkembed.udfs import java_udfs_loaded, resolve_engine
+from sparkembed.jvm import udfs
+from sparkembed.jvm.udfs import java_udfs_loaded, resolve_engine
+from sparkembed.stages.tokenize.readers import read_records, split_records
+from sparkembed.stages.tokenize.tokens import chunked_sentence_tokens, tokenize_documents
+from sparkembed.stages.tokenize.wikitext import clean_page, clean_wikitext, unescape_xml
 
 # Pieces of markup (and of the corner cases of the regexes: line terminators, \b, case).
 # fmt: off
@@ -188,7 +188,8 @@ def test_tokenize_job_under_spark_submit_with_jars(tmp_path):
             str(jar),
             "--py-files",
             str(zip_path),
-            str(root / "jobs" / "tokenize.py"),
+            str(root / "jobs" / "sparkembed_job.py"),
+            "tokenize",
             str(dump),
             "--output",
             str(tmp_path / "out"),

@@ -8,9 +8,9 @@ import pytest
 from pyspark.sql import functions as F
 
 from sparkembed.config import TokenizeConfig
-from sparkembed.corpus.readers import read_records, split_records
-from sparkembed.tokenize import tokenize_documents
-from sparkembed.vocab import build_vocab
+from sparkembed.stages.tokenize.readers import read_records, split_records
+from sparkembed.stages.tokenize.tokens import tokenize_documents
+from sparkembed.stages.tokenize.vocab import build_vocab
 
 MARKUP = (
     "ref nbsp http https www thumb px cite br div span url jpg png html colspan rowspan "

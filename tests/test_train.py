@@ -2,13 +2,15 @@
 
 import numpy as np
 import pytest
+from helpers import publish_together, publish_workdir
 from test_svd import _small_corpus
 
 from sparkembed.cli import main
+from sparkembed.config import TrainConfig, Word2VecConfig
 from sparkembed.errors import SparkembedError
+from sparkembed.stages.train.word2vec import check_model_size, train_word2vec
 from sparkembed.tables import publish, read_metadata
-from sparkembed.train.word2vec import check_model_size, train_word2vec
-from sparkembed.vectors import load_vectors
+from sparkembed.vectors.table import load_vectors
 
 
 def _publish_svd_inputs(spark, root, counts):
@@ -20,22 +22,22 @@ def _publish_svd_inputs(spark, root, counts):
         ],
         "row int, col int, count double, shard int",
     )
-    publish(cooc, f"{root}/cooccurrence", stage="cooccur", partition_by=["shard"])
     sums = counts.sum(axis=1)
     marg = spark.createDataFrame(
         [(i, float(x)) for i, x in enumerate(sums)], "id int, count double"
     )
-    publish(marg, f"{root}/marginals", stage="cooccur")
     vocab = spark.createDataFrame(
         [(i, f"w{i}", int(round(x)), 1) for i, x in enumerate(sums)],
         "id int, token string, count long, doc_count long",
     )
-    publish(vocab, f"{root}/vocab", stage="tokenize")
     tokens = spark.createDataFrame(
         [("d", "t", "xx", 0, ["w0"])],
         "doc_id string, title string, lang string, sentence int, tokens array<string>",
     )
-    publish(tokens, f"{root}/tokens", stage="tokenize")
+    publish_together(spark, "tokenize", {f"{root}/tokens": tokens, f"{root}/vocab": vocab},
+                     params={"tokenize": {"lang": "xx"}})  # fmt: skip
+    publish_together(spark, "cooccur", {f"{root}/cooccurrence": (cooc, ["shard"]),
+                     f"{root}/marginals": marg}, built_from=[f"{root}/vocab", f"{root}/tokens"])  # fmt: skip
 
 
 def test_train_svd_cli_publishes_a_vector_table(spark, tmp_path, capsys):
@@ -59,13 +61,13 @@ def test_train_svd_cli_publishes_a_vector_table(spark, tmp_path, capsys):
     assert meta["dim"] == 6 and meta["method"] == "svd"
     assert meta["params"]["svd"] == {
         "alpha": 0.75, "neg": 1.0, "eig": 0.5, "add_context": True, "oversample": 20,
-        "power_iters": 3, "solver": "randomized", "partitions": 0,
+        "power_iters": 3, "partitions": 0,
     }  # fmt: skip
     assert meta["params"]["train"] == {"method": "svd", "dim": 6, "seed": 42}
     assert [i["path"].rsplit("/", 1)[1] for i in meta["inputs"]] == [
         "cooccurrence", "marginals", "vocab"
     ]  # fmt: skip
-    assert all(len(i["sha256"]) == 16 for i in meta["inputs"])
+    assert all(len(i["fingerprint"]) == 16 for i in meta["inputs"])
     c = meta["counts"]
     assert c["vectors"] == 60 and c["vocab_size"] == 60 and c["cooccurrence_rejected"] == 0
     assert c["cooccurrence_entries"] == int((counts > 0).sum())
@@ -99,7 +101,11 @@ def w2v_tables(spark):
 
 def test_word2vec_learns_topics_and_is_repeatable(w2v_tables):
     tokens, vocab, counts = w2v_tables
-    runs = [train_word2vec(tokens, vocab, dim=10, seed=5, max_iter=3, quiet=True) for _ in range(2)]
+    w2v = Word2VecConfig(max_iter=3)
+    runs = [
+        train_word2vec(tokens, vocab, TrainConfig(dim=10, seed=5), w2v, quiet=True)
+        for _ in range(2)
+    ]
     got = [{r["token"]: (r["vector"], r["count"]) for r in res.vectors.collect()} for res in runs]
     assert got[0] == got[1]  # same seed, same partitioning -> same vectors
     assert {t: c for t, (_v, c) in got[0].items()} == counts
@@ -112,8 +118,7 @@ def test_word2vec_learns_topics_and_is_repeatable(w2v_tables):
 def test_word2vec_cli_and_metadata(spark, w2v_tables, tmp_path, capsys):
     tokens, vocab, counts = w2v_tables
     root = str(tmp_path / "work")
-    publish(tokens, f"{root}/tokens", stage="tokenize")
-    publish(vocab, f"{root}/vocab", stage="tokenize")
+    publish_workdir(spark, root, tokens=tokens, vocab=vocab)
     out = str(tmp_path / "vec")
     argv = ["train", root, "--method", "word2vec", "--dim", "5", "--output", out, "-q",
             "--set", "word2vec.max_iter=1"]  # fmt: skip
@@ -133,7 +138,7 @@ def test_word2vec_model_size_limit(w2v_tables):
         check_model_size(21_474_837, 100, 5)
     tokens, vocab, _ = w2v_tables
     with pytest.raises(SparkembedError, match="vocabulary 16 x dim 134217728 = 2,147,483,648"):
-        train_word2vec(tokens, vocab, dim=2**27, seed=1, quiet=True)
+        train_word2vec(tokens, vocab, TrainConfig(dim=2**27, seed=1), Word2VecConfig(), quiet=True)
 
 
 def test_train_missing_input_is_one_line_error(tmp_path, capsys):
@@ -145,15 +150,16 @@ def test_train_missing_input_is_one_line_error(tmp_path, capsys):
 def test_corpus_language_from_tokenize_metadata_or_a_scan(spark, tmp_path):
     """A table ``sparkembed tokenize`` wrote names its one language in its parameters (no
     pass over the corpus); any other table is scanned: one language, or "mul"."""
-    from sparkembed.commands.train import _lang
+    from sparkembed.stages.train.stage import _lang
 
     schema = "doc_id string, title string, lang string, sentence int, tokens array<string>"
     one = spark.createDataFrame([("d", "t", "bg", 0, ["a"])], schema)
-    publish(one, str(tmp_path / "tok"), stage="tokenize", params={"lang": "bg"})
-    assert _lang(spark, str(tmp_path / "tok"), spark.read.parquet(str(tmp_path / "tok"))) == "bg"
+    publish(one, str(tmp_path / "tok"), stage="tokenize", params={"tokenize": {"lang": "bg"}})
+    assert _lang(spark, str(tmp_path / "tok")) == "bg"
     mixed = spark.createDataFrame([("d", "t", "en", 0, ["a"]), ("e", "t", "fr", 0, ["b"])], schema)
     mixed.write.parquet(str(tmp_path / "plain"))  # no _sparkembed.json: scanned
-    assert _lang(spark, str(tmp_path / "plain"), mixed) == "mul"
-    assert _lang(spark, str(tmp_path / "plain"), one) == "bg"
+    assert _lang(spark, str(tmp_path / "plain")) == "mul"
+    one.write.parquet(str(tmp_path / "plain-bg"))
+    assert _lang(spark, str(tmp_path / "plain-bg")) == "bg"
     publish(mixed, str(tmp_path / "other"), stage="synthetic", params={"lang": "en"})
-    assert _lang(spark, str(tmp_path / "other"), mixed) == "mul"  # not tokenize's: scanned
+    assert _lang(spark, str(tmp_path / "other")) == "mul"  # not tokenize's: scanned

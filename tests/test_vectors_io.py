@@ -1,7 +1,7 @@
 import numpy as np
 
 from sparkembed.tables import read_metadata
-from sparkembed.vectors import load_vectors, write_vectors
+from sparkembed.vectors.table import load_vectors, write_vectors
 
 
 def test_spark_write_pyarrow_read_round_trip(spark, tmp_path):

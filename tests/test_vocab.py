@@ -7,7 +7,7 @@ import dataclasses
 from chispa import assert_df_equality
 
 from sparkembed.config import TokenizeConfig
-from sparkembed.vocab import VOCAB_SCHEMA, build_vocab
+from sparkembed.stages.tokenize.vocab import VOCAB_SCHEMA, build_vocab
 
 
 def tokens(spark):

@@ -9,10 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 from chispa import assert_df_equality
 
-from sparkembed.commands.tokenize import _token_counts
 from sparkembed.config import TokenizeConfig
-from sparkembed.vocab import build_vocab
-from sparkembed.vocab_files import count_file_vocab, vocab_from_counts
+from sparkembed.stages.tokenize.stage import _token_counts
+from sparkembed.stages.tokenize.vocab import build_vocab
+from sparkembed.stages.tokenize.vocab_files import count_file_vocab, vocab_from_counts
 
 SCHEMA = pa.schema(
     [("doc_id", pa.string()), ("sentence", pa.int32()), ("tokens", pa.list_(pa.string()))]

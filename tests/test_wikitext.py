@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import functions as F
 
-from sparkembed.corpus.wikitext import clean_page, unescape_xml
+from sparkembed.stages.tokenize.wikitext import clean_page, unescape_xml
 
 # Both engines: the Spark SQL regexp chain (reference) and the JVM UDF (sparkembed-udfs.jar).
 ENGINES = ["sql", "java"]

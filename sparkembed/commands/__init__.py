@@ -1,2 +1,2 @@
-"""One module per subcommand: ``run(args, cfg) -> exit code``. Kept thin: parse, open
-the session, read, call the stage, write."""
+"""Commands that are not stages: ``doctor`` (the environment), ``similar`` (queries on a
+vector table), ``run`` (a pipeline of stages)."""

@@ -1,4 +1,10 @@
+"""`sparkembed doctor`: what the environment has (Java, Spark, UDF JAR, BLAS, GraphFrames)."""
+
 from sparkembed.doctor import format_checks, run_checks
+
+
+def add_arguments(p) -> None:
+    pass
 
 
 def run(args, cfg) -> int:

@@ -1,37 +1,17 @@
-import os
-import sys
-import tempfile
-import time
+"""``sparkembed run PIPELINE.toml``: the pipeline's stages in order, in this process, with
+one SparkSession; a stage whose outputs are up to date is skipped (see sparkembed.pipeline)."""
 
-from sparkembed.pipeline import is_complete, load_pipeline, stage_argv
+from __future__ import annotations
+
+from sparkembed.pipeline import load_pipeline, run_pipeline
+
+
+def add_arguments(p) -> None:
+    p.add_argument("pipeline", metavar="PIPELINE.toml")
+    p.add_argument("--force", action="store_true", help="rerun every stage, up to date or not")
 
 
 def run(args, cfg) -> int:
-    from sparkembed.cli import main
-
     pipeline = load_pipeline(args.pipeline)
-    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as tmp:
-        tmp.write(pipeline.config_text)
-    done, skipped, t0 = [], [], time.perf_counter()
-    try:
-        for stage in pipeline.stages:
-            argv, outputs = stage_argv(pipeline, stage)
-            if outputs and not args.force and all(is_complete(o) for o in outputs):
-                print(
-                    f"[run] {stage}: done already ({', '.join(outputs)}), skipped", file=sys.stderr
-                )
-                skipped.append(stage)
-                continue
-            print(f"[run] {stage}: sparkembed {' '.join(argv)}", file=sys.stderr, flush=True)
-            code = main(
-                [*argv, "--conf", tmp.name, *sum((["--set", o] for o in args.overrides), [])]
-            )
-            if code != 0:
-                print(f"sparkembed run: error: stage {stage} failed (exit {code})", file=sys.stderr)
-                return code
-            done.append(stage)
-    finally:
-        os.unlink(tmp.name)
-    total = time.perf_counter() - t0
-    print(f"run: {len(done)} stages run, {len(skipped)} skipped | total {total:.1f}s")
+    print(run_pipeline(pipeline, args.overrides, force=args.force, quiet=args.quiet))
     return 0

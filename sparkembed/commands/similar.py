@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from sparkembed.errors import SparkembedError
 from sparkembed.progress import StageTimer
-from sparkembed.query import Embeddings
+from sparkembed.vectors.query import Embeddings
+
+
+def add_arguments(p) -> None:
+    p.add_argument("vectors", metavar="VECTORS")
+    p.add_argument("words", nargs="+", metavar="WORD", help="WORD, +WORD (add) or -WORD (subtract)")
+    p.add_argument("--topn", type=int, help="answers to print (default evaluate.topn)")
+    p.add_argument("--cosmul", action="store_true", help="3CosMul instead of 3CosAdd")
+    p.add_argument("--lang", help="the language to query, if the table holds several")
+    p.add_argument("--restrict-vocab", type=int, metavar="N", help="answers among the N first")
 
 
 def parse_words(words: list[str]) -> tuple[list[str], list[str]]:

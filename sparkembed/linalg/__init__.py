@@ -1,0 +1,2 @@
+"""Linear algebra shared by stages: a sparse matrix in Spark as packed CSR blocks and its
+randomized SVD (``sharded``), blocked top-k cosine search (``topk``)."""

@@ -1,0 +1,122 @@
+"""What a stage is, and how one runs: the same way from the CLI, ``sparkembed run`` and
+spark-submit.
+
+A ``Stage`` names its config section and the tables it reads and writes, adds its own
+command-line arguments, turns them into a ``Plan`` without starting Spark (paths, the
+parameters its outputs depend on, every argument checked), and ``run``s the plan,
+committing its outputs through ``tables.Commit``. ``execute`` does what every stage needs
+around that: output ownership, inputs built from each other, the summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sparkembed.config import Config, validate
+from sparkembed.progress import StageTimer
+from sparkembed.tables import (
+    Commit,
+    check_built_together,
+    check_output,
+    check_writable,
+    fingerprint,
+)
+
+
+@dataclass
+class Plan:
+    """One run of a stage, decided before Spark starts."""
+
+    inputs: dict[str, str]  # role -> path of every table or file read
+    outputs: dict[str, str]  # table name -> path written
+    params: dict[str, Any]  # what the outputs depend on (recorded, compared by `run`)
+    checked_together: tuple[str, ...] = ()  # input roles that must come from each other
+    options: dict[str, Any] = field(default_factory=dict)  # run-time choices, not identity
+    suffix: str = ""  # appended to the summary line (e.g. "-> PATH")
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # subcommand and pipeline step
+    help: str
+    section: str  # the config section of its parameters
+    reads: tuple[str, ...]  # table contracts (sparkembed.schemas) read
+    writes: tuple[str, ...]  # tables written
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    plan: Callable[[argparse.Namespace, Config], Plan]
+    run: Callable[[Context, Plan, Config], dict[str, Any]]  # -> summary counts
+    needs_spark: bool = True
+
+
+class Context:
+    """What a running stage gets besides its plan and config: the session (started on first
+    use, shared by every stage of a ``sparkembed run``), progress output, the timer."""
+
+    def __init__(self, cfg: Config, quiet: bool = False, overwrite: bool = False, spark=None):
+        self.spark_config = cfg.spark
+        self.quiet = quiet
+        self.overwrite = overwrite
+        self._spark = spark
+        self.timer: StageTimer | None = None
+
+    @property
+    def spark(self):
+        if self._spark is None:
+            from sparkembed.session import get_spark
+
+            self._spark = get_spark(self.spark_config)
+        return self._spark
+
+    @property
+    def started(self) -> bool:
+        return self._spark is not None
+
+    def log(self, stage: str, message: str) -> None:
+        if not self.quiet:
+            print(f"[{stage}] {message}", file=sys.stderr, flush=True)
+
+    def commit(self, stage: Stage, plan: Plan) -> Commit:
+        """A commit of ``plan``'s outputs, recording its parameters and inputs."""
+        spark = self.spark if stage.needs_spark else None
+        return Commit(spark, stage.name, plan.params, input_fingerprints(spark, plan))
+
+
+def input_fingerprints(spark, plan: Plan) -> list[dict[str, Any]]:
+    return [{"role": role, **fingerprint(spark, path)} for role, path in plan.inputs.items()]
+
+
+def prepare(stage: Stage, args: argparse.Namespace, cfg: Config) -> Plan:
+    """The stage's plan with every config value checked: nothing here starts Spark."""
+    plan = stage.plan(args, cfg)
+    validate(cfg)
+    return plan
+
+
+def execute(stage: Stage, plan: Plan, cfg: Config, ctx: Context) -> str:
+    """Run one planned stage; returns its summary line."""
+    for path in plan.outputs.values():
+        check_writable(path)
+    spark = ctx.spark if stage.needs_spark else None
+    sources = list(plan.inputs.values())
+    for table, path in plan.outputs.items():
+        check_output(
+            spark, path, stage=stage.name, table=table, inputs=sources, overwrite=ctx.overwrite
+        )
+    if plan.checked_together:
+        check_built_together(spark, {r: plan.inputs[r] for r in plan.checked_together})
+    ctx.timer = StageTimer(stage.name, quiet=ctx.quiet)
+    counts = stage.run(ctx, plan, cfg)
+    return ctx.timer.summary(counts) + (f" {plan.suffix}" if plan.suffix else "")
+
+
+def set_flags(args: argparse.Namespace, section, flags: dict[str, str]) -> None:
+    """Copy the given command-line flags onto a config section; ``None`` means not given
+    (so ``--dim 0`` reaches the range check instead of meaning "default")."""
+    for flag, key in flags.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            setattr(section, key, value)

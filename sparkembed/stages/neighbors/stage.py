@@ -1,0 +1,83 @@
+"""``sparkembed neighbors VECTORS --output DIR``: top-k neighbours of every token in Spark."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sparkembed.errors import SparkembedError
+from sparkembed.stage import Context, Plan
+from sparkembed.stages.neighbors import frame as nb
+from sparkembed.tables import read_table
+
+
+def add_arguments(p) -> None:
+    p.add_argument("vectors", metavar="VECTORS")
+    p.add_argument("--output", required=True, metavar="DIR", help="writes DIR/neighbors")
+    p.add_argument("--topn", type=int, help="neighbours per token (default evaluate.topn)")
+    p.add_argument("--tokens", metavar="FILE", help="only these tokens (one a line)")
+    p.add_argument("--lang", help="the language to use, if the table holds several")
+    p.add_argument("--block-mb", type=int, help="score matrix memory per block and task")
+
+
+def read_token_list(path: str) -> list[str]:
+    p = Path(path)
+    if not p.is_file():
+        raise SparkembedError(f"token list not found: {p}")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = p.read_bytes()[: exc.start].count(b"\n") + 1
+        raise SparkembedError(f"{p}: line {line} is not valid UTF-8") from None
+    return [t.strip() for t in text.splitlines() if t.strip()]
+
+
+def plan(args, cfg) -> Plan:
+    c = cfg.evaluate
+    topn = args.topn if args.topn is not None else c.topn
+    block_mb = args.block_mb if args.block_mb is not None else c.block_mb
+    if topn < 1 or block_mb < 1:
+        raise SparkembedError("--topn and --block-mb must be at least 1")
+    inputs = {"vectors": args.vectors}
+    if args.tokens:
+        read_token_list(args.tokens)  # a bad list fails before Spark starts
+        inputs["tokens"] = args.tokens
+    return Plan(
+        inputs=inputs,
+        outputs={"neighbors": f"{str(args.output).rstrip('/')}/neighbors"},
+        params={"topn": topn, "block_mb": block_mb, "lang": args.lang},
+        options={"partitions": c.neighbor_partitions},
+    )
+
+
+def run(ctx: Context, plan: Plan, cfg) -> dict:
+    from sparkembed.stages.neighbors import STAGE
+
+    spark, timer, p = ctx.spark, ctx.timer, plan.params
+    wanted = read_token_list(plan.inputs["tokens"]) if "tokens" in plan.inputs else None
+    with timer.step("collect vectors"):
+        vectors_df = read_table(spark, plan.inputs["vectors"], table="vectors")
+        tokens, vectors = nb.collect_vectors(vectors_df, lang=p["lang"])
+        prepared = nb.prepare(tokens, vectors, wanted)
+    if prepared.unknown:
+        shown = ", ".join(prepared.unknown[:10])
+        ctx.log("neighbors", f"{len(prepared.unknown)} tokens not in the vocabulary: {shown}")
+    with timer.step("score and write"), ctx.commit(STAGE, plan) as commit:
+        df = nb.neighbor_frame(
+            spark, prepared, p["topn"], p["block_mb"], plan.options["partitions"]
+        )
+        meta = commit.write_df(
+            "neighbors",
+            plan.outputs["neighbors"],
+            df,
+            counts={
+                "rows": lambda path: spark.read.parquet(path).count(),
+                "queries": len(prepared.query_ids),
+                "unknown_tokens": len(prepared.unknown),
+            },
+        )
+    return {
+        "vocabulary": len(tokens),
+        "queries": len(prepared.query_ids),
+        "unknown": len(prepared.unknown),
+        "rows": meta["counts"]["rows"],
+    }

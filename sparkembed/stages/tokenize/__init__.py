@@ -1,0 +1,17 @@
+"""tokenize: corpus files (Wikipedia dumps, text, JSON lines, Parquet) -> tokens, vocab,
+rejected. Readers in ``readers`` (and ``bz2blocks``, ``wikitext``), sentence tokens in
+``tokens``, the vocabulary in ``vocab`` / ``vocab_files``; the command in ``stage``."""
+
+from sparkembed.stage import Stage
+from sparkembed.stages.tokenize import stage
+
+STAGE = Stage(
+    name="tokenize",
+    help="corpus files -> DIR/tokens, DIR/vocab, DIR/rejected",
+    section="tokenize",
+    reads=(),
+    writes=("tokens", "vocab", "rejected"),
+    add_arguments=stage.add_arguments,
+    plan=stage.plan,
+    run=stage.run,
+)

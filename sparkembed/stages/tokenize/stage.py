@@ -1,0 +1,140 @@
+"""``sparkembed tokenize INPUT... --output DIR``: DIR/tokens, DIR/vocab, DIR/rejected.
+
+The three tables are one commit: a run killed at any point leaves the previous three (or
+none), never new tokens beside an old vocabulary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import sys
+
+from pyspark import StorageLevel
+from pyspark.sql import functions as F
+
+from sparkembed.stage import Context, Plan, set_flags
+from sparkembed.stages.tokenize.readers import (
+    check_inputs_exist,
+    read_errors_as_sparkembed,
+    read_records,
+    split_records,
+)
+from sparkembed.stages.tokenize.tokens import tokenize_documents
+from sparkembed.stages.tokenize.vocab import build_vocab
+from sparkembed.stages.tokenize.vocab_files import (
+    count_file_vocab,
+    file_vocab_supported,
+    vocab_from_counts,
+)
+
+FLAGS = {"format": "format", "lang": "lang", "min_count": "min_count", "max_vocab": "max_vocab"}
+
+
+def add_arguments(p) -> None:
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, directories or globs")
+    p.add_argument("--output", required=True, metavar="DIR", help="work directory")
+    p.add_argument("--format", choices=["auto", "wiki", "text", "jsonl", "parquet"])
+    p.add_argument("--lang")
+    p.add_argument("--min-count", type=int)
+    p.add_argument("--max-vocab", type=int)
+
+
+def plan(args, cfg) -> Plan:
+    set_flags(args, cfg.tokenize, FLAGS)
+    check_inputs_exist(args.inputs)
+    out = args.output.rstrip("/")
+    # Local globs expanded: the fingerprints (and so `run`) see the files themselves.
+    files = [m for item in args.inputs for m in (sorted(glob.glob(item)) or [item])]
+    return Plan(
+        inputs={f"input{i}": p for i, p in enumerate(files)},
+        outputs={t: f"{out}/{t}" for t in ("tokens", "vocab", "rejected")},
+        params={"tokenize": dataclasses.asdict(cfg.tokenize)},
+    )
+
+
+def run(ctx: Context, plan: Plan, cfg) -> dict:
+    from sparkembed.stages.tokenize import STAGE
+
+    t, spark, timer = cfg.tokenize, ctx.spark, ctx.timer
+    inputs = list(plan.inputs.values())
+    out = plan.outputs
+    with read_errors_as_sparkembed(), ctx.commit(STAGE, plan) as commit:
+        with timer.step("read"):
+            # One scan feeds tokens, rejected and the counts: keep it.
+            records = read_records(spark, inputs, t).persist(StorageLevel.MEMORY_AND_DISK)
+            status = {
+                r["status"]: r["n"]
+                for r in records.groupBy("status").agg(F.count("*").alias("n")).collect()
+            }
+        documents, rejected = split_records(records)
+        # The file path counts the vocabulary in the same pass as the statistics.
+        file_counts: dict = {}
+        with timer.step("tokens"):
+            use_files = file_vocab_supported(out["tokens"])
+            tok_meta = commit.write_df(
+                "tokens",
+                out["tokens"],
+                tokenize_documents(documents, t),
+                counts=_token_counts(spark, file_counts if use_files else None),
+            )
+        with timer.step("rejected"):
+            # Known from the status counts above: no second read of the records.
+            n_rejected = int(status.get("rejected", 0))
+            commit.write_df(
+                "rejected", out["rejected"], rejected.coalesce(1), counts={"rejected": n_rejected}
+            )
+        records.unpersist()
+        with timer.step("vocab"):
+            if file_counts.get("vocab") is not None:
+                vocab = vocab_from_counts(spark, file_counts["vocab"], t)
+            else:
+                vocab = build_vocab(spark.read.parquet(commit.staged("tokens")), t)
+            vocab_meta = commit.write_df(
+                "vocab",
+                out["vocab"],
+                vocab,
+                counts={"vocab": lambda p: spark.read.parquet(p).count()},
+            )
+    counts = tok_meta["counts"]
+    summary = {
+        "documents": int(counts["documents"]),
+        "sentences": int(counts["sentences"]),
+        "tokens": int(counts["tokens"]),
+        "vocab": int(vocab_meta["counts"]["vocab"]),
+        "rejected": n_rejected,
+        "skipped": int(status.get("skipped", 0)),
+    }
+    if n_rejected and not ctx.quiet:
+        print(f"[tokenize] {n_rejected:,} records set aside in {out['rejected']}", file=sys.stderr)
+    return summary
+
+
+def _token_counts(spark, file_counts: dict | None = None) -> dict:
+    """Commit counts of the written token table, all three from one pass over it.
+
+    With ``file_counts`` (a dict), that pass is the vocab's file path and leaves the token
+    counts in ``file_counts["vocab"]``; it falls back to Spark when it cannot be used.
+    """
+    cache: dict[str, dict[str, int]] = {}
+    keys = ("sentences", "tokens", "documents")
+
+    def stats(path: str) -> dict[str, int]:
+        if path not in cache and file_counts is not None:
+            result = count_file_vocab(spark, path)
+            if result is not None:
+                file_counts["vocab"], cache[path] = result
+        if path not in cache:
+            row = (
+                spark.read.parquet(path)
+                .agg(
+                    F.count(F.lit(1)).alias("sentences"),
+                    F.coalesce(F.sum(F.size("tokens")), F.lit(0)).alias("tokens"),
+                    F.count_distinct("doc_id").alias("documents"),
+                )
+                .first()
+            )
+            cache[path] = {k: int(row[k]) for k in keys}
+        return cache[path]
+
+    return {k: (lambda path, k=k: stats(path)[k]) for k in keys}

@@ -1,0 +1,215 @@
+"""Positive PMI with context distribution smoothing, as Spark SQL over the sharded counts.
+
+pmi(w, c) = log(count(w, c) * sum_c' count(c')^alpha / (count(w) * count(c)^alpha)) - log(neg)
+
+count(w) are row sums (``DIR/marginals``), count(c) column sums of the counts, raised to
+``alpha`` (hyperwords' ``cds``); only positive values are kept. The result stays a sharded
+sparse matrix in Spark; only vocabulary-sized sums are joined (broadcast) to it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sparkembed.errors import SparkembedError
+from sparkembed.linalg.sharded import KIND_A, KIND_AT, KIND_STATS
+
+
+@dataclass
+class PpmiInfo:
+    entries_in: int  # co-occurrence entries read
+    entries_rejected: int  # null / non-positive / non-finite counts, ids outside the vocab
+    smoothed_total: float  # sum over contexts of count(c)^alpha
+    nonzeros: int | None = None  # positive PMI entries, where the pass building them counted
+
+
+def valid_entry(n_ids: int):
+    """A Column: the entry has a finite positive count and ids in [0, n_ids)."""
+    from pyspark.sql import functions as F
+
+    return (
+        F.col("row").isNotNull()
+        & F.col("col").isNotNull()
+        & F.col("count").isNotNull()
+        & ~F.isnan("count")
+        & (F.col("count") > 0)
+        & (F.col("count") < float("inf"))
+        & F.col("row").between(0, n_ids - 1)
+        & F.col("col").between(0, n_ids - 1)
+    )
+
+
+def ppmi_entries(cooc, marginals, n_ids: int, alpha: float = 0.75, neg: float = 1.0):
+    """``(row int, col int, value double)`` of the positive (shifted) PMI matrix, and stats.
+
+    ``cooc``: ``row, col, count``; ``marginals``: ``id, count`` (row sums of ``cooc``).
+    """
+    from pyspark.sql import functions as F
+
+    if alpha <= 0:
+        raise SparkembedError(f"svd.alpha must be > 0, got {alpha}")
+    if neg <= 0:
+        raise SparkembedError(f"svd.neg must be > 0 (1 = no shift), got {neg}")
+    valid = valid_entry(n_ids)
+    stats = cooc.agg(
+        F.count(F.lit(1)).alias("n"), F.count(F.when(valid, 1)).alias("n_good")
+    ).collect()[0]
+    good = cooc.select("row", "col", "count").where(valid)
+    col_sums = good.groupBy("col").agg(F.sum("count").alias("col_count"))
+    smoothed = col_sums.select("col", (F.col("col_count") ** F.lit(alpha)).alias("col_smoothed"))
+    total = smoothed.agg(F.sum("col_smoothed")).collect()[0][0]
+    if not total:
+        raise SparkembedError("the co-occurrence table has no positive counts")
+    row_sums = marginals.select(F.col("id").alias("row"), F.col("count").alias("row_count"))
+    shift = math.log(total) - math.log(neg)
+    pmi = (
+        good.join(F.broadcast(row_sums), "row")
+        .join(F.broadcast(smoothed), "col")
+        .select(
+            "row",
+            "col",
+            (F.log("count") + F.lit(shift) - F.log("row_count") - F.log("col_smoothed")).alias(
+                "value"
+            ),
+        )
+    )
+    info = PpmiInfo(int(stats["n"]), int(stats["n"]) - int(stats["n_good"]), float(total))
+    return pmi.where(F.col("value") > 0), info
+
+
+# --- File path: PPMI blocks straight from the cooccurrence shard files -------------------
+#
+# Why: the DataFrame path above joins the counts with the sums, then ShardedMatrix.cache
+# shuffles every entry twice (by row, and transposed by column) and converts each one to
+# Arrow, which cost more than all the SVD's products together (10M-token corpus, 13.5M
+# non-zeros). The shards are already partitioned by row and sorted; for symmetric counts
+# Aᵀ[i, j] = pmi(j, i) uses the same count C[i, j] = C[j, i], so each task can build the
+# rows of both A and Aᵀ for the rows of its shards: no shuffle at all.
+
+FILE_BLOCK_SCHEMA = "kind int, ids binary, indptr binary, indices binary, data binary"
+
+
+def _read_cells(fs, path: str):
+    import pyarrow.parquet as pq
+
+    from sparkembed.errors import SparkembedError
+
+    try:
+        with fs.open_input_file(path) as f:
+            t = pq.read_table(f, columns=["row", "col", "count"])
+    except Exception as e:  # noqa: BLE001 - any reader failure names the file
+        raise SparkembedError(f"cooccurrence: cannot read {path}: {e}") from e
+    return (
+        t.column("row").to_numpy().astype(np.int64),
+        t.column("col").to_numpy().astype(np.int64),
+        t.column("count").to_numpy().astype(np.float64),
+    )
+
+
+def _valid_cells(rows, cols, counts, n_ids: int):
+    with np.errstate(invalid="ignore"):
+        return (
+            np.isfinite(counts)
+            & (counts > 0)
+            & (rows >= 0)
+            & (rows < n_ids)
+            & (cols >= 0)
+            & (cols < n_ids)
+        )
+
+
+def _ppmi_blocks(fs, n_ids: int, sums_bc):
+    import pyarrow as pa
+
+    from sparkembed.linalg.sharded import pack_rows
+
+    def blocks(batches):
+        log_rows, log_cols, shift = sums_bc.value
+        entries = rejected = nonzeros = 0
+        for b in batches:
+            for path in b.column(0).to_pylist():
+                r, c, v = _read_cells(fs, path)
+                ok = _valid_cells(r, c, v, n_ids)
+                entries += len(r)
+                rejected += int((~ok).sum())
+                r, c, v = r[ok], c[ok], np.log(v[ok]) + shift
+                order = np.lexsort((c, r))  # shards are sorted already: this is cheap
+                r, c, v = r[order], c[order], v[order]
+                a = v - log_rows[r] - log_cols[c]  # A[r, c] = pmi(r, c)
+                t = v - log_rows[c] - log_cols[r]  # Aᵀ[r, c] = pmi(c, r), as C[c, r] = C[r, c]
+                nonzeros += int((a > 0).sum())
+                yield from pack_rows(r[a > 0], c[a > 0], a[a > 0], {"kind": KIND_A})
+                yield from pack_rows(r[t > 0], c[t > 0], t[t > 0], {"kind": KIND_AT})
+        counts = np.array([entries, rejected, nonzeros], np.int64).tobytes()
+        empty = pa.array([b""], pa.binary())
+        yield pa.RecordBatch.from_pydict(
+            {
+                "kind": pa.array([KIND_STATS], pa.int32()),
+                "ids": pa.array([counts], pa.binary()),
+                "indptr": empty,
+                "indices": empty,
+                "data": empty,
+            }
+        )
+
+    return blocks
+
+
+def ppmi_blocks_from_files(spark, cooc_path: str, marginals, n_ids: int, alpha: float, neg: float):
+    """Cached ``kind`` + packed CSR blocks of PPMI (kind 0) and its transpose (kind 1) from
+    the shard files of a SYMMETRIC cooccurrence table, and the PpmiInfo; one row of kind 2
+    per task carries its entry counts (int64 entries, rejected, non-zeros of A, in ``ids``).
+
+    Row sums come from ``marginals`` (``id, count``), as in ``ppmi_entries``, and for
+    symmetric counts the column sums are the same sums: one pass over the files, the one
+    that builds the blocks. Same values as ``ppmi_entries`` for the tables cooccur writes.
+    Returns None when pyarrow cannot read ``cooc_path``.
+    """
+    from pyspark import StorageLevel
+
+    from sparkembed.arrowio import arrow_location, parquet_files
+    from sparkembed.session import task_slots
+
+    if alpha <= 0:
+        raise SparkembedError(f"svd.alpha must be > 0, got {alpha}")
+    if neg <= 0:
+        raise SparkembedError(f"svd.neg must be > 0 (1 = no shift), got {neg}")
+    location = arrow_location(cooc_path)
+    if location is None:
+        return None
+    fs, root = location
+    files = parquet_files(fs, root)
+    if not files:
+        raise SparkembedError(f"cooccurrence: no Parquet files under {cooc_path}")
+    sc = spark.sparkContext
+    # parallelize deals the files evenly into the slices (a hash repartition may not)
+    # One partition per task slot: every pass ships the factor to each partition's task.
+    slices = min(len(files), task_slots(spark))
+    units = spark.createDataFrame(sc.parallelize([(f,) for f in files], slices), "path string")
+    margins = marginals.select("id", "count").toArrow()  # vocabulary-sized
+    ids = margins.column("id").to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = margins.column("count").to_numpy(zero_copy_only=False).astype(np.float64)
+    keep = (ids >= 0) & (ids < n_ids) & np.isfinite(counts) & (counts > 0)
+    row_sums = np.zeros(n_ids)
+    np.add.at(row_sums, ids[keep], counts[keep])
+    smoothed = row_sums**alpha
+    total = float(smoothed.sum())
+    if not total:
+        raise SparkembedError("the co-occurrence table has no positive counts")
+    with np.errstate(divide="ignore"):
+        # log(0) = -inf only for ids without entries, which no cell refers to
+        sums = (np.log(row_sums), np.log(smoothed), math.log(total) - math.log(neg))
+    sums_bc = sc.broadcast(sums)
+    blocks = units.mapInArrow(_ppmi_blocks(fs, n_ids, sums_bc), FILE_BLOCK_SCHEMA).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    from pyspark.sql import functions as F
+
+    # Fills the cache (whole partitions) and reads the tasks' counts back.
+    stats = blocks.where(F.col("kind") == KIND_STATS).select("ids").collect()
+    sums_bc.unpersist()
+    entries, rejected, nonzeros = np.sum([np.frombuffer(r["ids"], np.int64) for r in stats], axis=0)
+    return blocks, PpmiInfo(int(entries), int(rejected), total, int(nonzeros))

@@ -1,0 +1,120 @@
+"""``sparkembed train DIR --method word2vec|svd [--dim N] [--output VECTORS]``."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sparkembed.errors import SparkembedError
+from sparkembed.stage import Context, Plan, set_flags
+from sparkembed.tables import read_metadata, read_table, table_metadata
+from sparkembed.vectors.table import write_vectors
+
+METHOD_INPUTS = {"word2vec": ("tokens", "vocab"), "svd": ("cooccurrence", "marginals", "vocab")}
+
+
+def add_arguments(p) -> None:
+    p.add_argument("dir", metavar="DIR", help="work directory")
+    p.add_argument("--method", choices=sorted(METHOD_INPUTS))
+    p.add_argument("--dim", type=int)
+    p.add_argument("--output", metavar="VECTORS", help="vector table (default DIR/vectors)")
+
+
+def plan(args, cfg) -> Plan:
+    set_flags(args, cfg.train, {"method": "method", "dim": "dim"})
+    method = cfg.train.method
+    if method not in METHOD_INPUTS:
+        raise SparkembedError(f"train.method must be word2vec or svd, got {method!r}")
+    workdir = str(args.dir).rstrip("/")
+    roles = METHOD_INPUTS[method]
+    section = getattr(cfg, method)
+    return Plan(
+        inputs={r: f"{workdir}/{r}" for r in roles},
+        outputs={"vectors": args.output or f"{workdir}/vectors"},
+        params={"train": dataclasses.asdict(cfg.train), method: dataclasses.asdict(section)},
+        checked_together=roles,
+        options={"tokens": f"{workdir}/tokens"},
+    )
+
+
+def _check_dim(spark, vocab_path: str, dim: int) -> None:
+    """``dim`` at most the vocabulary size, from the vocab's metadata (no Spark job)."""
+    meta = table_metadata(spark, vocab_path)
+    size = (meta or {}).get("counts", {}).get("vocab")
+    if isinstance(size, int) and dim > size:
+        raise SparkembedError(
+            f"train.dim {dim} exceeds the vocabulary size {size:,} of {vocab_path}"
+        )
+
+
+def _lang(spark, tokens_path: str) -> str:
+    """The corpus language: tokenize's ``lang`` parameter, else a scan of DIR/tokens
+    (one value, "mul" for a mixed corpus, "und" when there are no tokens)."""
+    meta = table_metadata(spark, tokens_path)
+    if meta is not None:
+        params = meta.get("params") or {}
+        lang = (params.get("tokenize") or params).get("lang")
+        if meta.get("stage") == "tokenize" and isinstance(lang, str) and lang:
+            return lang
+    if meta is None and not _exists(spark, tokens_path):
+        return "und"
+    tokens = read_table(spark, tokens_path)
+    langs = [r[0] for r in tokens.select("lang").distinct().limit(2).collect()]
+    if len(langs) == 1 and langs[0]:
+        return str(langs[0])
+    return "mul" if langs else "und"
+
+
+def _exists(spark, path: str) -> bool:
+    from sparkembed.tables import path_exists
+
+    return path_exists(spark, path)
+
+
+def run(ctx: Context, plan: Plan, cfg) -> dict:
+    from sparkembed.stages.train import STAGE
+
+    tc, spark, timer = cfg.train, ctx.spark, ctx.timer
+    paths = plan.inputs
+    output = plan.outputs["vectors"]
+    _check_dim(spark, paths["vocab"], tc.dim)
+    with timer.step("read"):
+        vocab = read_table(spark, paths["vocab"], table="vocab")
+        lang = _lang(spark, plan.options["tokens"])
+    if tc.method == "word2vec":
+        from sparkembed.stages.train.word2vec import train_word2vec
+
+        tokens = read_table(spark, paths["tokens"], table="tokens")
+        with timer.step("word2vec"):
+            result = train_word2vec(tokens, vocab, tc, cfg.word2vec, quiet=ctx.quiet)
+        result.counts["corpus_tokens"] = int(vocab.agg({"count": "sum"}).collect()[0][0] or 0)
+    else:
+        from sparkembed.stages.train.svd import train_svd
+
+        cooc = read_table(spark, paths["cooccurrence"], table="cooccurrence")
+        marginals = read_table(spark, paths["marginals"], table="marginals")
+        cooc_meta = read_metadata(spark, paths["cooccurrence"])
+        symmetric = cooc_meta.get("symmetric", (cooc_meta.get("params") or {}).get("symmetric"))
+        with timer.step("svd"):
+            result = train_svd(
+                cooc,
+                marginals,
+                vocab,
+                tc,
+                cfg.svd,
+                quiet=ctx.quiet,
+                cooc_path=paths["cooccurrence"],
+                symmetric=bool(symmetric),
+            )
+    with timer.step("write"), ctx.commit(STAGE, plan) as commit:
+        meta = write_vectors(
+            result.vectors,
+            output,
+            dim=tc.dim,
+            method=tc.method,
+            lang=lang,
+            counts=result.counts,
+            extra=result.extra,
+            commit=commit,
+        )
+    plan.suffix = f"-> {output}"
+    return {"method": tc.method, "dim": tc.dim, "vectors": meta["counts"]["vectors"], "lang": lang}

@@ -1,0 +1,120 @@
+"""The PPMI + truncated SVD trainer: DIR/cooccurrence, DIR/marginals, DIR/vocab -> vectors.
+
+PPMI (context smoothing ``alpha``, optional shift ``neg``) built in Spark, then the
+randomized SVD of ``sparkembed.linalg.sharded`` over the cached blocks.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from sparkembed.config import SvdConfig, TrainConfig
+from sparkembed.errors import SparkembedError
+from sparkembed.linalg.sharded import ShardedMatrix, randomized_svd
+from sparkembed.stages.train.ppmi import ppmi_entries
+from sparkembed.stages.train.result import TrainResult
+
+
+def _log(msg: str, quiet: bool = False) -> None:
+    if not quiet:
+        print(f"[train] {msg}", file=sys.stderr, flush=True)
+
+
+def train_svd(
+    cooc,
+    marginals,
+    vocab,
+    train: TrainConfig,
+    cfg: SvdConfig,
+    *,
+    quiet: bool = False,
+    cooc_path: str | None = None,
+    symmetric: bool = False,
+) -> TrainResult:
+    """PPMI + truncated SVD: rows of ``U · S^eig`` (``+ V · S^eig`` if ``add_context``).
+
+    With ``cooc_path`` (the table ``cooc`` was read from) and ``symmetric`` counts, the
+    PPMI blocks are built from the shard files in one pass without a
+    shuffle (``ppmi_blocks_from_files``); otherwise from ``cooc`` with Spark joins.
+    """
+    from pyspark.sql import functions as F
+
+    spark = cooc.sparkSession
+    dim, seed = train.dim, train.seed
+    alpha, neg, eig = cfg.alpha, cfg.neg, cfg.eig
+    if dim < 1:
+        raise SparkembedError(f"train.dim must be >= 1, got {dim}")
+    if eig < 0:
+        raise SparkembedError(f"svd.eig must be >= 0, got {eig}")
+    vocab_stats = vocab.agg(
+        F.count(F.lit(1)).alias("n"), F.max("id").alias("max_id"), F.sum("count").alias("tokens")
+    ).collect()[0]
+    if not vocab_stats["n"]:
+        raise SparkembedError("the vocabulary is empty")
+    n_ids = int(vocab_stats["max_id"]) + 1
+    from_files = None
+    if cooc_path and symmetric:
+        from sparkembed.stages.train.ppmi import ppmi_blocks_from_files
+
+        from_files = ppmi_blocks_from_files(spark, cooc_path, marginals, n_ids, alpha, neg)
+    if from_files is not None:
+        blocks, pinfo = from_files
+        matrix = ShardedMatrix.from_symmetric_files(blocks, n_ids, pinfo.nonzeros)
+    else:
+        entries, pinfo = ppmi_entries(cooc, marginals, n_ids, alpha=alpha, neg=neg)
+        partitions = cfg.partitions or max(2, spark.sparkContext.defaultParallelism)
+        matrix = ShardedMatrix.cache(entries, n_ids, n_ids, partitions)
+    if pinfo.entries_rejected:
+        _log(f"set aside {pinfo.entries_rejected:,} malformed co-occurrence entries", quiet)
+    try:
+        if matrix.nnz == 0:
+            raise SparkembedError("the PPMI matrix is empty (no positive PMI entry)")
+        if dim > n_ids:
+            raise SparkembedError(f"train.dim {dim} exceeds the vocabulary size {n_ids:,}")
+        k = dim
+        _log(f"PPMI {n_ids:,} x {n_ids:,}, {matrix.nnz:,} non-zeros; randomized SVD, k={k}", quiet)
+        u, s, v = randomized_svd(
+            matrix, k, cfg.oversample, cfg.power_iters, seed, log=lambda m: _log(m, quiet)
+        )
+        present = np.zeros(n_ids, dtype=bool)
+        present[matrix.row_ids().astype(np.int64)] = True
+        passes = matrix.passes
+    finally:
+        matrix.unpersist()
+    weight = s**eig
+    w = u * weight
+    if cfg.add_context:
+        w = w + v * weight
+    # The vocabulary (vocab-sized, like w) joins on the driver, and the table leaves with
+    # float32 vectors and their norms: no Spark join, no per-element Spark functions in
+    # the write, and the number of vectors is known without reading the table back.
+    import pyarrow as pa
+
+    voc = vocab.select("id", "token", "count").toArrow()
+    voc_ids = voc.column("id").to_numpy().astype(np.int64)
+    present_ids = present[voc_ids]
+    ids = voc_ids[present_ids]
+    rows = w[ids].astype(np.float32)
+    offsets = pa.array(np.arange(0, rows.size + 1, k, dtype=np.int32))
+    table = pa.table(
+        {
+            "token": voc.column("token").filter(pa.array(present_ids)),
+            "vector": pa.ListArray.from_arrays(offsets, pa.array(rows.ravel())),
+            "count": voc.column("count").filter(pa.array(present_ids)).cast(pa.int64()),
+            "norm": pa.array(np.linalg.norm(rows.astype(np.float64), axis=1).astype(np.float32)),
+        }
+    )
+    out = spark.createDataFrame(table)
+    counts = {
+        "vocab_size": int(vocab_stats["n"]),
+        "corpus_tokens": int(vocab_stats["tokens"] or 0),
+        "cooccurrence_entries": pinfo.entries_in,
+        "cooccurrence_rejected": pinfo.entries_rejected,
+        "ppmi_nonzeros": matrix.nnz,
+        "tokens_without_ppmi": int(vocab_stats["n"]) - len(ids),
+        "vectors": len(ids),
+        "spark_passes": passes,
+    }
+    return TrainResult(out, counts, {"singular_values": [float(x) for x in s]})
