@@ -14,34 +14,13 @@ import sys
 from sparkembed import __version__
 from sparkembed.config import load_config
 from sparkembed.errors import SparkembedError
+from sparkembed.stage import add_common_arguments
 
 TOOLS = {
     "doctor": "check Java, Spark, GraphFrames JAR and native BLAS",
     "similar": "nearest neighbours and word algebra (paris -france +russia)",
     "run": "a pipeline TOML: the stages in order, skipping those up to date",
 }
-
-
-def _common(p: argparse.ArgumentParser, writes: bool) -> None:
-    p.add_argument(
-        "--conf", metavar="FILE.toml", help="config file (default: built-in local defaults)"
-    )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one config value, e.g. --set train.dim=300 (repeatable)",
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
-    p.add_argument("--debug", action="store_true", help="show the traceback of an error")
-    if writes:
-        p.add_argument(
-            "--overwrite",
-            action="store_true",
-            help="replace whatever is at the output path (never the stage's own inputs)",
-        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,11 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for stage in REGISTRY.values():
         p = sub.add_parser(stage.name, help=stage.help, description=stage.help)
-        _common(p, writes=True)
+        add_common_arguments(p, writes=True)
         stage.add_arguments(p)
     for name, module in (("doctor", doctor), ("similar", similar), ("run", run)):
         p = sub.add_parser(name, help=TOOLS[name], description=TOOLS[name])
-        _common(p, writes=False)
+        add_common_arguments(p, writes=False)
         module.add_arguments(p)
     return parser
 

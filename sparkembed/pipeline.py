@@ -185,11 +185,9 @@ def run_pipeline(p: Pipeline, overrides: list[str], force: bool = False, quiet: 
     import sys
     import time
 
-    from sparkembed.cli import build_parser
-    from sparkembed.stage import Context, execute, prepare
+    from sparkembed.stage import Context, execute, prepare, stage_parser
     from sparkembed.stages import REGISTRY
 
-    parser = build_parser()
     with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as tmp:
         tmp.write(p.config_text)
     try:
@@ -199,16 +197,16 @@ def run_pipeline(p: Pipeline, overrides: list[str], force: bool = False, quiet: 
     # Every stage is planned (and every argument checked) before the first one runs.
     steps = []
     for name in p.stages:
-        args = parser.parse_args(stage_argv(p, name))
+        argv = stage_argv(p, name)
+        stage = REGISTRY[argv[0]]
+        args = stage_parser(stage).parse_args(argv[1:])
         cfg = copy.deepcopy(base)
-        steps.append(
-            (name, REGISTRY[args.command], args, cfg, prepare(REGISTRY[args.command], args, cfg))
-        )
+        steps.append((name, stage, cfg, prepare(stage, args, cfg)))
     session, done, skipped, t0 = None, [], [], time.perf_counter()
-    for name, stage, _args, cfg, plan in steps:
+    for name, stage, cfg, plan in steps:
         ctx = Context(cfg, quiet=quiet, spark=session)
         spark = ctx.spark if stage.needs_spark else None
-        session = ctx._spark or session
+        session = ctx.spark if ctx.started else session
         reason = "--force" if force else staleness(spark, stage, plan)
         if reason is None:
             print(f"[run] {name}: up to date, skipped", file=sys.stderr, flush=True)
@@ -219,7 +217,7 @@ def run_pipeline(p: Pipeline, overrides: list[str], force: bool = False, quiet: 
             print(execute(stage, plan, cfg, ctx), flush=True)
         except SparkembedError as exc:
             raise SparkembedError(f"stage {name}: {exc}") from exc
-        session = ctx._spark or session
+        session = ctx.spark if ctx.started else session
         done.append(name)
     total = time.perf_counter() - t0
     return f"run: {len(done)} stages run, {len(skipped)} skipped | total {total:.1f}s"

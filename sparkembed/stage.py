@@ -113,6 +113,37 @@ def execute(stage: Stage, plan: Plan, cfg: Config, ctx: Context) -> str:
     return ctx.timer.summary(counts) + (f" {plan.suffix}" if plan.suffix else "")
 
 
+def add_common_arguments(p: argparse.ArgumentParser, writes: bool) -> None:
+    """The options every command takes (and ``--overwrite`` for the ones that write)."""
+    p.add_argument(
+        "--conf", metavar="FILE.toml", help="config file (default: built-in local defaults)"
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one config value, e.g. --set train.dim=300 (repeatable)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    if writes:
+        p.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="replace whatever is at the output path (never the stage's own inputs)",
+        )
+
+
+def stage_parser(stage: Stage) -> argparse.ArgumentParser:
+    """A stage's own argument parser (its subcommand's, without the program name)."""
+    p = argparse.ArgumentParser(prog=f"sparkembed {stage.name}", description=stage.help)
+    add_common_arguments(p, writes=True)
+    stage.add_arguments(p)
+    return p
+
+
 def set_flags(args: argparse.Namespace, section, flags: dict[str, str]) -> None:
     """Copy the given command-line flags onto a config section; ``None`` means not given
     (so ``--dim 0`` reaches the range check instead of meaning "default")."""
