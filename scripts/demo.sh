@@ -2,7 +2,7 @@
 # Set up if needed, then run the main job end to end on the bundled sample (gensim's
 # shortened English Wikipedia dump, 106 articles) in local mode:
 # tokenize -> cooccur -> train (svd and word2vec) -> evaluate -> similar queries.
-# Finished stages are skipped on a re-run; pass --force to redo them.
+# Stages whose parameters and inputs are unchanged are skipped on a re-run; --force redoes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
