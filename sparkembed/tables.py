@@ -196,10 +196,6 @@ def _name(path: str) -> str:
     return str(path).rstrip("/").rpartition("/")[2]
 
 
-def same_path(a: str, b: str) -> bool:
-    return _normal(a) == _normal(b)
-
-
 def inside(path: str, folder: str) -> bool:
     """Whether ``path`` is ``folder`` or lies below it."""
     p, f = _normal(path), _normal(folder)
@@ -216,14 +212,6 @@ def _normal(path: str) -> str:
 
 def path_exists(spark, path: str) -> bool:
     return filesystem(spark).exists(path)
-
-
-def write_text(spark, path: str, text: str) -> None:
-    filesystem(spark).write_text(path, text)
-
-
-def read_text(spark, path: str) -> str:
-    return filesystem(spark).read_text(path)
 
 
 def read_metadata(spark, path: str) -> dict[str, Any]:
@@ -616,13 +604,6 @@ def publish(df, path: str, *, stage: str, table: str | None = None, **kw) -> dic
     params, inputs = kw.pop("params", None), kw.pop("inputs", None)
     with Commit(df.sparkSession, stage, params, inputs) as c:
         return c.write_df(table or _name(path), path, df, **kw)
-
-
-def publish_with(spark, path: str, write, *, stage: str, table: str | None = None, **kw):
-    """``publish`` for a table that ``write(staging_path)`` writes itself."""
-    params, inputs = kw.pop("params", None), kw.pop("inputs", None)
-    with Commit(spark, stage, params, inputs) as c:
-        return c.write_with(table or _name(path), path, write, **kw)
 
 
 def read_table(spark, path: str, stage: str | None = None, table: str | None = None):

@@ -17,8 +17,6 @@ import numpy as np
 from sparkembed.errors import SparkembedError
 from sparkembed.tables import METADATA_FILE, Commit
 
-VECTOR_COLUMNS = ["token", "vector", "count", "norm", "lang"]
-
 
 def vector_table_frame(df, lang: str | None = None):
     """Shape ``df`` (token, vector array<float|double>, count[, norm][, lang]) into the

@@ -6,7 +6,7 @@ import dataclasses
 
 from sparkembed.errors import SparkembedError
 from sparkembed.stage import Context, Plan, set_flags
-from sparkembed.tables import read_metadata, read_table, table_metadata
+from sparkembed.tables import path_exists, read_metadata, read_table, table_metadata
 from sparkembed.vectors.table import write_vectors
 
 METHOD_INPUTS = {"word2vec": ("tokens", "vocab"), "svd": ("cooccurrence", "marginals", "vocab")}
@@ -55,19 +55,13 @@ def _lang(spark, tokens_path: str) -> str:
         lang = (params.get("tokenize") or params).get("lang")
         if meta.get("stage") == "tokenize" and isinstance(lang, str) and lang:
             return lang
-    if meta is None and not _exists(spark, tokens_path):
+    if meta is None and not path_exists(spark, tokens_path):
         return "und"
     tokens = read_table(spark, tokens_path)
     langs = [r[0] for r in tokens.select("lang").distinct().limit(2).collect()]
     if len(langs) == 1 and langs[0]:
         return str(langs[0])
     return "mul" if langs else "und"
-
-
-def _exists(spark, path: str) -> bool:
-    from sparkembed.tables import path_exists
-
-    return path_exists(spark, path)
 
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
