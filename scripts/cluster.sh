@@ -33,14 +33,15 @@ MASTER=spark://127.0.0.1:$PORT
 # UI binds loopback only.
 SPARK_HOME=$("$PY" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
 export SPARK_HOME SPARK_LOCAL_IP=127.0.0.1 SPARK_LOG_DIR=$DIR/logs
-export PYSPARK_PYTHON=${PYSPARK_PYTHON:-$PY}
 
 pids() { cat "$DIR"/*.pid 2>/dev/null || true; }
 
 start_daemon() {  # name, class, args...
   local name=$1; shift
   mkdir -p "$DIR/logs"
-  nohup "$SPARK_HOME/bin/spark-class" "$@" >"$DIR/logs/$name.log" 2>&1 &
+  # Its own session and process group (pid = group id), so stop reaches the executors and
+  # Python workers it starts, too.
+  setsid nohup "$SPARK_HOME/bin/spark-class" "$@" >"$DIR/logs/$name.log" 2>&1 &
   echo $! >"$DIR/$name.pid"
 }
 
@@ -83,11 +84,10 @@ case "$cmd" in
     for f in "$DIR"/worker-*.pid "$DIR"/master.pid; do
       [ -e "$f" ] || continue
       pid=$(cat "$f")
-      # spark-class execs java, so the pid is the JVM's; its children are executors.
-      pkill -TERM -P "$pid" 2>/dev/null || true
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -KILL "$pid" 2>/dev/null || true
+      # The daemon's whole process group: the JVM, its executors and their Python workers.
+      kill -TERM -- "-$pid" 2>/dev/null || true
+      for _ in $(seq 20); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -KILL -- "-$pid" 2>/dev/null || true
       rm -f "$f"
     done
     echo "cluster.sh: stopped"

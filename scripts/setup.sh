@@ -86,4 +86,7 @@ if ! .venv/bin/python -m sparkembed.jvm.class_archive --check 2>/dev/null; then
   .venv/bin/python -m sparkembed.jvm.class_archive >/tmp/sparkembed-cds.log 2>&1 \
     || log "warning: class archive not built (see /tmp/sparkembed-cds.log); sessions start slower"
 fi
+# --- What spark-submit ships to executors (docs/cluster.md): the executors' Python as a
+# venv-pack archive, rebuilt only when the pinned versions change; the cluster tests use it.
+bash scripts/package.sh --env >/dev/null
 log "done: .venv/bin/sparkembed doctor checks what was found"

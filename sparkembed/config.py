@@ -258,13 +258,14 @@ def parse_override(item: str) -> tuple[str, str, Any]:
 
 
 def load_config(
-    path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
+    path: str | Path | list[str | Path | None] | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
 ) -> Config:
-    """Defaults, then the TOML file at ``path`` (if any), then ``section.key=value`` overrides;
-    the result is checked by :func:`validate`."""
+    """Defaults, then the TOML file at ``path`` (if any; a list: each in turn, later ones
+    winning), then ``section.key=value`` overrides; the result is checked by :func:`validate`."""
     cfg = Config()
-    if path is not None:
-        p = Path(path)
+    paths = [path] if isinstance(path, str | Path) else [q for q in path or [] if q]
+    for p in map(Path, paths):
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
         try:

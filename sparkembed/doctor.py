@@ -1,7 +1,9 @@
-"""What the environment has: Java, Spark, GraphFrames JAR, UDF JAR, class archive, BLAS."""
+"""What the environment has: Java, Spark, the executors' Python, GraphFrames JAR, UDF JAR,
+class archive, BLAS."""
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import subprocess
@@ -86,6 +88,64 @@ def blas_implementation(spark) -> str:
     return str(jvm.dev.ludovic.netlib.blas.BLAS.getInstance().getClass().getName())
 
 
+EXECUTOR_MODULES = ("numpy", "scipy", "pyarrow")
+
+
+def _probe_executor(_rows):
+    """Runs on an executor: which Python, which environment, which of our modules."""
+    import importlib
+    import socket
+    import sys
+
+    info = {"host": socket.gethostname(), "prefix": sys.prefix, "python": platform.python_version()}
+    for name in (*EXECUTOR_MODULES, "sparkembed"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            info[name] = None
+            continue
+        info[name] = module.__version__
+        if name == "sparkembed":
+            info["sparkembed_from"] = os.path.abspath(Path(module.__file__).parent.parent)
+    yield info
+
+
+def executor_environments(spark) -> list[dict]:
+    """One small task per task slot, each reporting its executor's Python environment."""
+    from sparkembed.session import task_slots
+
+    slots = max(task_slots(spark), 1)
+    rdd = spark.sparkContext.parallelize(range(slots), slots)
+    seen = {}
+    for info in rdd.mapPartitions(_probe_executor).collect():
+        seen[tuple(sorted(info.items()))] = info
+    return list(seen.values())
+
+
+def check_executors(spark) -> Check:
+    """numpy, scipy and pyarrow in the executors' Python, and sparkembed importable there
+    (spark-submit: --archives with the packed environment, --py-files with the zip)."""
+    fix = (
+        "scripts/package.sh; spark-submit --archives dist/sparkembed-env.tar.gz#env "
+        "--conf spark.pyspark.python=./env/bin/python --py-files dist/sparkembed.zip"
+    )
+    try:
+        envs = executor_environments(spark)
+    except Exception as exc:  # a worker that cannot start Python fails the job
+        first = str(exc).strip().splitlines()
+        return Check("executors", False, first[0][:200] if first else type(exc).__name__, fix=fix)
+    missing = sorted({m for e in envs for m in (*EXECUTOR_MODULES, "sparkembed") if not e[m]})
+    parts = []
+    for e in envs:
+        mods = ", ".join(f"{m} {e[m]}" for m in EXECUTOR_MODULES if e[m])
+        where = e.get("sparkembed_from", "not importable")
+        parts.append(f"python {e['python']} in {e['prefix']} ({mods}; sparkembed from {where})")
+    detail = "; ".join(sorted(set(parts)))
+    if missing:
+        detail = f"missing on executors: {', '.join(missing)}; " + detail
+    return Check("executors", not missing, detail, fix=fix)
+
+
 def run_checks(cfg: SparkConfig) -> list[Check]:
     checks = [
         Check("python", True, f"{platform.python_version()} ({platform.python_implementation()})")
@@ -137,6 +197,7 @@ def run_checks(cfg: SparkConfig) -> list[Check]:
             fix="scripts/setup.sh (builds it with javac); spark-submit: --jars",
         )
     )
+    checks.append(check_executors(spark))
     checks.append(check_class_archive(spark, cfg))
     impl = blas_implementation(spark)
     native = "JNIBLAS" in impl

@@ -179,8 +179,17 @@ def _changes(old: dict, new: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def run_pipeline(p: Pipeline, overrides: list[str], force: bool = False, quiet: bool = False):
-    """Run the pipeline's stages in order in this process; returns the summary line."""
+def run_pipeline(
+    p: Pipeline,
+    overrides: list[str],
+    force: bool = False,
+    quiet: bool = False,
+    conf: str | None = None,
+):
+    """Run the pipeline's stages in order in this process; returns the summary line.
+
+    ``conf``: a config file under the pipeline's own sections (a cluster's ``[spark]``, say).
+    """
     import copy
     import sys
     import time
@@ -191,7 +200,7 @@ def run_pipeline(p: Pipeline, overrides: list[str], force: bool = False, quiet: 
     with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as tmp:
         tmp.write(p.config_text)
     try:
-        base = load_config(tmp.name, overrides)
+        base = load_config([conf, tmp.name], overrides)
     finally:
         os.unlink(tmp.name)
     # Every stage is planned (and every argument checked) before the first one runs.

@@ -133,7 +133,9 @@ def spark_settings(cfg: SparkConfig, dump_class_archive: Path | None = None) -> 
         settings["spark.sql.warehouse.dir"] = str(warehouse_dir(cfg))
         partitions = cfg.shuffle_partitions or 2 * local_cores(cfg.master)
         settings["spark.sql.shuffle.partitions"] = str(partitions)
-        settings["spark.default.parallelism"] = str(partitions)
+        # spark.default.parallelism stays unset, as on a cluster unless asked: when set, RDD
+        # shuffles (MLlib's among them) take their partition count from it, not from their
+        # input, and results would follow the number of cores.
     elif cfg.shuffle_partitions:
         settings["spark.sql.shuffle.partitions"] = str(cfg.shuffle_partitions)
     jars = find_jars(cfg)
@@ -143,6 +145,45 @@ def spark_settings(cfg: SparkConfig, dump_class_archive: Path | None = None) -> 
         settings["spark.local.dir"] = cfg.local_dir
     settings.update({k: str(v) for k, v in cfg.conf.items()})
     return settings
+
+
+def _own_log_config_under_spark_submit() -> None:
+    """Give spark-submit's driver JVM sparkembed's log settings before the SparkContext
+    starts (its default prints every INFO line), unless the user chose their own: a
+    ``log4j2.configurationFile`` property or a ``log4j2.properties`` in SPARK_CONF_DIR."""
+    from importlib import resources
+
+    from pyspark import SparkContext
+
+    SparkContext._ensure_initialized()
+    jvm = SparkContext._jvm
+    if jvm.java.lang.System.getProperty("log4j2.configurationFile"):
+        return
+    conf_dir = os.environ.get("SPARK_CONF_DIR") or os.path.join(
+        os.environ.get("SPARK_HOME", ""), "conf"
+    )
+    if os.path.isfile(os.path.join(conf_dir, "log4j2.properties")):
+        return
+    # Read as a resource: under spark-submit this package may be imported from a zip.
+    text = resources.files("sparkembed").joinpath("log4j2.properties").read_text()
+    path = (
+        Path(tempfile.gettempdir())
+        / f"sparkembed-log4j2-{hashlib.sha1(text.encode()).hexdigest()[:8]}.properties"
+    )
+    if not path.is_file():
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
+    # spark-submit loaded Spark's default profile and remembers it did (a flag of Spark's
+    # Logging object, set in the JVM before Python started); unless the flag is cleared, the
+    # SparkContext loads that profile again over ours.
+    logging = getattr(jvm.org.apache.spark.internal, "Logging$").__getattr__("MODULE$")
+    try:
+        getattr(logging, "org$apache$spark$internal$Logging$$defaultSparkLog4jConfig_$eq")(False)
+    except Exception:  # another Spark's internals: keep its logging rather than fail
+        return
+    uri = jvm.java.io.File(str(path)).toURI()
+    jvm.org.apache.logging.log4j.core.config.Configurator.reconfigure(uri)
 
 
 def get_spark(cfg: SparkConfig | None = None, dump_class_archive: Path | None = None):
@@ -155,6 +196,7 @@ def get_spark(cfg: SparkConfig | None = None, dump_class_archive: Path | None = 
     builder = SparkSession.builder
     if under_spark_submit():
         # Master, JARs and packages come from spark-submit; only pass what it lacks.
+        _own_log_config_under_spark_submit()
         for key, value in cfg.conf.items():
             builder = builder.config(key, str(value))
         if cfg.shuffle_partitions:

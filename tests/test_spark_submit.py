@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_doctor_job_under_spark_submit(tmp_path):
     zip_path = tmp_path / "sparkembed.zip"
     subprocess.run(
-        ["bash", str(ROOT / "scripts" / "package.sh"), str(zip_path)], check=True, cwd=ROOT
+        ["bash", str(ROOT / "scripts" / "package.sh"), "--code", str(zip_path)],
+        check=True,
+        cwd=ROOT,
     )
     spark_submit = Path(sys.executable).parent / "spark-submit"
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}

@@ -1,5 +1,6 @@
 """``sparkembed run PIPELINE.toml``: the pipeline's stages in order, in this process, with
-one SparkSession; a stage whose outputs are up to date is skipped (see sparkembed.pipeline)."""
+one SparkSession; a stage whose outputs are up to date is skipped (see sparkembed.pipeline).
+``--conf FILE`` goes under the pipeline's own sections, ``--set`` over them."""
 
 from __future__ import annotations
 
@@ -13,5 +14,8 @@ def add_arguments(p) -> None:
 
 def run(args, cfg) -> int:
     pipeline = load_pipeline(args.pipeline)
-    print(run_pipeline(pipeline, args.overrides, force=args.force, quiet=args.quiet))
+    summary = run_pipeline(
+        pipeline, args.overrides, force=args.force, quiet=args.quiet, conf=args.conf
+    )
+    print(summary)
     return 0

@@ -48,7 +48,10 @@ def builtin_data(name: str) -> Path:
         return path
     if not resource.is_file():
         raise SparkembedError(f"no list named {name} in sparkembed/stages/evaluate/data")
-    target = Path(tempfile.gettempdir()) / f"sparkembed-{os.getpid()}-{name}"
+    # Same file name as in the package: reports name the lists they used.
+    folder = Path(tempfile.gettempdir()) / f"sparkembed-lists-{os.getpid()}"
+    folder.mkdir(exist_ok=True)
+    target = folder / name
     target.write_bytes(resource.read_bytes())
     return target
 

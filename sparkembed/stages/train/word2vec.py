@@ -51,7 +51,15 @@ def train_word2vec(
             file=sys.stderr,
             flush=True,
         )
-    sentences = tokens.select("tokens").where(F.size("tokens") > 0)
+    # MLlib numbers its vocabulary by count in the order a reduceByKey returns it (ties by
+    # partition layout) and deals sentences out by a shuffle: fed one partition in corpus
+    # order, both are the same whatever the tokens' partitioning, cores or executors.
+    sentences = (
+        tokens.where(F.size("tokens") > 0)
+        .orderBy("doc_id", "sentence")
+        .select("tokens")
+        .coalesce(1)
+    )
     model = Word2Vec(
         vectorSize=dim,
         minCount=min_count,

@@ -1,0 +1,346 @@
+"""Every stage under spark-submit on a real standalone cluster (a master and two one-core
+workers on 127.0.0.1, from scripts/cluster.sh), submitted the documented way: the packaged
+code, the executors' Python as a venv-pack archive, conf/spark-defaults.conf.example and
+conf/cluster.example.toml. The tables equal a local-mode run; an executor killed in the
+middle of cooccur and of train costs retried tasks, not different tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pyspark.testing import assertDataFrameEqual
+
+from sparkembed.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SPARK_SUBMIT = str(Path(sys.executable).parent / "spark-submit")
+ENV_ARCHIVE = ROOT / "dist" / "sparkembed-env.tar.gz"
+DEMO = ROOT / "conf" / "pipeline.enwiki-sample.toml"
+LOCAL = ["--set", 'spark.master="local[2]"', "--set", "spark.shuffle_partitions=4"]
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Cluster:
+    master: str
+    folder: Path
+    code: Path  # the packaged library (--py-files)
+
+
+def daemon_groups(folder: Path) -> list[int]:
+    """Process groups of the master and workers (cluster.sh starts each in its own)."""
+    return [int(p.read_text()) for p in folder.glob("*.pid")]
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    if not ENV_ARCHIVE.is_file():
+        pytest.fail(f"{ENV_ARCHIVE} missing: run scripts/setup.sh (it runs scripts/package.sh)")
+    folder = tmp_path_factory.mktemp("cluster")
+    code = folder / "sparkembed.zip"
+    subprocess.run(
+        ["bash", "scripts/package.sh", "--code", str(code)], check=True, cwd=ROOT, timeout=120
+    )
+    port = free_port()
+    env = {
+        **os.environ,
+        "SPARK_MASTER_PORT": str(port),
+        "SPARK_MASTER_WEBUI_PORT": str(free_port()),
+    }
+    command = ["bash", "scripts/cluster.sh"]
+    groups = []
+    try:
+        subprocess.run(
+            [*command, "start", "--workers", "2", "--cores", "1", "--memory", "1500m"]
+            + ["--dir", str(folder)],
+            check=True,
+            cwd=ROOT,
+            env=env,
+            timeout=180,
+        )
+        groups = daemon_groups(folder)
+        yield Cluster(f"spark://127.0.0.1:{port}", folder, code)
+    finally:
+        groups = groups or daemon_groups(folder)
+        subprocess.run([*command, "stop", "--dir", str(folder)], cwd=ROOT, env=env, timeout=120)
+        left = [g for g in groups if group_alive(g)]
+        for g in left:
+            os.killpg(g, signal.SIGKILL)
+        assert not left, f"cluster.sh stop left process groups {left}"
+
+
+def submit_command(cluster: Cluster, args: list[str], *conf: str) -> list[str]:
+    """The documented submit line (docs/cluster.md), on this test's master and code zip."""
+    extra = [item for c in conf for item in ("--conf", c)]
+    return [
+        SPARK_SUBMIT,
+        "--properties-file",
+        "conf/spark-defaults.conf.example",
+        "--master",
+        cluster.master,
+        "--py-files",
+        str(cluster.code),
+        *extra,
+        "jobs/sparkembed_job.py",
+        *args,
+    ]
+
+
+def submit_env(gensim_data: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+        "GENSIM_TEST_DATA": str(gensim_data),
+    }
+
+
+def pipeline_file(path: Path, workdir: Path, stages: list[str] | None = None) -> Path:
+    """The demo pipeline, writing to ``workdir`` (and running only ``stages``)."""
+    text = DEMO.read_text()
+    text = re.sub(r'(?m)^workdir = ".*"$', f'workdir = "{workdir}"', text)
+    if stages is not None:
+        text = re.sub(r"(?m)^stages = \[.*\]$", f"stages = {json.dumps(stages)}", text)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cluster_run(cluster, tmp_path_factory, gensim_data):
+    """The demo pipeline through spark-submit on the cluster."""
+    tmp = tmp_path_factory.mktemp("cluster-run")
+    pipeline = pipeline_file(tmp / "demo.toml", tmp / "work")
+    out = subprocess.run(
+        submit_command(cluster, ["run", str(pipeline), "--conf", "conf/cluster.example.toml"]),
+        cwd=ROOT,
+        env=submit_env(gensim_data),
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert out.returncode == 0, out.stderr[-4000:]
+    return tmp / "work", out
+
+
+TABLES = [
+    ("tokens", ["doc_id", "sentence"]),
+    ("vocab", ["id"]),
+    ("rejected", ["source", "reason", "excerpt"]),
+    ("cooccurrence", ["row", "col"]),
+    ("marginals", ["id"]),
+]
+
+
+def assert_same_tables(spark, got: Path, want: Path, tables, vectors) -> None:
+    for table, order in tables:
+        g = spark.read.parquet(str(got / table))
+        w = spark.read.parquet(str(want / table))
+        assertDataFrameEqual(g.orderBy(*order), w.orderBy(*order), checkRowOrder=True)
+    for table in vectors:
+        g = spark.read.parquet(str(got / table)).orderBy("token")
+        w = spark.read.parquet(str(want / table)).orderBy("token")
+        assertDataFrameEqual(g, w, checkRowOrder=True, rtol=1e-4, atol=1e-5)
+
+
+def scores(report: Path) -> dict[str, float]:
+    r = json.loads((report / "evaluation.json").read_text())
+    out = {f"pairs {p['name']}": p["spearman"] for p in r["word_pairs"]}
+    out |= {f"analogies {a['method']}": a["accuracy"] for a in r["analogies"]}
+    out |= {f"synonyms {s['name']}": s["score"] for s in r["synonyms"]}
+    out |= {f"clusters {c['name']}": c["kmeans_purity"] for c in r["clusters"]}
+    return out
+
+
+def test_executors_run_the_shipped_environment(cluster, gensim_data):
+    out = subprocess.run(
+        submit_command(cluster, ["doctor"]),
+        cwd=ROOT,
+        env=submit_env(gensim_data),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    line = next(x for x in out.stdout.splitlines() if x.startswith("executors"))
+    # Both workers' executors, each in the archive unpacked in its work folder, with the
+    # library from the zip: nothing from the checkout's .venv.
+    for worker in ("worker-1", "worker-2"):
+        app = rf"{cluster.folder}/work/{worker}/app-[-\d]+/\d+"
+        env = rf"python 3\.11\.\d+ in {app}/env \(numpy 2\.4\.6, scipy 1\.17\.1, pyarrow 26\.0\.1;"
+        assert re.search(rf"{env} sparkembed from {app}/sparkembed\.zip\)", line), line
+    assert ".venv" not in line, line
+    assert f"master {cluster.master}" in out.stdout
+
+
+def test_demo_pipeline_on_the_cluster_equals_local_mode(
+    spark, cluster_run, tmp_path, gensim_data, monkeypatch
+):
+    work, out = cluster_run
+    assert "run: 6 stages run, 0 skipped" in out.stdout
+    # sparkembed's progress lines (spark-submit passes the Python driver's stderr to its
+    # stdout), Spark's log at WARN: no INFO flood, no known harmless warnings.
+    assert "[cooccur] count ..." in out.stdout and "[train] svd ..." in out.stdout
+    assert not re.search(r"\bINFO\b", out.stderr), out.stderr[:2000]
+    assert "NativeCodeLoader" not in out.stderr and "WindowExec" not in out.stderr
+
+    local = tmp_path / "local"
+    monkeypatch.setenv("GENSIM_TEST_DATA", str(gensim_data))
+    assert main(["run", str(pipeline_file(tmp_path / "local.toml", local)), "-q", *LOCAL]) == 0
+    assert_same_tables(spark, work, local, TABLES, ["vectors-svd", "vectors-word2vec"])
+    for method in ("svd", "word2vec"):
+        got, want = scores(work / f"report-{method}"), scores(local / f"report-{method}")
+        assert got.keys() == want.keys()
+        assert got == pytest.approx(want, abs=1e-4)
+
+
+# --- an executor killed mid-stage ----------------------------------------------------------
+
+
+def rest(ui_port: int, path: str):
+    with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/api/v1/{path}", timeout=5) as r:
+        return json.load(r)
+
+
+def executor_pid(app_id: str, executor_id: str) -> int | None:
+    """The executor JVM a worker started for ``app_id`` (its command line names both)."""
+    want = ["--executor-id", executor_id]
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [a.decode(errors="replace") for a in args]
+        if "org.apache.spark.executor.CoarseGrainedExecutorBackend" not in words:
+            continue
+        pairs = list(zip(words, words[1:], strict=False))
+        if tuple(want) in pairs and ("--app-id", app_id) in pairs:
+            return int(proc.name)
+    return None
+
+
+def kill_busy_executor(ui_port: int, timeout: float = 60) -> str:
+    """SIGKILL an executor that is running a task right now; returns its id."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            app = rest(ui_port, "applications")[0]["id"]
+            busy = [
+                e["id"]
+                for e in rest(ui_port, f"applications/{app}/executors")
+                if e["id"] != "driver" and e["activeTasks"] > 0
+            ]
+        except (OSError, IndexError, KeyError, ValueError):
+            busy = []
+        for executor in busy:
+            pid = executor_pid(app, executor)
+            if pid is not None:
+                os.kill(pid, signal.SIGKILL)
+                return executor
+        time.sleep(0.1)
+    raise AssertionError("no executor was running a task")
+
+
+def task_ends(event_dir: Path) -> list[dict]:
+    logs = [p for p in event_dir.iterdir() if p.is_file() and not p.name.startswith(".")]
+    assert len(logs) == 1, logs
+    events = (json.loads(line) for line in logs[0].read_text().splitlines() if line)
+    return [e for e in events if e["Event"] == "SparkListenerTaskEnd"]
+
+
+def test_executor_killed_mid_cooccur_and_mid_train(
+    spark, cluster, cluster_run, tmp_path, gensim_data
+):
+    stages = ["tokenize", "cooccur", "train:svd"]
+    work = tmp_path / "work"
+    pipeline = pipeline_file(tmp_path / "kill.toml", work, stages)
+    events = tmp_path / "events"
+    events.mkdir()
+    ui = free_port()
+    command = submit_command(
+        cluster,
+        ["run", str(pipeline), "--conf", "conf/cluster.example.toml"],
+        f"spark.ui.port={ui}",
+        "spark.eventLog.enabled=true",
+        "spark.eventLog.rolling.enabled=false",
+        "spark.eventLog.compress=false",
+        f"spark.eventLog.dir=file://{events}",
+    )
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=submit_env(gensim_data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    log, killed = [], []  # the driver's Python output and Spark's log, interleaved
+    # In the middle of the counting, then of the SVD's power iterations.
+    markers = ["[cooccur] count ...", "[train] randomized SVD: power iteration 1/"]
+    try:
+        for line in proc.stdout:
+            log.append(line)
+            if markers and markers[0] in line:
+                markers.pop(0)
+                killed.append(kill_busy_executor(ui))
+        proc.wait(timeout=600)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+    text = "".join(log)
+    assert proc.returncode == 0, text[-4000:]
+    assert len(killed) == 2, text[-4000:]
+    assert "run: 3 stages run, 0 skipped" in text
+
+    # The driver's log names each lost executor and the tasks it was running.
+    for executor in killed:
+        assert re.search(rf"Lost executor {executor} on 127\.0\.0\.1", text), text[-4000:]
+        assert re.search(
+            rf"Lost task \S+ in stage \S+ \(TID \d+\) \(127\.0\.0\.1 executor {executor}\)", text
+        )
+    # Each task lost with its executor ran again and succeeded (the event log says so).
+    ends = task_ends(events)
+    lost = [e for e in ends if e["Task End Reason"]["Reason"] == "ExecutorLostFailure"]
+    assert {e["Task Info"]["Executor ID"] for e in lost} >= set(killed)
+    done = {
+        (e["Stage ID"], e["Task Info"]["Index"])
+        for e in ends
+        if e["Task End Reason"]["Reason"] == "Success"
+    }
+    retried = [(e["Stage ID"], e["Task Info"]["Index"]) for e in lost]
+    print("".join(x for x in log if "Lost executor" in x or "Lost task" in x), end="")
+    print("lost and retried tasks (stage, index):", retried)
+    assert all(key in done for key in retried), retried
+
+    got, want = work, cluster_run[0]
+    assert_same_tables(spark, got, want, TABLES, ["vectors-svd"])
+    assert not list(work.glob(".sparkembed-staging*"))
