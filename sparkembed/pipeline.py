@@ -27,7 +27,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sparkembed.config import load_config
+from sparkembed.config import Config, load_config
 from sparkembed.errors import ConfigError, SparkembedError
 from sparkembed.tables import table_metadata
 
@@ -179,6 +179,17 @@ def _changes(old: dict, new: dict, prefix: str = "") -> list[str]:
     return out
 
 
+def pipeline_config(p: Pipeline, overrides: list[str], conf: str | None = None) -> Config:
+    """The config the pipeline's stages run with: defaults, ``conf`` (a site or cluster
+    file), the pipeline's own sections, then ``overrides``."""
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as tmp:
+        tmp.write(p.config_text)
+    try:
+        return load_config([conf, tmp.name], overrides)
+    finally:
+        os.unlink(tmp.name)
+
+
 def run_pipeline(
     p: Pipeline,
     overrides: list[str],
@@ -197,12 +208,7 @@ def run_pipeline(
     from sparkembed.stage import Context, execute, prepare, stage_parser
     from sparkembed.stages import REGISTRY
 
-    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as tmp:
-        tmp.write(p.config_text)
-    try:
-        base = load_config([conf, tmp.name], overrides)
-    finally:
-        os.unlink(tmp.name)
+    base = pipeline_config(p, overrides, conf)
     # Every stage is planned (and every argument checked) before the first one runs.
     steps = []
     for name in p.stages:

@@ -121,6 +121,27 @@ def submit_env(gensim_data: Path) -> dict[str, str]:
     }
 
 
+def submit(command: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """Run spark-submit in its own process group; the whole group (JVM and Python driver) is
+    killed if it overruns or the test is interrupted."""
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+    return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
+
+
 def pipeline_file(path: Path, workdir: Path, stages: list[str] | None = None) -> Path:
     """The demo pipeline, writing to ``workdir`` (and running only ``stages``)."""
     text = DEMO.read_text()
@@ -136,14 +157,8 @@ def cluster_run(cluster, tmp_path_factory, gensim_data):
     """The demo pipeline through spark-submit on the cluster."""
     tmp = tmp_path_factory.mktemp("cluster-run")
     pipeline = pipeline_file(tmp / "demo.toml", tmp / "work")
-    out = subprocess.run(
-        submit_command(cluster, ["run", str(pipeline), "--conf", "conf/cluster.example.toml"]),
-        cwd=ROOT,
-        env=submit_env(gensim_data),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    command = submit_command(cluster, ["run", str(pipeline), "--conf", "conf/cluster.example.toml"])
+    out = submit(command, submit_env(gensim_data), timeout=1200)
     assert out.returncode == 0, out.stderr[-4000:]
     return tmp / "work", out
 
@@ -178,14 +193,7 @@ def scores(report: Path) -> dict[str, float]:
 
 
 def test_executors_run_the_shipped_environment(cluster, gensim_data):
-    out = subprocess.run(
-        submit_command(cluster, ["doctor"]),
-        cwd=ROOT,
-        env=submit_env(gensim_data),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = submit(submit_command(cluster, ["doctor"]), submit_env(gensim_data), timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     line = next(x for x in out.stdout.splitlines() if x.startswith("executors"))
     # Both workers' executors, each in the archive unpacked in its work folder, with the

@@ -160,3 +160,12 @@ def test_unknown_subcommand_exits_2(capsys):
         main(["align", "a", "b"])
     assert exc.value.code == 2
     assert "invalid choice: 'align'" in capsys.readouterr().err
+
+
+def test_files_in_turn_later_ones_win(tmp_path):
+    site = tmp_path / "cluster.toml"
+    site.write_text("[spark]\nshuffle_partitions = 8\n[train]\ndim = 7\n")
+    own = tmp_path / "pipeline.toml"
+    own.write_text("[train]\ndim = 50\n")
+    cfg = load_config([site, None, own], ["cooccur.window=3"])
+    assert (cfg.spark.shuffle_partitions, cfg.train.dim, cfg.cooccur.window) == (8, 50, 3)

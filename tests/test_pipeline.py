@@ -1,7 +1,7 @@
 import pytest
 
 from sparkembed.errors import ConfigError
-from sparkembed.pipeline import load_pipeline, stage_argv
+from sparkembed.pipeline import load_pipeline, pipeline_config, stage_argv
 
 PIPELINE = """
 [pipeline]
@@ -49,3 +49,14 @@ def test_pipeline_errors(tmp_path, monkeypatch):
     f.write_text(PIPELINE.replace('"cooccur"', '"coocur"').replace("$SE_TEST_DATA", "/d"))
     with pytest.raises(ConfigError, match="unknown stage 'coocur'"):
         load_pipeline(f)
+
+
+def test_pipeline_sections_go_over_the_conf_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SE_TEST_DATA", "/data")
+    f = tmp_path / "p.toml"
+    f.write_text(PIPELINE)
+    site = tmp_path / "cluster.toml"
+    site.write_text("[spark]\nshuffle_partitions = 8\n[train]\ndim = 7\n")
+    cfg = pipeline_config(load_pipeline(f), ["cooccur.window=3"], conf=str(site))
+    assert (cfg.spark.shuffle_partitions, cfg.train.dim, cfg.cooccur.window) == (8, 50, 3)
+    assert pipeline_config(load_pipeline(f), []).spark.shuffle_partitions == 0

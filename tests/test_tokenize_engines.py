@@ -175,7 +175,9 @@ def test_tokenize_job_under_spark_submit_with_jars(tmp_path):
     jar = root / ".jars" / "sparkembed-udfs.jar"
     assert jar.is_file(), "run scripts/setup.sh"
     zip_path = tmp_path / "sparkembed.zip"
-    subprocess.run(["bash", str(root / "scripts" / "package.sh"), str(zip_path)], check=True)
+    subprocess.run(
+        ["bash", str(root / "scripts" / "package.sh"), "--code", str(zip_path)], check=True
+    )
     dump = tmp_path / "cat-pages-articles.xml"
     dump.write_text(PAGE)
     spark_submit = Path(sys.executable).parent / "spark-submit"
