@@ -24,12 +24,11 @@ MAX_ATTEMPTS = 10_000  # rejection rounds a step may take; expected is <= max(α
 @dataclass(frozen=True)
 class Graph:
     """Out-neighbours of vertex ``v``: ``indices[indptr[v]:indptr[v + 1]]``, sorted, with
-    ``weights`` aligned (None: unweighted) and ``row_cumulative`` their running sum within
-    the row (the weighted sampler's search keys)."""
+    ``row_cumulative`` the running sum of their weights within the row (the weighted
+    sampler's search keys; None: unweighted)."""
 
     indptr: np.ndarray
     indices: np.ndarray
-    weights: np.ndarray | None
     row_cumulative: np.ndarray | None
 
     @property
@@ -65,14 +64,14 @@ def csr_graph(
     indptr = np.zeros(n_vertices + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n_vertices), out=indptr[1:])
     if w is None:
-        return Graph(indptr, dst, None, None)
+        return Graph(indptr, dst, None)
     w = w[order]
     cumulative = np.cumsum(w)
     # Restart the running sum at every row: a global one loses the small weights of
     # late rows to rounding.
     row_start = np.repeat(indptr[:-1], np.diff(indptr))
     before = np.concatenate([[0.0], cumulative])[row_start]
-    return Graph(indptr, dst, w, cumulative - before)
+    return Graph(indptr, dst, cumulative - before)
 
 
 def _first_at_least(keys: np.ndarray, lo: np.ndarray, hi: np.ndarray, target, strict: bool):
@@ -95,7 +94,7 @@ def first_order_step(graph: Graph, at: np.ndarray, u: np.ndarray) -> np.ndarray:
     """The next vertex of walkers at ``at`` (each with out-edges), chosen with probability
     proportional to the edge weight (uniformly when unweighted) from the uniforms ``u``."""
     start, end = graph.indptr[at], graph.indptr[at + 1]
-    if graph.weights is None:
+    if graph.row_cumulative is None:
         pick = start + np.minimum((u * (end - start)).astype(np.int64), end - start - 1)
     else:
         total = graph.row_cumulative[end - 1]
