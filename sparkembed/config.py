@@ -135,6 +135,28 @@ class SvdConfig:
 
 
 @dataclass
+class WalksConfig:
+    # auto: a folder with cooccurrence + vocab is the word graph; .csv, .tsv/.txt/.edges
+    # are delimited text; anything else Parquet
+    format: str = param("auto", choices=("auto", "parquet", "csv", "tsv", "cooccurrence"))
+    header: bool = True  # csv/tsv: the first line names the columns; false: src, dst[, weight]
+    directed: bool = False
+    weighted: bool = False  # the co-occurrence graph is always weighted
+    p: float = param(1.0, gt=0)  # node2vec return parameter
+    q: float = param(1.0, gt=0)  # node2vec in-out parameter
+    walk_length: int = param(80, ge=1)  # vertices per walk, the start included
+    walks_per_node: int = param(10, ge=1)
+    seed: int = param(42, ge=0)
+    engine: str = param("auto", choices=("auto", "replicated", "partitioned"))
+    # auto: replicated while the graph takes at most this much in each Python worker
+    replicated_max_mb: int = param(2048, ge=1)
+    partitions: int = param(0, ge=0)  # walk tasks; 0: from the walk count and the cores
+    lang: str = "graph"  # the tokens' (and so the vectors') lang
+    graph_weight: str = param("count", choices=("count", "ppmi"))  # co-occurrence graph edges
+    top_k: int = param(100, ge=0)  # co-occurrence graph: strongest edges kept per word; 0: all
+
+
+@dataclass
 class EvaluateConfig:
     restrict_vocab: int = param(300000, ge=0)
     case_insensitive: bool = True
@@ -155,6 +177,7 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     word2vec: Word2VecConfig = field(default_factory=Word2VecConfig)
     svd: SvdConfig = field(default_factory=SvdConfig)
+    walks: WalksConfig = field(default_factory=WalksConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:

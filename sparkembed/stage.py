@@ -62,6 +62,7 @@ class Context:
         self.overwrite = overwrite
         self._spark = spark
         self.timer: StageTimer | None = None
+        self.counts: dict[str, Any] = {}  # the last stage's summary counts
 
     @property
     def spark(self):
@@ -110,6 +111,7 @@ def execute(stage: Stage, plan: Plan, cfg: Config, ctx: Context) -> str:
         check_built_together(spark, {r: plan.inputs[r] for r in plan.checked_together})
     ctx.timer = StageTimer(stage.name, quiet=ctx.quiet)
     counts = stage.run(ctx, plan, cfg)
+    ctx.counts = counts
     return ctx.timer.summary(counts) + (f" {plan.suffix}" if plan.suffix else "")
 
 

@@ -399,6 +399,7 @@ class Commit:
         self.pending: list[tuple[str, str, dict]] = []  # (staging, final, metadata)
         self.metadata: dict[str, dict] = {}
         self.roots: set[str] = set()  # staging folders this run has used
+        self.scratches: list[str] = []  # working folders, removed when the run ends
 
     def __enter__(self) -> Commit:
         return self
@@ -467,6 +468,14 @@ class Commit:
         self.metadata[table] = meta
         return meta
 
+    def scratch(self, beside: str, name: str) -> str:
+        """A working folder for this run in the staging folder beside ``beside`` (an output
+        path): never published, removed on commit or abort, and by the next run's recovery
+        when this process dies."""
+        path = f"{self._staging(beside)}.{name}"
+        self.scratches.append(path)
+        return path
+
     def staged(self, table: str) -> str:
         """Where a table written earlier in this commit is staged (to read it back)."""
         for staging, _final, meta in self.pending:
@@ -515,6 +524,9 @@ class Commit:
         self._forget_owner()
 
     def _forget_owner(self) -> None:
+        for path in self.scratches:
+            self.fs.delete(path)
+        self.scratches = []
         for root in sorted(self.roots):
             self.fs.delete(_join(root, f"{self.run_id}.owner"))
             if self.fs.exists(root) and not self.fs.list(root):

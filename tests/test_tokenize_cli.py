@@ -5,8 +5,8 @@ from __future__ import annotations
 from chispa import assert_df_equality
 
 from sparkembed.cli import main
-from sparkembed.stages.tokenize.vocab import VOCAB_SCHEMA
 from sparkembed.tables import read_metadata, read_table
+from sparkembed.vocabulary import VOCAB_SCHEMA
 
 # The test session's settings, so that the command's getOrCreate changes nothing.
 SESSION = [

@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 from sparkembed.config import TokenizeConfig
 from sparkembed.stages.tokenize.readers import read_records, split_records
 from sparkembed.stages.tokenize.tokens import tokenize_documents
-from sparkembed.stages.tokenize.vocab import build_vocab
+from sparkembed.vocabulary import build_vocab
 
 MARKUP = (
     "ref nbsp http https www thumb px cite br div span url jpg png html colspan rowspan "
@@ -42,7 +42,13 @@ def ours(spark, enwiki_sample):
     tokens = tokenize_documents(documents, cfg).persist()
     n_tokens = tokens.select(F.sum(F.size("tokens"))).first()[0]
     n_docs = tokens.select("doc_id").distinct().count()
-    top = [r.token for r in build_vocab(tokens, cfg).where("id < 1000").orderBy("id").collect()]
+    top = [
+        r.token
+        for r in build_vocab(tokens, cfg.min_count, cfg.max_vocab)
+        .where("id < 1000")
+        .orderBy("id")
+        .collect()
+    ]
     statuses = {
         (r.status, r.reason): r["count"]
         for r in records.groupBy("status", "reason").count().collect()

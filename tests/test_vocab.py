@@ -7,7 +7,7 @@ import dataclasses
 from chispa import assert_df_equality
 
 from sparkembed.config import TokenizeConfig
-from sparkembed.stages.tokenize.vocab import VOCAB_SCHEMA, build_vocab
+from sparkembed.vocabulary import VOCAB_SCHEMA, build_vocab
 
 
 def tokens(spark):
@@ -35,7 +35,10 @@ def test_counts_ties_broken_by_token(spark):
         VOCAB_SCHEMA,
     )
     assert_df_equality(
-        build_vocab(tokens(spark), cfg), expected, ignore_row_order=True, ignore_nullable=True
+        build_vocab(tokens(spark), cfg.min_count, cfg.max_vocab),
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
     )
 
 
@@ -43,5 +46,8 @@ def test_min_count_and_max_vocab(spark):
     cfg = dataclasses.replace(TokenizeConfig(), min_count=2, max_vocab=2)
     expected = spark.createDataFrame([(0, "a", 3, 2), (1, "b", 3, 3)], VOCAB_SCHEMA)
     assert_df_equality(
-        build_vocab(tokens(spark), cfg), expected, ignore_row_order=True, ignore_nullable=True
+        build_vocab(tokens(spark), cfg.min_count, cfg.max_vocab),
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
     )

@@ -11,8 +11,8 @@ from chispa import assert_df_equality
 
 from sparkembed.config import TokenizeConfig
 from sparkembed.stages.tokenize.stage import _token_counts
-from sparkembed.stages.tokenize.vocab import build_vocab
 from sparkembed.stages.tokenize.vocab_files import count_file_vocab, vocab_from_counts
+from sparkembed.vocabulary import build_vocab
 
 SCHEMA = pa.schema(
     [("doc_id", pa.string()), ("sentence", pa.int32()), ("tokens", pa.list_(pa.string()))]
@@ -68,7 +68,7 @@ def table(tmp_path):
 def test_equals_build_vocab(spark, table, min_count, max_vocab):
     cfg = dataclasses.replace(TokenizeConfig(), min_count=min_count, max_vocab=max_vocab)
     counts, _ = count_file_vocab(spark, table)
-    expected = build_vocab(spark.read.parquet(table), cfg)
+    expected = build_vocab(spark.read.parquet(table), cfg.min_count, cfg.max_vocab)
     actual = vocab_from_counts(spark, counts, cfg)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
@@ -99,7 +99,7 @@ def test_spark_written_table(spark, tmp_path):
     counts, stats = count_file_vocab(spark, path)
     assert_df_equality(
         vocab_from_counts(spark, counts, cfg),
-        build_vocab(spark.read.parquet(path), cfg),
+        build_vocab(spark.read.parquet(path), cfg.min_count, cfg.max_vocab),
         ignore_row_order=True,
         ignore_nullable=True,
     )

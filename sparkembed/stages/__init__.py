@@ -8,5 +8,6 @@ from sparkembed.stages.export import STAGE as EXPORT
 from sparkembed.stages.neighbors import STAGE as NEIGHBORS
 from sparkembed.stages.tokenize import STAGE as TOKENIZE
 from sparkembed.stages.train import STAGE as TRAIN
+from sparkembed.stages.walks import STAGE as WALKS
 
-REGISTRY = {s.name: s for s in (TOKENIZE, COOCCUR, TRAIN, EVALUATE, NEIGHBORS, EXPORT)}
+REGISTRY = {s.name: s for s in (TOKENIZE, WALKS, COOCCUR, TRAIN, EVALUATE, NEIGHBORS, EXPORT)}

@@ -21,12 +21,12 @@ from sparkembed.stages.tokenize.readers import (
     split_records,
 )
 from sparkembed.stages.tokenize.tokens import tokenize_documents
-from sparkembed.stages.tokenize.vocab import build_vocab
 from sparkembed.stages.tokenize.vocab_files import (
     count_file_vocab,
     file_vocab_supported,
     vocab_from_counts,
 )
+from sparkembed.vocabulary import build_vocab
 
 FLAGS = {"format": "format", "lang": "lang", "min_count": "min_count", "max_vocab": "max_vocab"}
 
@@ -89,7 +89,9 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
             if file_counts.get("vocab") is not None:
                 vocab = vocab_from_counts(spark, file_counts["vocab"], t)
             else:
-                vocab = build_vocab(spark.read.parquet(commit.staged("tokens")), t)
+                vocab = build_vocab(
+                    spark.read.parquet(commit.staged("tokens")), t.min_count, t.max_vocab
+                )
             vocab_meta = commit.write_df(
                 "vocab",
                 out["vocab"],

@@ -32,7 +32,7 @@ from sparkembed.arrowio import (
 from sparkembed.config import TokenizeConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.session import task_slots
-from sparkembed.stages.tokenize.vocab import rank_vocab
+from sparkembed.vocabulary import rank_vocab
 
 # Token rows: doc_id and sentences null. Document rows: token and doc_count null,
 # count = the document's tokens, sentences not null.
@@ -226,4 +226,4 @@ def vocab_from_counts(spark: SparkSession, counts: pa.Table, cfg: TokenizeConfig
         # Most distinct tokens are rare: drop them before they become Spark rows.
         counts = counts.filter(pc.greater_equal(counts.column("count"), cfg.min_count))
     frame = spark.createDataFrame(counts.select(["token", "count", "doc_count"]), COUNTS_SCHEMA)
-    return rank_vocab(frame, cfg)
+    return rank_vocab(frame, cfg.min_count, cfg.max_vocab)

@@ -1,3 +1,54 @@
 """walks: random walks over a graph (DeepWalk, weighted, node2vec), written as sentences so
-cooccur and train embed the vertices. The walker is here; the stage that reads edge lists
-and GraphFrames and runs it on Spark is being built on it."""
+cooccur and train embed the vertices. Graph inputs and their cleaning in ``graph``, the
+numpy walker in ``walker`` (randomness in ``draws``), the two Spark engines in ``engines``,
+the command in ``stage``; :func:`walk_graph` is the Python entry for DataFrames and
+GraphFrames."""
+
+from __future__ import annotations
+
+from sparkembed.stage import Stage
+from sparkembed.stages.walks import stage
+
+STAGE = Stage(
+    name="walks",
+    help="edge list or DIR/cooccurrence -> DIR/tokens (walks), DIR/vocab, DIR/rejected",
+    section="walks",
+    reads=(),
+    writes=("tokens", "vocab", "rejected"),
+    add_arguments=stage.add_arguments,
+    plan=stage.plan,
+    run=stage.run,
+)
+
+
+def walk_graph(spark, graph, output: str, cfg=None, *, overwrite: bool = False, quiet=True):
+    """Walk ``graph`` into ``output`` (DIR/tokens, DIR/vocab, DIR/rejected) and return the
+    summary counts.
+
+    ``graph``: a ``graphframes.GraphFrame`` (only its ``.vertices`` and ``.edges`` are read,
+    so no GraphFrames JAR is needed), a ``(vertices, edges)`` pair of DataFrames in
+    GraphFrames' shape (``vertices.id``; ``edges.src``, ``edges.dst``, ``edges.weight`` when
+    weighted), or an edges DataFrame alone. ``cfg``: a :class:`sparkembed.config.Config`
+    (its ``walks`` section; defaults when None).
+    """
+    from sparkembed.config import Config, validate
+    from sparkembed.stage import Context, Plan, execute
+
+    cfg = cfg or Config()
+    validate(cfg)
+    if hasattr(graph, "vertices") and hasattr(graph, "edges"):
+        vertices, edges = graph.vertices, graph.edges
+    elif isinstance(graph, tuple) and len(graph) == 2:
+        vertices, edges = graph
+    else:
+        vertices, edges = None, graph
+    out = output.rstrip("/")
+    plan = Plan(
+        inputs={},
+        outputs={t: f"{out}/{t}" for t in ("tokens", "vocab", "rejected")},
+        params={"walks": {**cfg.walks.__dict__, "format": "dataframe"}},
+        options={"edges_df": edges, "vertices_df": vertices},
+    )
+    ctx = Context(cfg, quiet=quiet, overwrite=overwrite, spark=spark)
+    execute(STAGE, plan, cfg, ctx)
+    return ctx.counts

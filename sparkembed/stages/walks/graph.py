@@ -8,7 +8,9 @@ Treatment of bad rows, each counted and set aside in the rejected table (``sourc
 - a weight that is missing, NaN, infinite, zero or negative (weighted graphs only):
   ``bad weight``;
 - ``src == dst``: ``self-loop`` (a walk would stand still; DeepWalk and node2vec ignore them);
-- an endpoint missing from the given vertex table: ``unknown vertex``.
+- an endpoint missing from the given vertex table: ``unknown vertex``;
+- a vertex of the given vertex table that no edge touches: ``isolated vertex`` (it starts
+  no walk and gets no vector).
 
 Duplicate edges (for an undirected graph, ``a-b`` and ``b-a`` too) are merged into one whose
 weight is the sum: counted as ``merged``, not rejected. Vertex ids may be strings or
@@ -17,12 +19,14 @@ integers; they become strings, the tokens of the walks.
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from sparkembed.errors import SparkembedError
 
 EDGES = "src string, dst string, weight double"
+# The reasons a row is set aside, in the order the summary lists them.
+REJECTED_ORDER = ("missing vertex", "bad weight", "self-loop", "unknown vertex", "isolated vertex")
 
 
 def check_graph_columns(edges: DataFrame, vertices: DataFrame | None, weighted: bool, where: str):
@@ -89,3 +93,142 @@ def clean_edges(
         )
     merged = good.groupBy("src", "dst").agg(F.sum("weight").alias("weight"))
     return merged.select("src", "dst", "weight"), rejected
+
+
+def isolated_vertices(vertices: DataFrame, edges: DataFrame, source: str) -> DataFrame:
+    """Rejected rows for the vertices of ``vertices`` that no clean edge touches: they start
+    no walk and get no vector (reason ``isolated vertex``)."""
+    touched = edges.select(F.col("src").alias("id")).union(edges.select(F.col("dst").alias("id")))
+    ids = vertices.select(F.col("id").cast("string").alias("id")).where(F.col("id").isNotNull())
+    return (
+        ids.distinct()
+        .join(touched.distinct(), "id", "left_anti")
+        .select(F.lit(source).alias("source"), F.lit("isolated vertex").alias("reason"), "id")
+        .withColumnRenamed("id", "excerpt")
+    )
+
+
+def vertex_index(edges: DataFrame) -> DataFrame:
+    """``vertex int, id string``: every endpoint of the clean edges, numbered 0.. in id order,
+    so the numbering (and with it every walk id) does not depend on the partitioning."""
+    ids = edges.select(F.col("src").alias("id")).union(edges.select(F.col("dst").alias("id")))
+    # One ordered window: vertex-count rows through one task, as the vocabulary does.
+    order = Window.orderBy("id")
+    return ids.distinct().select((F.row_number().over(order) - 1).cast("int").alias("vertex"), "id")
+
+
+ADJACENCY = "vertex int, id string, neighbors array<int>, cumulative array<double>"
+
+
+def adjacency(edges: DataFrame, index: DataFrame, *, directed: bool, weighted: bool) -> DataFrame:
+    """The walks' graph, one row per vertex: ``vertex int, id string, neighbors array<int>``
+    (its out-neighbours, sorted) and ``cumulative array<double>`` (the running sum of their
+    weights, the weighted sampler's keys; null when unweighted). Vertices without
+    out-edges have an empty row, so ``vertex`` runs 0 .. n-1 without gaps."""
+    by_src = index.select(F.col("id").alias("src"), F.col("vertex").alias("s"))
+    by_dst = index.select(F.col("id").alias("dst"), F.col("vertex").alias("d"))
+    e = edges.join(by_src, "src").join(by_dst, "dst").select("s", "d", "weight")
+    if not directed:
+        e = e.union(e.select(F.col("d").alias("s"), F.col("s").alias("d"), "weight"))
+    rows = e.groupBy("s").agg(F.array_sort(F.collect_list(F.struct("d", "weight"))).alias("out"))
+    rows = rows.select(
+        F.col("s").alias("vertex"),
+        F.transform("out", lambda x: x["d"]).alias("neighbors"),
+        F.transform("out", lambda x: x["weight"]).alias("weights"),
+    )
+    full = index.join(rows, "vertex", "left").select(
+        "vertex",
+        "id",
+        F.coalesce("neighbors", F.array().cast("array<int>")).alias("neighbors"),
+        F.coalesce("weights", F.array().cast("array<double>")).alias("weights"),
+    )
+    if not weighted:
+        return full.select(
+            "vertex", "id", "neighbors", F.lit(None).cast("array<double>").alias("cumulative")
+        )
+    return full.mapInArrow(_with_cumulative, ADJACENCY)
+
+
+def _with_cumulative(batches):
+    """Each row's running weight sums (walker.row_cumulative), a batch at a time."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from sparkembed.stages.walks.walker import row_cumulative
+
+    for b in batches:
+        weights = b.column("weights")
+        lengths = pc.list_value_length(weights).to_numpy(zero_copy_only=False).astype(np.int64)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        flat = weights.flatten().to_numpy(zero_copy_only=False)
+        sums = pa.ListArray.from_arrays(
+            pa.array(indptr, pa.int32()), pa.array(row_cumulative(indptr, flat), pa.float64())
+        )
+        yield pa.RecordBatch.from_arrays(
+            [b.column("vertex"), b.column("id"), b.column("neighbors"), sums],
+            names=["vertex", "id", "neighbors", "cumulative"],
+        )
+
+
+def edge_list_format(path: str, fmt: str, is_work_dir: bool) -> str:
+    """The input format ``auto`` stands for: a work folder with cooccurrence and vocab is
+    the word graph; .csv is CSV; .tsv, .txt, .edges, .edgelist are tab-separated; else
+    Parquet."""
+    if fmt != "auto":
+        return fmt
+    if is_work_dir:
+        return "cooccurrence"
+    name = path.rstrip("/").lower()
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith((".tsv", ".txt", ".edges", ".edgelist")):
+        return "tsv"
+    return "parquet"
+
+
+def read_edge_list(spark, path: str, fmt: str, header: bool) -> DataFrame:
+    """An edge list as Spark reads it: Parquet, or CSV/TSV (``#`` lines are comments; with
+    ``header`` false the columns are src, dst[, weight] by position, ids kept as text)."""
+    if fmt == "parquet":
+        return spark.read.parquet(path)
+    sep = "," if fmt == "csv" else "\t"
+    df = spark.read.csv(path, sep=sep, header=header, comment="#", inferSchema=False)
+    if not header:
+        names = ["src", "dst", "weight"][: len(df.columns)]
+        df = df.toDF(*names, *df.columns[len(names) :])
+    return df
+
+
+def cooccurrence_edges(
+    cooccurrence: DataFrame, vocab: DataFrame, marginals: DataFrame, weight: str, top_k: int
+) -> DataFrame:
+    """The co-occurrence table read as a directed weighted graph between words: each word's
+    ``top_k`` strongest cells (0: all) by ``count`` or by PPMI, ``log(count * total /
+    (row sum * col sum))`` kept where positive; the diagonal (a word beside itself) is left
+    out. Columns ``src, dst, weight`` (tokens)."""
+    cells = cooccurrence.where(F.col("row") != F.col("col"))
+    if weight == "ppmi":
+        total = marginals.agg(F.sum("count").alias("total"))
+        m = marginals.select("id", F.col("count").alias("m"))
+        cells = (
+            cells.crossJoin(F.broadcast(total))
+            .join(F.broadcast(m).withColumnRenamed("id", "row").withColumnRenamed("m", "mr"), "row")
+            .join(F.broadcast(m).withColumnRenamed("id", "col").withColumnRenamed("m", "mc"), "col")
+            .select(
+                "row",
+                "col",
+                F.log(F.col("count") * F.col("total") / (F.col("mr") * F.col("mc"))).alias("count"),
+            )
+            .where(F.col("count") > 0)
+        )
+    if top_k > 0:
+        rank = Window.partitionBy("row").orderBy(F.col("count").desc(), F.col("col"))
+        cells = cells.withColumn("rank", F.row_number().over(rank)).where(F.col("rank") <= top_k)
+    words = vocab.select("id", "token")
+    return (
+        cells.join(F.broadcast(words).withColumnRenamed("id", "row"), "row")
+        .withColumnRenamed("token", "src")
+        .join(F.broadcast(words).withColumnRenamed("id", "col"), "col")
+        .select("src", F.col("token").alias("dst"), F.col("count").alias("weight"))
+    )

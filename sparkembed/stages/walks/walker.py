@@ -65,13 +65,21 @@ def csr_graph(
     np.cumsum(np.bincount(src, minlength=n_vertices), out=indptr[1:])
     if w is None:
         return Graph(indptr, dst, None)
-    w = w[order]
-    cumulative = np.cumsum(w)
-    # Restart the running sum at every row: a global one loses the small weights of
-    # late rows to rounding.
-    row_start = np.repeat(indptr[:-1], np.diff(indptr))
-    before = np.concatenate([[0.0], cumulative])[row_start]
-    return Graph(indptr, dst, cumulative - before)
+    return Graph(indptr, dst, row_cumulative(indptr, w[order]))
+
+
+def row_cumulative(indptr: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The running sum of ``weights`` within each CSR row. Each row's sums depend on that
+    row alone (summed in order from its first weight), so a row gives the same keys whether
+    it is summed with the whole graph or with a few rows a task has joined. Rows of one
+    degree are summed together, as a matrix: one numpy call per distinct degree."""
+    weights = np.asarray(weights, dtype=np.float64)
+    out = np.empty_like(weights)
+    degree = np.diff(indptr)
+    for d in np.unique(degree[degree > 0]):
+        cells = indptr[:-1][degree == d][:, None] + np.arange(d)
+        out[cells] = np.cumsum(weights[cells], axis=1)
+    return out
 
 
 def _first_at_least(keys: np.ndarray, lo: np.ndarray, hi: np.ndarray, target, strict: bool):

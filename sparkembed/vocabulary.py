@@ -1,4 +1,5 @@
-"""Token table → vocabulary (``DIR/vocab``): counts, document counts, ids by rank."""
+"""Token table → vocabulary (``DIR/vocab``): counts, document counts, ids by rank. Shared by
+the stages that write a vocabulary (tokenize, walks)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from sparkembed import schemas
-from sparkembed.config import TokenizeConfig
 
 VOCAB_SCHEMA = schemas.VOCAB
 
 
-def build_vocab(tokens: DataFrame, cfg: TokenizeConfig) -> DataFrame:
+def build_vocab(tokens: DataFrame, min_count: int = 1, max_vocab: int = 0) -> DataFrame:
     """tokens (``doc_id string, tokens array<string>``, ...) → vocab.
 
     Out: ``id int, token string, count long, doc_count long`` — tokens seen at least
@@ -28,16 +28,16 @@ def build_vocab(tokens: DataFrame, cfg: TokenizeConfig) -> DataFrame:
     counts = per_doc.groupBy("token").agg(
         F.sum("n").cast("long").alias("count"), F.count(F.lit(1)).cast("long").alias("doc_count")
     )
-    return rank_vocab(counts, cfg)
+    return rank_vocab(counts, min_count, max_vocab)
 
 
-def rank_vocab(counts: DataFrame, cfg: TokenizeConfig) -> DataFrame:
+def rank_vocab(counts: DataFrame, min_count: int = 1, max_vocab: int = 0) -> DataFrame:
     """(``token, count, doc_count``) of every token → vocab: min_count, ids, max_vocab."""
-    if cfg.min_count > 1:
-        counts = counts.where(F.col("count") >= cfg.min_count)
+    if min_count > 1:
+        counts = counts.where(F.col("count") >= min_count)
     # One ordered window: the vocabulary (not the corpus) passes through one task.
     rank = Window.orderBy(F.col("count").desc(), F.col("token").asc())
     vocab = counts.select((F.row_number().over(rank) - 1).cast("int").alias("id"), "*")
-    if cfg.max_vocab > 0:
-        vocab = vocab.where(F.col("id") < cfg.max_vocab)
+    if max_vocab > 0:
+        vocab = vocab.where(F.col("id") < max_vocab)
     return vocab.select("id", "token", "count", "doc_count")
