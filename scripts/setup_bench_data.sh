@@ -2,7 +2,8 @@
 # Debian packages with real English text for the benchmarks (not needed by the tests):
 # dictionaries for dictd (GCIDE = Webster 1913 + supplements, WordNet 3.0 glosses, FOLDOC,
 # the Jargon File, The Devil's Dictionary) and two English Bibles for SWORD with the
-# exporter mod2imp. scripts/make_real_corpus.py turns them into a corpus. Idempotent.
+# exporter mod2imp. scripts/make_real_corpus.py turns them into a corpus. Then the Python
+# packages only the benchmarks use (the bench and umap extras, into .venv). Idempotent.
 set -euo pipefail
 PACKAGES=(dict-gcide dict-wn dict-foldoc dict-jargon dict-devil sword-text-kjv sword-text-web
   libsword-utils)
@@ -16,4 +17,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+fi
+
+# Python packages only the benchmarks use, into the repo's .venv: the "bench" extra
+# (PecanPy, scikit-learn, psutil for scripts/bench_walks.py) and the "umap" extra
+# (umap-learn). BENCH_EXTRAS=bench leaves umap out. Re-installed only when pyproject.toml
+# is newer than the stamp or an import fails.
+cd "$(dirname "$0")/.."
+BENCH_EXTRAS=${BENCH_EXTRAS:-bench,umap}
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup_bench_data] error: no .venv; run scripts/setup.sh first" >&2
+  exit 1
+fi
+imports="import pecanpy, sklearn, psutil"
+case ",$BENCH_EXTRAS," in *,umap,*) imports="$imports, umap" ;; esac
+stamp=.venv/.sparkembed-bench-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$(cat "$stamp")" != "$BENCH_EXTRAS" ] ||
+  ! .venv/bin/python -c "$imports" >/dev/null 2>&1; then
+  echo "[setup_bench_data] installing the [$BENCH_EXTRAS] extras into .venv" >&2
+  .venv/bin/pip install -q -e ".[test,$BENCH_EXTRAS]"
+  .venv/bin/python -c "$imports"
+  echo "$BENCH_EXTRAS" >"$stamp"
 fi

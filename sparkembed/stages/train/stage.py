@@ -47,13 +47,15 @@ def _check_dim(spark, vocab_path: str, dim: int) -> None:
 
 
 def _lang(spark, tokens_path: str) -> str:
-    """The corpus language: tokenize's ``lang`` parameter, else a scan of DIR/tokens
-    (one value, "mul" for a mixed corpus, "und" when there are no tokens)."""
+    """The corpus language: the ``lang`` parameter of the stage that wrote DIR/tokens
+    (tokenize, walks), else a scan of DIR/tokens (one value, "mul" for a mixed corpus,
+    "und" when there are no tokens)."""
     meta = table_metadata(spark, tokens_path)
     if meta is not None:
+        stage = meta.get("stage")
         params = meta.get("params") or {}
-        lang = (params.get("tokenize") or params).get("lang")
-        if meta.get("stage") == "tokenize" and isinstance(lang, str) and lang:
+        lang = (params.get(stage) or params).get("lang")
+        if stage in ("tokenize", "walks") and isinstance(lang, str) and lang:
             return lang
     if meta is None and not path_exists(spark, tokens_path):
         return "und"

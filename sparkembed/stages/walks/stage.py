@@ -90,7 +90,7 @@ def plan(args, cfg) -> Plan:
             inputs["vertices"] = args.vertices
         together = ()
     if local and not fs.exists(src):
-        raise SparkembedError(f"walks: input not found: {src}")
+        raise SparkembedError(f"input not found: {src}")
     return Plan(
         inputs=inputs,
         outputs={t: f"{out}/{t}" for t in ("tokens", "vocab", "rejected")},
@@ -154,7 +154,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
             n, out_edges = int(g["vertices"]), int(g["out_edges"])
             if n == 0:
                 raise SparkembedError(
-                    f"walks: {source}: no edges to walk (the edge list is empty, or every edge "
+                    f"{source}: no edges to walk (the edge list is empty, or every edge "
                     "was set aside: see the rejected rows' reasons)" + _reasons_hint(rejected)
                 )
         engine = choose_engine(w, graph_path, n, out_edges, weighted, int(g["id_bytes"]))
@@ -217,7 +217,7 @@ def choose_engine(w, graph_path: str, n: int, out_edges: int, weighted: bool, id
     if w.engine == "replicated":
         if not reachable:
             raise SparkembedError(
-                f"walks: the replicated engine reads the graph with pyarrow, which cannot reach "
+                f"the replicated engine reads the graph with pyarrow, which cannot reach "
                 f"{graph_path}; use --engine partitioned"
             )
         return "replicated"

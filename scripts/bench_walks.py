@@ -1,0 +1,933 @@
+"""Benchmark: random-walk graph embeddings, ``sparkembed walks`` beside PecanPy + gensim.
+
+Default mode (section "walks" of docs/benchmarks.md), on scripts/make_graphs.py's LFR graph
+(10,000 vertices, mu 0.5, made first if missing; any DIR with edges.parquet and
+labels.parquet works), for uniform walks (p 1, q 1) and node2vec (p 1, q 0.5):
+  - reference: PecanPy's SparseOTF walks (numba, --workers threads) and gensim Word2Vec on
+    them (skip-gram, dim 128, window 10, min_count 0, 1 epoch, workers = cores: what
+    PecanPy's own ``embed`` does; gensim's defaults otherwise: negative 5, sample 1e-3,
+    alpha 0.025). Timed apart: graph load (Parquet -> scipy CSR -> PecanPy's arrays, not
+    its .edg text reader), walks, word2vec.
+  - sparkembed, through its CLI, one process (and JVM) per command:
+    ``walks EDGES --output W --p P --q Q --walk-length 80 --walks-per-node 10``, then
+    ``cooccur W --window 10`` + ``train W --method svd --dim 128``, and
+    ``train W --method word2vec`` (window 10, dim 128, min count 1, --w2v-epochs
+    iterations, MLlib's single partition).
+  - ``--umap``: a row for ``sparkembed.stages.walks.umap_vectors`` if it imports (else
+    "umap: not available").
+Walk length counts vertices, the start included, as in node2vec's reference code and
+sparkembed (``walks.walk_length``); PecanPy's ``walk_length`` counts moves (its walks have
+walk_length + 1 vertices), so it is called with walk_length - 1: both sides' walks have the
+same vertices. steps/s = vertices visited in all walks (start vertices included) / walk
+seconds. Every method's vectors are scored by ``evaluate``: macro- and micro-F1 of a
+logistic regression on L2-normalised vectors, half the labelled vertices (stratified,
+seeded) to train, the other half to test; a test vertex with no vector counts as a wrong
+prediction.
+
+``--scale`` (section "walks-scale"), on the 1M-vertex / 10M-edge power-law graph
+(.data/graphs/powerlaw1m): ``sparkembed walks`` with ``--engine replicated`` and
+``--engine partitioned`` (1 walk per vertex, 20 vertices per walk by default), walk steps/s
+and peak memory sampled every 0.5 s over the command's process tree (the Python driver, the
+spark-submit JVM, the Python workers): the peak of the largest single process and the peak
+of their sum (RSS: pages shared by forked workers count once per process).
+``--scale-pecanpy`` adds PecanPy's walks on the same graph, in a child process sampled the
+same way.
+
+    .venv/bin/python scripts/bench_walks.py [--graph .data/graphs/lfr10k] [--umap]
+    .venv/bin/python scripts/bench_walks.py --scale [--graph .data/graphs/powerlaw1m]
+        [--scale-pecanpy] [--scale-walk-length 20] [--scale-walks-per-node 1]
+    .venv/bin/python scripts/bench_walks.py --graph .data/graphs/karate --walks-per-node 2 \\
+        --no-doc --work /tmp/bw   # smoke run
+
+The sparkembed rows read the walks command's summary line, ``walks: ..., walks N, steps S,
+... | ... walk Xs ... | total Ts``: visited vertices = steps + walks (steps counts moves),
+seconds = its ``walk`` step (else its total); without them the visits are counted from
+W/tokens with pyarrow and divided by the command's wall seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+PY = sys.executable
+GRAPHS = REPO / ".data" / "graphs"
+CONFIGS = {"uniform": (1.0, 1.0), "node2vec": (1.0, 0.5)}
+
+
+# --- running sparkembed, with the process tree's memory sampled --------------------------
+
+
+class TreeSampler:
+    """Peak RSS of a process and all its descendants, sampled every ``interval`` s: the
+    largest single process (and what it was) and the sum. psutil if present, else /proc."""
+
+    def __init__(self, root: int, interval: float = 0.5):
+        self.root, self.interval = root, interval
+        self.peak_single, self.peak_single_kind, self.peak_sum = 0, "", 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            procs = self.tree()
+            if procs:
+                rss, kind = max(procs)
+                if rss > self.peak_single:
+                    self.peak_single, self.peak_single_kind = rss, kind
+                self.peak_sum = max(self.peak_sum, sum(r for r, _ in procs))
+            self._stop.wait(self.interval)
+
+    def tree(self) -> list[tuple[int, str]]:
+        """(RSS bytes, 'java' | 'python' | name) of the root and every descendant."""
+        try:
+            import psutil
+        except ImportError:
+            return self._tree_proc()
+        try:
+            root = psutil.Process(self.root)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+        out = []
+        for p in procs:
+            try:
+                out.append((p.memory_info().rss, _kind(" ".join(p.cmdline()))))
+            except psutil.Error:
+                continue
+        return out
+
+    def _tree_proc(self) -> list[tuple[int, str]]:
+        kids: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                kids.setdefault(ppid, []).append(int(entry))
+        todo, out = [self.root], []
+        page = os.sysconf("SC_PAGE_SIZE")
+        while todo:
+            pid = todo.pop()
+            todo.extend(kids.get(pid, []))
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    rss = int(f.read().rsplit(")", 1)[1].split()[21]) * page
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except (OSError, IndexError, ValueError):
+                continue
+            out.append((rss, _kind(cmd)))
+        return out
+
+
+def _kind(cmd: str) -> str:
+    exe = os.path.basename(cmd.split(" ", 1)[0]) if cmd else "?"
+    if "java" in exe:
+        return "JVM"
+    if "python" in exe:
+        return "Python worker" if "pyspark" in cmd or "daemon" in cmd else "Python"
+    return exe
+
+
+@dataclass
+class Run:
+    wall: float
+    stdout: str
+    summary: dict = field(default_factory=dict)
+    peak_single: int = 0
+    peak_single_kind: str = ""
+    peak_sum: int = 0
+
+
+class CommandFailed(RuntimeError):
+    pass
+
+
+def run_cli(args: list[str], extra: list[str] = (), sample: bool = False, stage: str = "") -> Run:
+    """One ``python -m sparkembed ...`` (quiet); its wall seconds, stdout, parsed summary
+    line and (``sample``) the process tree's peak memory. Raises CommandFailed."""
+    cmd = [PY, "-m", "sparkembed", *args, *extra, "-q"]
+    print("$ sparkembed " + " ".join(args + list(extra)), flush=True)
+    return run_process(cmd, sample, stage or args[0])
+
+
+def run_process(cmd: list[str], sample: bool, stage: str = "") -> Run:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    sampler = TreeSampler(proc.pid) if sample else None
+    if sampler:
+        sampler.__enter__()
+    try:
+        out, err = proc.communicate()
+    finally:
+        if sampler:
+            sampler.__exit__(None, None, None)
+    wall = time.perf_counter() - t0
+    if proc.returncode:
+        tail = (err.strip().splitlines() or ["(no stderr)"])[-1]
+        print(err[-3000:], file=sys.stderr)
+        raise CommandFailed(f"exit {proc.returncode}: {tail[:300]}")
+    print(out.strip(), flush=True)
+    run = Run(wall, out, parse_summary(out, stage) if stage else {})
+    if sampler:
+        run.peak_single, run.peak_single_kind = sampler.peak_single, sampler.peak_single_kind
+        run.peak_sum = sampler.peak_sum
+    return run
+
+
+def parse_summary(stdout: str, stage: str) -> dict:
+    """A stage's summary line, ``STAGE: key value, key value | step 1.2s ... | total 3.4s``,
+    as {"counts": {key: int|float|str}, "steps": {name: s}, "total": s}; {} if absent."""
+    for line in stdout.splitlines():
+        if not line.startswith(f"{stage}:") or "| total " not in line:
+            continue
+        head, _, rest = line[len(stage) + 1 :].partition(" | ")
+        counts = {}
+        for part in head.split(", "):
+            key, _, value = part.strip().rpartition(" ")
+            if key:
+                counts[key] = _number(value)
+        steps = {m[1]: float(m[2]) for m in re.finditer(r"(\S+) ([0-9.]+)s\b", rest)}
+        total = steps.pop("total", float("nan"))
+        return {"counts": counts, "steps": steps, "total": total}
+    return {}
+
+
+def _number(text: str):
+    try:
+        return int(text.replace(",", ""))
+    except ValueError:
+        try:
+            return float(text.replace(",", ""))
+        except ValueError:
+            return text
+
+
+def walk_rate(run: Run, work: Path) -> tuple[int, float, str]:
+    """(vertices visited, seconds, where the figures came from) of a walks command."""
+    summary = run.summary or {}
+    counts, steps = summary.get("counts", {}), summary.get("steps", {})
+    counted = count_visits(work)
+    if isinstance(counts.get("steps"), int):
+        visits = counts["steps"] + (counts.get("walks") or 0)
+        if counted is not None and counted != visits:
+            print(
+                f"warning: summary says {visits:,} visits (steps + walks), W/tokens holds "
+                f"{counted:,}; using W/tokens",
+                file=sys.stderr,
+            )
+            visits = counted
+        if "walk" in steps:
+            return visits, steps["walk"], "summary's walk step"
+        total = summary.get("total")
+        if isinstance(total, float) and total == total:  # not nan
+            return visits, total, "summary's total"
+        return visits, run.wall, "command wall"
+    if counted is None:
+        return 0, run.wall, "no count"
+    return counted, run.wall, "W/tokens count / command wall"
+
+
+def count_visits(work: Path) -> int | None:
+    try:
+        table = ds.dataset(str(work / "tokens"), format="parquet").to_table(columns=["tokens"])
+    except (OSError, ValueError, KeyError):
+        return None
+    return int(pc.sum(pc.list_value_length(table.column("tokens"))).as_py() or 0)
+
+
+def read_vectors(path: Path) -> dict[str, np.ndarray]:
+    """token -> vector of a sparkembed vector table (Parquet: token, vector array<float>)."""
+    table = pq.read_table(str(path), columns=["token", "vector"])
+    tokens = table.column("token").to_pylist()
+    flat = pc.list_flatten(table.column("vector")).to_numpy().astype(np.float32)
+    matrix = flat.reshape(len(tokens), -1) if tokens else flat.reshape(0, 0)
+    return dict(zip(tokens, matrix, strict=True))
+
+
+# --- PecanPy ----------------------------------------------------------------------------
+
+
+def load_csr(edges_path: Path):
+    """Undirected edge list (src, dst) -> (vertex ids, scipy CSR with sorted indices)."""
+    import scipy.sparse as sp
+
+    table = pq.read_table(str(edges_path), columns=["src", "dst"])
+    src = table.column("src").to_numpy()
+    dst = table.column("dst").to_numpy()
+    ids = np.unique(np.concatenate([src, dst]))
+    s, d = np.searchsorted(ids, src), np.searchsorted(ids, dst)
+    n = len(ids)
+    rows, cols = np.concatenate([s, d]), np.concatenate([d, s])
+    adj = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, n))
+    adj.sum_duplicates()
+    adj.sort_indices()
+    adj.data[:] = 1.0
+    return ids, adj
+
+
+def pecanpy_graph(ids: np.ndarray, adj, p: float, q: float, workers: int, mode: str):
+    import numba
+    from pecanpy import pecanpy as pp
+
+    numba.set_num_threads(workers)
+    g = getattr(pp, mode)(p=p, q=q, workers=workers, verbose=False)
+    g.set_ids([str(i) for i in ids.tolist()])
+    g.indptr = adj.indptr.astype(np.uint32)
+    g.indices = adj.indices.astype(np.uint32)
+    g.data = adj.data.astype(np.float32)
+    g.preprocess_transition_probs()
+    return g
+
+
+def ring_call(p: float, q: float, walk_length: int, workers: int, mode: str) -> float:
+    """Seconds of one PecanPy ``simulate_walks`` on a 100-vertex ring: nearly all numba
+    compile. The first call in a process also compiles the shared kernels (the warm-up);
+    later ones recompile only the kernels ``simulate_walks`` defines inside each call."""
+    import scipy.sparse as sp
+
+    ring = np.arange(100)
+    nxt, prev = (ring + 1) % 100, (ring - 1) % 100
+    tiny = sp.csr_matrix(
+        (np.ones(200, np.float32), (np.r_[ring, ring], np.r_[nxt, prev])), shape=(100, 100)
+    )
+    tiny.sort_indices()
+    g = pecanpy_graph(ring, tiny, p, q, workers, mode)
+    t0 = time.perf_counter()
+    g.simulate_walks(num_walks=1, walk_length=walk_length - 1)
+    return time.perf_counter() - t0
+
+
+def pecanpy_walks(
+    edges_path: Path, p: float, q: float, walk_length: int, walks_per_node: int, workers: int,
+    mode: str = "SparseOTF", seed: int = 0,
+) -> dict:  # fmt: skip
+    """PecanPy's walks on the graph, after a warm-up call on a tiny graph (so that every
+    configuration pays the same numba compile: the per-call one, estimated by a tiny call
+    afterwards): seconds to load and to walk, the walks (lists of vertex ids as strings),
+    vertices visited."""
+    import numba
+
+    warmup_s = ring_call(p, q, walk_length, workers, mode)
+    t0 = time.perf_counter()
+    ids, adj = load_csr(edges_path)
+    g = pecanpy_graph(ids, adj, p, q, workers, mode)
+    load_s = time.perf_counter() - t0
+    np.random.seed(seed)  # PecanPy shuffles the start vertices with numpy's global state
+    t0 = time.perf_counter()
+    walks = g.simulate_walks(num_walks=walks_per_node, walk_length=walk_length - 1)
+    walk_s = time.perf_counter() - t0
+    return {
+        "load_s": load_s,
+        "walk_s": walk_s,
+        "warmup_s": warmup_s,
+        "compile_s": ring_call(p, q, walk_length, workers, mode),
+        "walks": walks,
+        "n_walks": len(walks),
+        "visits": sum(map(len, walks)),
+        "vertices": len(ids),
+        "threads": numba.get_num_threads(),
+    }
+
+
+def gensim_vectors(walks, dim: int, window: int, epochs: int, workers: int):
+    from gensim.models import Word2Vec
+
+    t0 = time.perf_counter()
+    model = Word2Vec(
+        sentences=walks, vector_size=dim, window=window, min_count=0, sg=1, workers=workers,
+        epochs=epochs,
+    )  # fmt: skip
+    secs = time.perf_counter() - t0
+    return {t: model.wv[t] for t in model.wv.index_to_key}, secs
+
+
+def pecanpy_child(args) -> int:
+    """--pecanpy-child: PecanPy's walks alone, figures as JSON (for the sampled scale run)."""
+    res = pecanpy_walks(
+        Path(args.graph) / "edges.parquet", args.scale_p, args.scale_q, args.scale_walk_length,
+        args.scale_walks_per_node, args.workers or os.cpu_count() or 1, args.pecanpy_mode,
+    )  # fmt: skip
+    res.pop("walks")
+    Path(args.pecanpy_child).write_text(json.dumps(res))
+    return 0
+
+
+# --- evaluation -------------------------------------------------------------------------
+
+
+def evaluate(vectors, labels_path: Path, seed: int = 0) -> dict:
+    """Node classification: vectors (token = vertex id as a string -> vector, or a
+    mapping with int keys) against labels.parquet (id, label). Half the labelled vertices
+    (stratified by label when every label has 2+ vertices, ``seed``-ed) train a
+    scikit-learn LogisticRegression(max_iter=1000) on L2-normalised vectors; the other half
+    is predicted. A vertex with no vector is left out of training and, in the test half,
+    counts as a wrong prediction. Returns macro-F1, micro-F1 (= accuracy) and coverage."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import normalize
+
+    table = pq.read_table(str(labels_path), columns=["id", "label"])
+    ids = table.column("id").to_numpy()
+    y = table.column("label").to_numpy()
+    vecs = {str(k): v for k, v in vectors.items()}
+    stratify = y if np.bincount(np.unique(y, return_inverse=True)[1]).min() >= 2 else None
+    train, test = train_test_split(
+        np.arange(len(ids)), test_size=0.5, random_state=seed, stratify=stratify
+    )
+    has = np.array([str(i) in vecs for i in ids.tolist()])
+    fit = train[has[train]]
+    if len(fit) == 0 or len(np.unique(y[fit])) < 2:
+        return {"macro_f1": float("nan"), "micro_f1": float("nan"), "coverage": has.mean()}
+
+    def matrix(rows):
+        return normalize(np.stack([vecs[str(i)] for i in ids[rows].tolist()]).astype(np.float64))
+
+    model = LogisticRegression(max_iter=1000)
+    model.fit(matrix(fit), y[fit])
+    pred = np.full(len(test), np.iinfo(np.int64).min, dtype=np.int64)  # no vector: wrong
+    known = has[test]
+    if known.any():
+        pred[known] = model.predict(matrix(test[known]))
+    classes = np.unique(y[test])
+    return {
+        "macro_f1": float(
+            f1_score(y[test], pred, labels=classes, average="macro", zero_division=0)
+        ),
+        "micro_f1": float((pred == y[test]).mean()),
+        "coverage": float(has.mean()),
+        "test": int(len(test)),
+        "missing_in_test": int((~known).sum()),
+    }
+
+
+# --- the default benchmark --------------------------------------------------------------
+
+
+def ensure_graph(graph: Path, scale: bool) -> None:
+    if (graph / "edges.parquet").exists():
+        return
+    kinds = {"lfr10k": "lfr", "powerlaw1m": "powerlaw", "karate": "karate"}
+    kind = kinds.get(graph.name, "powerlaw" if scale else "lfr")
+    cmd = [PY, str(REPO / "scripts" / "make_graphs.py"), kind, "--output", str(graph)]
+    subprocess.run(cmd, cwd=REPO, check=True)
+
+
+def graph_info(graph: Path) -> dict:
+    path = graph / "graph.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    meta = pq.read_metadata(str(graph / "edges.parquet"))
+    return {"edges": meta.num_rows}
+
+
+def umap_row(args, edges: Path, work: Path):
+    """The optional umap row: (seconds, vectors) from sparkembed.stages.walks.umap_vectors,
+    or None. Its arguments are matched by name: an edge list / graph path, an output path,
+    the dimension and a seed; it may write a vector table at the output path (read back
+    here) or return token -> vector, (ids, matrix), or a table with token and vector."""
+    try:
+        from sparkembed.stages.walks import umap_vectors
+    except ImportError:
+        print("umap: not available")
+        return None
+    out = work / "umap" / "vectors"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    names = {
+        ("edges", "edges_path", "graph", "path", "input", "source"): str(edges),
+        ("output", "out", "output_path", "vectors"): str(out),
+        ("dim", "n_components", "dimension"): args.umap_dim,
+        ("seed", "random_state"): args.seed,
+    }
+    kwargs, params = {}, inspect.signature(umap_vectors).parameters
+    for name, param in params.items():
+        value = next((v for keys, v in names.items() if name in keys), inspect.Parameter.empty)
+        if value is not inspect.Parameter.empty:
+            kwargs[name] = value
+        elif param.default is inspect.Parameter.empty and param.kind not in (
+            param.VAR_POSITIONAL,
+            param.VAR_KEYWORD,
+        ):
+            print(f"umap: umap_vectors{inspect.signature(umap_vectors)} not understood; skipped")
+            return None
+    t0 = time.perf_counter()
+    try:
+        result = umap_vectors(**kwargs)
+    except Exception as exc:  # noqa: BLE001 - an optional row: say why and go on
+        print(f"umap: failed: {type(exc).__name__}: {exc}")
+        return None
+    secs = time.perf_counter() - t0
+    if result is None:
+        return secs, read_vectors(out)
+    if isinstance(result, dict):
+        return secs, result
+    if isinstance(result, tuple) and len(result) == 2:
+        return secs, {
+            str(k): v for k, v in zip(list(result[0]), np.asarray(result[1]), strict=True)
+        }
+    if hasattr(result, "column_names") or hasattr(result, "columns"):
+        frame = result.to_pandas() if hasattr(result, "to_pandas") else result
+        return secs, dict(
+            zip(frame["token"].astype(str), map(np.asarray, frame["vector"]), strict=True)
+        )
+    print(f"umap: umap_vectors returned a {type(result).__name__}; skipped")
+    return None
+
+
+def bench(args) -> int:
+    graph = Path(args.graph or GRAPHS / "lfr10k").resolve()
+    work = Path(args.work).resolve()
+    ensure_graph(graph, scale=False)
+    edges, labels = graph / "edges.parquet", graph / "labels.parquet"
+    info = graph_info(graph)
+    cores = os.cpu_count() or 1
+    workers = args.workers or cores
+    extra = [x for kv in args.spark_set for x in ("--set", kv)]
+    load_before = os.getloadavg()[0]
+    rows = []  # dicts: method, config, walk_s, visits, rate, train_s, total_s, scores, split
+
+    for name in args.configs.split(","):
+        p, q = CONFIGS[name]
+        label = f"{name} (p {p:g}, q {q:g})"
+        if not args.skip_pecanpy:
+            res = pecanpy_walks(
+                edges, p, q, args.walk_length, args.walks_per_node, workers, args.pecanpy_mode,
+                args.seed,
+            )  # fmt: skip
+            vectors, w2v_s = gensim_vectors(
+                res.pop("walks"), args.dim, args.window, args.w2v_epochs, workers
+            )
+            total = res["load_s"] + res["walk_s"] + w2v_s
+            print(
+                f"pecanpy {name}: load {res['load_s']:.1f}s walks {res['walk_s']:.1f}s "
+                f"({res['visits'] / res['walk_s']:,.0f} steps/s) word2vec {w2v_s:.1f}s",
+                flush=True,
+            )
+            rows.append(
+                {
+                    "method": f"PecanPy {args.pecanpy_mode} + gensim Word2Vec",
+                    "config": label,
+                    "walk_s": res["walk_s"],
+                    "visits": res["visits"],
+                    "rate": res["visits"] / res["walk_s"],
+                    "train_s": w2v_s,
+                    "total_s": total,
+                    "scores": evaluate(vectors, labels, args.seed),
+                    "split": f"load {res['load_s']:.1f} + walks {res['walk_s']:.1f} (numba "
+                    f"compile per call ~{res['compile_s']:.1f}{_net(res)}) + word2vec {w2v_s:.1f}; "
+                    f"{res['threads']} threads; untimed warm-up {res['warmup_s']:.1f}",
+                }
+            )
+        if args.skip_sparkembed:
+            continue
+        wdir = work / name
+        wdir.mkdir(parents=True, exist_ok=True)
+        try:
+            walk = run_cli(
+                [
+                    "walks", str(edges), "--output", str(wdir), "--p", f"{p:g}", "--q",
+                    f"{q:g}", "--walk-length", str(args.walk_length), "--walks-per-node",
+                    str(args.walks_per_node), "--seed", str(args.seed), "--overwrite",
+                ],
+                extra,
+            )  # fmt: skip
+        except CommandFailed as exc:
+            rows.append({"method": "sparkembed walks", "config": label, "failed": str(exc)})
+            continue
+        visits, walk_secs, source = walk_rate(walk, wdir)
+        stage_steps = walk.summary.get("steps", {})
+        walk_split = ", ".join(f"{k} {v:.1f}" for k, v in stage_steps.items())
+        trainers = [] if args.skip_svd else ["svd"]
+        trainers += [] if args.skip_word2vec else ["word2vec"]
+        for method in trainers:
+            out = wdir / f"vectors-{method}"
+            try:
+                steps = []
+                if method == "svd":
+                    steps.append(
+                        run_cli(
+                            ["cooccur", str(wdir), "--window", str(args.window), "--overwrite"],
+                            extra,
+                        )
+                    )
+                    train_args = ["--method", "svd", "--dim", str(args.dim)]
+                else:
+                    train_args = [
+                        "--method", "word2vec", "--set", f"word2vec.window={args.window}",
+                        "--set", f"train.dim={args.dim}", "--set", "word2vec.min_count=1",
+                        "--set", f"word2vec.max_iter={args.w2v_epochs}",
+                    ]  # fmt: skip
+                steps.append(
+                    run_cli(
+                        ["train", str(wdir), *train_args, "--output", str(out), "--overwrite"],
+                        extra,
+                    )
+                )
+            except CommandFailed as exc:
+                rows.append(
+                    {"method": f"sparkembed walks + {method}", "config": label, "failed": str(exc)}
+                )
+                continue
+            train_s = sum(s.wall for s in steps)
+            parts = " + ".join(
+                f"{s.stdout.split(':', 1)[0].strip() or 'cmd'} {s.wall:.1f}" for s in steps
+            )
+            rows.append(
+                {
+                    "method": f"sparkembed walks + {method}",
+                    "config": label,
+                    "walk_s": walk.wall,
+                    "visits": visits,
+                    "rate": visits / walk_secs if walk_secs else float("nan"),
+                    "train_s": train_s,
+                    "total_s": walk.wall + train_s,
+                    "scores": evaluate(read_vectors(out), labels, args.seed),
+                    "split": f"walks {walk.wall:.1f} (stage: {walk_split or 'n/a'}; steps/s "
+                    f"from {source}) + {parts}",
+                }
+            )
+    if args.umap:
+        got = umap_row(args, edges, work)
+        if got:
+            secs, vectors = got
+            rows.append(
+                {
+                    "method": "sparkembed.stages.walks.umap_vectors",
+                    "config": f"dim {args.umap_dim}",
+                    "walk_s": float("nan"),
+                    "visits": 0,
+                    "rate": float("nan"),
+                    "train_s": secs,
+                    "total_s": secs,
+                    "scores": evaluate(vectors, labels, args.seed),
+                    "split": "in this process",
+                }
+            )
+    load_after = os.getloadavg()[0]
+    md = walks_markdown(args, graph, info, rows, cores, workers, load_before, load_after)
+    print(md)
+    if not args.no_doc:
+        from benchdoc import write_section
+
+        write_section("walks", md)
+    return 0
+
+
+def _net(res: dict) -> str:
+    """PecanPy's steps/s without its per-call compile, when that estimate is below the walk
+    time."""
+    net = res["walk_s"] - res["compile_s"]
+    return f"; {res['visits'] / net:,.0f} steps/s net of it" if net > 0.1 * res["walk_s"] else ""
+
+
+def _failed_row(head: list[str], why: str, columns: int) -> str:
+    cells = [*head, f"failed: {why.replace('|', '/')}"]
+    return "| " + " | ".join(cells + [""] * (columns - len(cells))) + " |"
+
+
+def _size(n: int) -> str:
+    for div, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if n >= 0.95 * div:  # 998,644 -> 1M
+            return f"{n / div:.2g}{suffix}"
+    return str(n)
+
+
+def _fmt(x: float, spec: str = ".1f") -> str:
+    return "" if x != x else format(x, spec)  # nan -> blank
+
+
+def walks_markdown(args, graph, info, rows, cores, workers, load_before, load_after) -> str:
+    from benchdoc import machine
+
+    params = info.get("params", {})
+    desc = (
+        f"LFR (`scripts/make_graphs.py lfr`: n {params.get('n', '?'):,}, mu "
+        f"{params.get('mu', '?')}, tau1 {params.get('tau1', '?')}, tau2 {params.get('tau2', '?')}, "
+        f"average degree {params.get('average_degree', '?')}, max degree "
+        f"{params.get('max_degree', '?')}, communities {params.get('min_community', '?')}-"
+        f"{params.get('max_community', '?')}, seed {info.get('seed', '?')}): "
+        f"{info.get('vertices', 0):,} vertices, {info.get('edges', 0):,} edges, "
+        f"{info.get('communities', '?')} communities (the labels)"
+        if "LFR" in str(info.get("generator", ""))
+        else f"`{graph.name}`: {info.get('vertices', 0):,} vertices, {info.get('edges', 0):,} edges"
+    )
+    lines = [
+        "## walks: random-walk embeddings, sparkembed vs PecanPy + gensim",
+        "",
+        f"Graph: {desc}. Walks: {args.walks_per_node} per vertex, {args.walk_length} vertices "
+        f"each (PecanPy called with walk_length {args.walk_length - 1}: it counts moves). "
+        f"Embedding: dim {args.dim}, window {args.window}; gensim Word2Vec skip-gram, "
+        f"min_count 0, {args.w2v_epochs} epoch(s), negative 5, {workers} workers (PecanPy's "
+        f"`embed` settings); MLlib word2vec {args.w2v_epochs} iteration(s), min count 1, 1 "
+        "partition; svd: `cooccur` (harmonic window) then PPMI + randomized SVD, default "
+        "config. Score: logistic regression (max_iter 1000) on L2-normalised vectors, 50/50 "
+        f"stratified split (seed {args.seed}), macro-F1 and micro-F1 on the held-out half; a "
+        "vertex with no vector counts as a wrong prediction. Machine: "
+        f"{machine()}, sparkembed local[*]; 1-minute load average {load_before:.1f} before, "
+        f"{load_after:.1f} after (one run). {versions()}.",
+        "",
+        "| method | walks | walk s | walk steps/s | train s | end-to-end s | macro-F1 "
+        "| micro-F1 | vertices with a vector | time split (s) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        if "failed" in r:
+            lines.append(_failed_row([r["method"], r["config"]], r["failed"], 10))
+            continue
+        sc = r["scores"]
+        lines.append(
+            f"| {r['method']} | {r['config']} | {_fmt(r['walk_s'])} | {_fmt(r['rate'], ',.0f')} "
+            f"| {_fmt(r['train_s'])} | {_fmt(r['total_s'])} | {_fmt(sc['macro_f1'], '.3f')} "
+            f"| {_fmt(sc['micro_f1'], '.3f')} | {sc['coverage']:.1%} | {r['split']} |"
+        )
+    lines += [
+        "",
+        "walk steps/s = vertices visited (start vertices included) / walk seconds: for "
+        "PecanPy its `simulate_walks` call, after an untimed warm-up call on a 100-vertex "
+        "ring (the per-call numba compile stays in: `simulate_walks` compiles its kernels "
+        "again at every call; estimated in the split); for sparkembed the walks stage's own "
+        "`walk` step (walk and write the tokens; no JVM start). walk s and train s for "
+        "sparkembed are whole commands (process and JVM start included); end-to-end = graph "
+        "load + walks + training (PecanPy: Parquet -> CSR in numpy/scipy, not its .edg "
+        "reader).",
+    ]
+    return "\n".join(lines)
+
+
+def versions() -> str:
+    names = ["pecanpy", "gensim", "scikit-learn", "numba", "numpy", "pyspark", "umap-learn"]
+    got = []
+    for name in names:
+        try:
+            got.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    try:
+        rev = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        rev = ""
+    return "Versions: " + ", ".join(got) + (f"; sparkembed at {rev}" if rev else "")
+
+
+# --- --scale ----------------------------------------------------------------------------
+
+
+def scale(args) -> int:
+    graph = Path(args.graph or GRAPHS / "powerlaw1m").resolve()
+    work = Path(args.work).resolve() / "scale"
+    ensure_graph(graph, scale=True)
+    edges = graph / "edges.parquet"
+    info = graph_info(graph)
+    cores = os.cpu_count() or 1
+    workers = args.workers or cores
+    extra = [x for kv in args.spark_set for x in ("--set", kv)]
+    p, q = args.scale_p, args.scale_q
+    load_before = os.getloadavg()[0]
+    rows = []
+    for engine in filter(None, args.engines.split(",")):
+        wdir = work / engine
+        wdir.mkdir(parents=True, exist_ok=True)
+        method = f"sparkembed walks --engine {engine}"
+        try:
+            run = run_cli(
+                [
+                    "walks", str(edges), "--output", str(wdir), "--engine", engine, "--p",
+                    f"{p:g}", "--q", f"{q:g}", "--walk-length", str(args.scale_walk_length),
+                    "--walks-per-node", str(args.scale_walks_per_node), "--seed",
+                    str(args.seed), "--overwrite",
+                ],
+                extra,
+                sample=True,
+            )  # fmt: skip
+        except CommandFailed as exc:
+            rows.append({"method": method, "failed": str(exc)})
+            continue
+        visits, secs, source = walk_rate(run, wdir)
+        steps = run.summary.get("steps", {})
+        rows.append(
+            {
+                "method": method,
+                "wall": run.wall,
+                "walk_s": secs,
+                "visits": visits,
+                "rate": visits / secs if secs else float("nan"),
+                "peak_single": run.peak_single,
+                "peak_kind": run.peak_single_kind,
+                "peak_sum": run.peak_sum,
+                "split": ", ".join(f"{k} {v:.1f}" for k, v in steps.items())
+                + f" (steps/s from {source})",
+            }
+        )
+        if not args.keep:
+            import shutil
+
+            shutil.rmtree(wdir / "tokens", ignore_errors=True)
+    if args.scale_pecanpy:
+        out = work / "pecanpy.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            PY, str(Path(__file__).resolve()), "--graph", str(graph), "--pecanpy-child",
+            str(out), "--scale-p", str(p), "--scale-q", str(q), "--scale-walk-length",
+            str(args.scale_walk_length), "--scale-walks-per-node",
+            str(args.scale_walks_per_node), "--workers", str(workers), "--pecanpy-mode",
+            args.pecanpy_mode,
+        ]  # fmt: skip
+        method = f"PecanPy {args.pecanpy_mode}"
+        print("$ " + " ".join(cmd[1:]), flush=True)
+        try:
+            run = run_process(cmd, sample=True)
+            res = json.loads(out.read_text())
+            rows.append(
+                {
+                    "method": method,
+                    "wall": run.wall,
+                    "walk_s": res["walk_s"],
+                    "visits": res["visits"],
+                    "rate": res["visits"] / res["walk_s"],
+                    "peak_single": run.peak_single,
+                    "peak_kind": run.peak_single_kind,
+                    "peak_sum": run.peak_sum,
+                    "split": f"load {res['load_s']:.1f}, walks {res['walk_s']:.1f} (numba "
+                    f"compile per call ~{res['compile_s']:.1f}{_net(res)}); {res['threads']} threads; "
+                    f"untimed warm-up {res['warmup_s']:.1f}",
+                }
+            )
+        except (CommandFailed, OSError, ValueError) as exc:
+            rows.append({"method": method, "failed": str(exc)})
+    load_after = os.getloadavg()[0]
+    md = scale_markdown(args, graph, info, rows, workers, load_before, load_after)
+    print(md)
+    if not args.no_doc:
+        from benchdoc import write_section
+
+        write_section("walks-scale", md)
+    return 0
+
+
+def scale_markdown(args, graph, info, rows, workers, load_before, load_after) -> str:
+    from benchdoc import machine
+
+    gb = 1 << 30
+    params = info.get("params", {})
+    lines = [
+        f"## walks-scale: walk engines on a {_size(info.get('vertices', 0))}-vertex power-law graph",
+        "",
+        f"Graph `{graph.name}` (`scripts/make_graphs.py powerlaw`: Chung-Lu, exponent "
+        f"{params.get('exponent', '?')}, expected degrees capped at "
+        f"{_fmt(float(params.get('max_expected_degree', 'nan')), ',.0f')}, seed {info.get('seed', '?')}): "
+        f"{info.get('vertices', 0):,} vertices with an edge, {info.get('edges', 0):,} "
+        f"undirected edges, max degree {info.get('max_degree', 0):,}, median "
+        f"{info.get('median_degree', '?')}. Walks: {args.scale_walks_per_node} per vertex, "
+        f"{args.scale_walk_length} vertices each, p {args.scale_p:g}, q {args.scale_q:g}. "
+        f"Memory: RSS of the command's process tree sampled every 0.5 s. Machine: {machine()}, "
+        f"sparkembed local[*], PecanPy {workers} threads; 1-minute load average "
+        f"{load_before:.1f} before, {load_after:.1f} after (one run). {versions()}.",
+        "",
+        "| walker | wall s | walk s | vertices visited | steps/s | peak largest process "
+        "| peak sum of processes | time split (s) |",
+        "|---|---:|---:|---:|---:|---|---:|---|",
+    ]
+    for r in rows:
+        if "failed" in r:
+            lines.append(_failed_row([r["method"]], r["failed"], 8))
+            continue
+        lines.append(
+            f"| {r['method']} | {r['wall']:.1f} | {r['walk_s']:.1f} | {r['visits']:,} "
+            f"| {_fmt(r['rate'], ',.0f')} | {r['peak_single'] / gb:.2f} GB ({r['peak_kind']}) "
+            f"| {r['peak_sum'] / gb:.2f} GB | {r['split']} |"
+        )
+    lines += [
+        "",
+        "steps/s = vertices visited (start vertices included) / walk seconds: sparkembed's "
+        "`walk` step of the stage (walk and write the tokens), PecanPy's `simulate_walks` call "
+        "(after an untimed warm-up; the per-call numba compile included). wall = the whole command (process and JVM start, graph "
+        "cleaning, vocab). Peaks are RSS, so pages that forked Python workers share count "
+        "once per process in the sum.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    ap.add_argument("--graph", help="DIR with edges.parquet (+ labels.parquet)")
+    ap.add_argument("--work", default=str(REPO / ".data" / "bench_walks"))
+    ap.add_argument("--configs", default="uniform,node2vec", help="of: uniform, node2vec")
+    ap.add_argument("--walk-length", type=int, default=80, help="vertices per walk")
+    ap.add_argument("--walks-per-node", type=int, default=10)
+    ap.add_argument("--window", type=int, default=10)
+    ap.add_argument("--dim", type=int, default=128)
+    ap.add_argument("--w2v-epochs", type=int, default=1, help="gensim epochs, MLlib iterations")
+    ap.add_argument("--workers", type=int, default=0, help="PecanPy/gensim threads (0: cores)")
+    ap.add_argument("--pecanpy-mode", default="SparseOTF")
+    ap.add_argument("--seed", type=int, default=0, help="walk seed and the split's seed")
+    ap.add_argument("--skip-pecanpy", action="store_true")
+    ap.add_argument("--skip-sparkembed", action="store_true")
+    ap.add_argument("--skip-svd", action="store_true")
+    ap.add_argument("--skip-word2vec", action="store_true", help="leave out MLlib word2vec")
+    ap.add_argument("--umap", action="store_true", help="add the umap_vectors row")
+    ap.add_argument("--umap-dim", type=int, default=128)
+    ap.add_argument(
+        "--spark-set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="passed as --set to every sparkembed command, e.g. spark.driver_memory=8g",
+    )
+    ap.add_argument("--scale", action="store_true", help="the engine run on powerlaw1m")
+    ap.add_argument("--engines", default="replicated,partitioned")
+    ap.add_argument("--scale-walk-length", type=int, default=20)
+    ap.add_argument("--scale-walks-per-node", type=int, default=1)
+    ap.add_argument("--scale-p", type=float, default=1.0)
+    ap.add_argument("--scale-q", type=float, default=1.0)
+    ap.add_argument("--scale-pecanpy", action="store_true", help="PecanPy on the scale graph")
+    ap.add_argument("--keep", action="store_true", help="--scale: keep the walks written")
+    ap.add_argument("--no-doc", action="store_true", help="print, do not write the docs")
+    ap.add_argument("--pecanpy-child", metavar="JSON", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    unknown = set(args.configs.split(",")) - set(CONFIGS)
+    if unknown:
+        ap.error(f"--configs: unknown {', '.join(sorted(unknown))} (known: {', '.join(CONFIGS)})")
+    if args.pecanpy_child:
+        return pecanpy_child(args)
+    return scale(args) if args.scale else bench(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
