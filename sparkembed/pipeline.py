@@ -10,6 +10,9 @@ A pipeline file is a config file (any sections of conf/local.toml) plus ``[pipel
     pairs = ["$GENSIM_TEST_DATA/wordsim353.tsv"]     # for evaluate
     analogies = ["$GENSIM_TEST_DATA/questions-words.txt"]
 
+A graph pipeline starts with ``walks`` instead of ``tokenize`` (its one input is the edge
+list): ``stages = ["walks", "cooccur", "train:svd"]``.
+
 The stages run in this process with one SparkSession. A stage is skipped only when its
 outputs are complete, come from one run, and record the same parameters and the same input
 fingerprints as this run would; otherwise it runs, and the line says why
@@ -31,7 +34,8 @@ from sparkembed.config import Config, load_config
 from sparkembed.errors import ConfigError, SparkembedError
 from sparkembed.tables import table_metadata
 
-STAGES = ("tokenize", "cooccur", "train", "evaluate", "neighbors")  # what a pipeline can run
+# What a pipeline can run.
+STAGES = ("tokenize", "walks", "cooccur", "train", "evaluate", "neighbors")
 
 
 @dataclass
@@ -117,6 +121,10 @@ def stage_argv(p: Pipeline, stage: str) -> list[str]:
         if not p.inputs:
             raise ConfigError("tokenize needs [pipeline] inputs")
         return ["tokenize", *p.inputs, "--output", w]
+    if name == "walks":
+        if len(p.inputs) != 1:
+            raise ConfigError("walks needs one [pipeline] input: the edge list (or a work dir)")
+        return ["walks", p.inputs[0], "--output", w]
     if name == "cooccur":
         return ["cooccur", w]
     if name == "train":

@@ -11,8 +11,8 @@ from chispa import assert_df_equality
 
 from sparkembed.config import TokenizeConfig
 from sparkembed.stages.tokenize.stage import _token_counts
-from sparkembed.stages.tokenize.vocab_files import count_file_vocab, vocab_from_counts
 from sparkembed.vocabulary import build_vocab
+from sparkembed.vocabulary.files import count_file_vocab, vocab_from_counts
 
 SCHEMA = pa.schema(
     [("doc_id", pa.string()), ("sentence", pa.int32()), ("tokens", pa.list_(pa.string()))]
@@ -69,14 +69,14 @@ def test_equals_build_vocab(spark, table, min_count, max_vocab):
     cfg = dataclasses.replace(TokenizeConfig(), min_count=min_count, max_vocab=max_vocab)
     counts, _ = count_file_vocab(spark, table)
     expected = build_vocab(spark.read.parquet(table), cfg.min_count, cfg.max_vocab)
-    actual = vocab_from_counts(spark, counts, cfg)
+    actual = vocab_from_counts(spark, counts, cfg.min_count, cfg.max_vocab)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_binary_order_and_real_values(spark, table):
     counts, _ = count_file_vocab(spark, table)
     cfg = dataclasses.replace(TokenizeConfig(), min_count=1, max_vocab=0)
-    rows = vocab_from_counts(spark, counts, cfg).orderBy("id").collect()
+    rows = vocab_from_counts(spark, counts, cfg.min_count, cfg.max_vocab).orderBy("id").collect()
     by_token = {r["token"]: (r["id"], r["count"], r["doc_count"]) for r in rows}
     assert by_token["a"] == (0, 4, 3)  # ties on count 4 with b: a first
     assert by_token["b"] == (1, 4, 4)
@@ -98,7 +98,7 @@ def test_spark_written_table(spark, tmp_path):
     cfg = dataclasses.replace(TokenizeConfig(), min_count=1)
     counts, stats = count_file_vocab(spark, path)
     assert_df_equality(
-        vocab_from_counts(spark, counts, cfg),
+        vocab_from_counts(spark, counts, cfg.min_count, cfg.max_vocab),
         build_vocab(spark.read.parquet(path), cfg.min_count, cfg.max_vocab),
         ignore_row_order=True,
         ignore_nullable=True,

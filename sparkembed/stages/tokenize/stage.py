@@ -21,12 +21,12 @@ from sparkembed.stages.tokenize.readers import (
     split_records,
 )
 from sparkembed.stages.tokenize.tokens import tokenize_documents
-from sparkembed.stages.tokenize.vocab_files import (
+from sparkembed.vocabulary import build_vocab
+from sparkembed.vocabulary.files import (
     count_file_vocab,
     file_vocab_supported,
     vocab_from_counts,
 )
-from sparkembed.vocabulary import build_vocab
 
 FLAGS = {"format": "format", "lang": "lang", "min_count": "min_count", "max_vocab": "max_vocab"}
 
@@ -87,7 +87,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         records.unpersist()
         with timer.step("vocab"):
             if file_counts.get("vocab") is not None:
-                vocab = vocab_from_counts(spark, file_counts["vocab"], t)
+                vocab = vocab_from_counts(spark, file_counts["vocab"], t.min_count, t.max_vocab)
             else:
                 vocab = build_vocab(
                     spark.read.parquet(commit.staged("tokens")), t.min_count, t.max_vocab

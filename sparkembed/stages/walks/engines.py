@@ -4,8 +4,9 @@ same walks, not only the same distribution.
 
 - **replicated**: every task reads the whole adjacency (written once by Spark as Parquet)
   with pyarrow into CSR arrays, kept for the life of its Python worker, and walks its share
-  of the walk ids with :func:`walker.walks`, all its walkers at once. Memory per Python
-  worker: :func:`replicated_bytes`.
+  of the start vertices with :func:`walker.walks`, all its walkers at once, writing its
+  walks as a Parquet file itself and returning visit counts (the vocabulary) from the same
+  pass. Memory per Python worker: :func:`replicated_bytes`.
 - **partitioned**: the adjacency stays partitioned by vertex. Each step, the walkers are
   grouped by the vertex they stand on and joined to its row (a vertex's row meets its
   walkers once, however many there are), and a vectorised task moves them. node2vec's
@@ -14,11 +15,15 @@ same walks, not only the same distribution.
   with no accepted proposal go round again. Each step's moves are written to the run's
   scratch folder, which cuts the query plan; a task never holds more than its own rows.
 
-A walk is ``walk_id = r * n_vertices + v`` for walk number ``r`` from vertex ``v``, started
-from every vertex with out-edges.
+A walk is ``walk_id = v * walks_per_node + r`` for walk number ``r`` from vertex ``v``,
+started from every vertex with out-edges. All walks of a start vertex (one document of the
+tokens table) are written by one task, into one file: the vocabulary is then counted from
+the files (``sparkembed.vocabulary.files``).
 """
 
 from __future__ import annotations
+
+import uuid
 
 import numpy as np
 import pyarrow as pa
@@ -74,7 +79,7 @@ def load_graph(path: str) -> tuple[Graph, pa.Array]:
     return _LOADED[path]
 
 
-def walk_rows(ids: pa.Array, walk_ids: np.ndarray, paths: np.ndarray, n: int, lang: str):
+def walk_rows(ids: pa.Array, walk_ids: np.ndarray, paths: np.ndarray, per_node: int, lang: str):
     """A tokens batch from walks (vertex indices, -1 past a dead end)."""
     lengths = (paths >= 0).sum(axis=1)
     offsets = np.zeros(len(paths) + 1, dtype=np.int32)
@@ -86,39 +91,86 @@ def walk_rows(ids: pa.Array, walk_ids: np.ndarray, paths: np.ndarray, n: int, la
             start,
             start,
             pa.array(np.full(len(paths), lang, dtype=object), pa.string()),
-            pa.array((walk_ids // n).astype(np.int32)),
+            pa.array((walk_ids % per_node).astype(np.int32)),
             tokens,
         ],
         names=["doc_id", "title", "lang", "sentence", "tokens"],
     )
 
 
-def replicated_walks(spark, graph_path: str, n_vertices: int, cfg, partitions: int) -> DataFrame:
-    """Tokens rows (one a walk) from every vertex with out-edges, ``cfg.walks_per_node``
-    each; ``cfg`` is the walks config."""
-    n, length, seed, p, q, lang = (
-        n_vertices,
+VISITS = "vertex int, count long, doc_count long"
+
+
+def _tokens_schema() -> pa.Schema:
+    return pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("title", pa.string()),
+            ("lang", pa.string()),
+            ("sentence", pa.int32()),
+            ("tokens", pa.list_(pa.string())),
+        ]
+    )
+
+
+def replicated_to_files(
+    spark, graph_path: str, n_vertices: int, cfg, partitions: int, out_path: str
+) -> DataFrame:
+    """Walk ``cfg.walks_per_node`` walks from every vertex with out-edges, each task a range
+    of start vertices, writing its walks (tokens rows, one a walk) as one Parquet file under
+    ``out_path``; returns the tasks' visit counts (``VISITS``: per vertex, the visits and the
+    start vertices whose walks visit it), one partial row per vertex per task."""
+    fs, root = arrow_location(out_path)
+    length, seed, p, q, lang, per_node = (
         cfg.walk_length,
         cfg.seed,
         cfg.p,
         cfg.q,
         cfg.lang,
+        cfg.walks_per_node,
     )
+    chunk_size = max(1, WALKERS_PER_CHUNK // per_node) * per_node  # whole start vertices
+    schema = _tokens_schema()
 
     def walk(batches):
-        graph, ids = load_graph(graph_path)
-        pending = []
-        for b in batches:
-            pending.append(b.column(0).to_numpy())
-        todo = np.concatenate(pending) if pending else np.zeros(0, dtype=np.int64)
-        todo = todo[graph.degree(todo % n) > 0]
-        for lo in range(0, len(todo), WALKERS_PER_CHUNK):
-            chunk = todo[lo : lo + WALKERS_PER_CHUNK]
-            paths = walks(graph, chunk % n, chunk, length, seed, p, q)
-            yield walk_rows(ids, chunk, paths, n, lang)
+        from pyspark import TaskContext
 
-    total = n * cfg.walks_per_node
-    return spark.range(0, total, numPartitions=partitions).mapInArrow(walk, TOKENS)
+        graph, ids = load_graph(graph_path)
+        n = graph.n_vertices
+        starts = [b.column(0).to_numpy() for b in batches]
+        v = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+        v = v[graph.degree(v) > 0]
+        if len(v) == 0:
+            return
+        todo = (v[:, None] * per_node + np.arange(per_node)).ravel()
+        visits = np.zeros(n, dtype=np.int64)
+        docs = np.zeros(n, dtype=np.int64)
+        part = TaskContext.get().partitionId()
+        fs.create_dir(root, recursive=True)
+        # Hidden while being written; a retried task replaces the same final name.
+        tmp = f"{root}/.part-{part:05d}-{uuid.uuid4().hex[:8]}.parquet"
+        with fs.open_output_stream(tmp) as stream, pq.ParquetWriter(stream, schema) as writer:
+            for lo in range(0, len(todo), chunk_size):
+                chunk = todo[lo : lo + chunk_size]
+                paths = walks(graph, chunk // per_node, chunk, length, seed, p, q)
+                writer.write_batch(walk_rows(ids, chunk, paths, per_node, lang))
+                seen = paths >= 0
+                visited = paths[seen]
+                visits += np.bincount(visited, minlength=n)
+                start = np.repeat(chunk // per_node, seen.sum(axis=1))
+                # A chunk holds whole start vertices: distinct (start, vertex) pairs count
+                # each start once per vertex it reaches.
+                pairs = np.sort(start * n + visited)  # (np.unique is slower on ints)
+                first = np.concatenate([[True], pairs[1:] != pairs[:-1]])
+                docs += np.bincount(pairs[first] % n, minlength=n)
+        fs.move(tmp, f"{root}/part-{part:05d}.parquet")
+        hit = np.flatnonzero(visits)
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(hit, pa.int32()), pa.array(visits[hit]), pa.array(docs[hit])],
+            names=["vertex", "count", "doc_count"],
+        )
+
+    return spark.range(0, n_vertices, numPartitions=partitions).mapInArrow(walk, VISITS)
 
 
 # --- partitioned -------------------------------------------------------------------------
@@ -243,11 +295,11 @@ def _accept(seed: int, step: int, first_attempt: int, p: float, q: float):
 
 
 def partitioned_walks(
-    spark, adjacency: DataFrame, n_vertices: int, cfg, scratch: str, partitions: int, log
+    spark, adjacency: DataFrame, cfg, scratch: str, partitions: int, log
 ) -> DataFrame:
     """Tokens rows as :func:`replicated_walks` gives them, from the adjacency table kept
     partitioned by vertex; ``scratch`` holds the moves of every step."""
-    n, seed, p, q = n_vertices, cfg.seed, cfg.p, cfg.q
+    seed, p, q, per_node = cfg.seed, cfg.p, cfg.q, cfg.walks_per_node
     second_order = not (p == 1.0 and q == 1.0)
     adj = (
         adjacency.where(F.size("neighbors") > 0)
@@ -261,7 +313,7 @@ def partitioned_walks(
         adj.select("vertex")
         .crossJoin(spark.range(cfg.walks_per_node).withColumnRenamed("id", "r"))
         .select(
-            (F.col("r") * n + F.col("vertex")).alias("walk_id"),
+            (F.col("vertex").cast("long") * per_node + F.col("r")).alias("walk_id"),
             F.lit(None).cast("int").alias("at"),
             F.lit(None).cast("int").alias("came_from"),
             F.col("vertex").cast("int").alias("next"),
@@ -316,10 +368,11 @@ def partitioned_walks(
         F.array_sort(F.collect_list(F.struct("step", "id"))).alias("path")
     )
     first = F.col("path")[0]["id"]
+    # A start vertex's walks into one task (one file), as the replicated engine writes them.
     return walks_.select(
         first.alias("doc_id"),
         first.alias("title"),
         F.lit(cfg.lang).alias("lang"),
-        F.expr(f"walk_id div {n}").cast("int").alias("sentence"),
+        (F.col("walk_id") % per_node).cast("int").alias("sentence"),
         F.transform("path", lambda x: x["id"]).alias("tokens"),
-    )
+    ).repartition(partitions, "doc_id")

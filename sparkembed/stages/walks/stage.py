@@ -17,9 +17,10 @@ from sparkembed.arrowio import arrow_location
 from sparkembed.errors import SparkembedError
 from sparkembed.stage import Context, Plan, set_flags
 from sparkembed.stages.walks.engines import (
+    TOKENS,
     partitioned_walks,
     replicated_bytes,
-    replicated_walks,
+    replicated_to_files,
 )
 from sparkembed.stages.walks.graph import (
     REJECTED_ORDER,
@@ -32,7 +33,8 @@ from sparkembed.stages.walks.graph import (
     vertex_index,
 )
 from sparkembed.tables import filesystem, read_table
-from sparkembed.vocabulary import build_vocab
+from sparkembed.vocabulary import build_vocab, rank_vocab
+from sparkembed.vocabulary.files import count_file_vocab, file_vocab_supported, vocab_from_counts
 
 FLAGS = {
     "format": "format",
@@ -165,20 +167,26 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
                 parts = w.partitions or max(
                     2 * task_slots(spark), math.ceil(steps_total / STEPS_PER_TASK)
                 )
-                tokens = replicated_walks(spark, graph_path, n, w, parts)
+                tokens_meta, vocab = _replicated(
+                    commit, adj, graph_path, n, w, min(parts, n), out["tokens"]
+                )
             else:
                 parts = w.partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
                 log = None if ctx.quiet else (lambda m: ctx.log("walks", m))
-                tokens = partitioned_walks(spark, adj, n, w, scratch, parts, log)
-            tok_meta = commit.write_df(
-                "tokens",
-                out["tokens"],
-                tokens,
-                counts=_walk_counts(spark),
-                extra={"engine": engine},
-            )
+                tokens = partitioned_walks(spark, adj, w, scratch, parts, log)
+                file_counts: dict = {}
+                tokens_meta = commit.write_df(
+                    "tokens",
+                    out["tokens"],
+                    tokens,
+                    counts=_walk_counts(spark, file_counts),
+                    extra={"engine": engine},
+                )
+                if file_counts.get("vocab") is not None:
+                    vocab = vocab_from_counts(spark, file_counts["vocab"])
+                else:
+                    vocab = build_vocab(spark.read.parquet(commit.staged("tokens")))
         with timer.step("vocab"):
-            vocab = build_vocab(spark.read.parquet(commit.staged("tokens")))
             vocab_meta = commit.write_df(
                 "vocab",
                 out["vocab"],
@@ -189,7 +197,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
             rej_meta = commit.write_df(
                 "rejected", out["rejected"], rejected.coalesce(1), counts=_reason_counts(spark)
             )
-    counts = tok_meta["counts"]
+    counts = tokens_meta["counts"]
     reasons = rej_meta["counts"]
     n_edges = out_edges if directed else out_edges // 2
     set_aside = reasons["rejected"] - reasons["isolated vertex"]
@@ -227,21 +235,64 @@ def choose_engine(w, graph_path: str, n: int, out_edges: int, weighted: bool, id
     return "replicated" if fits and reachable else "partitioned"
 
 
-def _walk_counts(spark) -> dict:
+def _replicated(commit, adj, graph_path: str, n: int, w, parts: int, path: str):
+    """The replicated engine's walks, written by its tasks into the tokens table's staging,
+    and the vocabulary from the visit counts they return (same pass)."""
+    from pyspark import StorageLevel
+
+    spark = adj.sparkSession
+    visits: list = []
+
+    def write(staging: str) -> None:
+        partial = replicated_to_files(spark, graph_path, n, w, parts, staging)
+        counts = partial.groupBy("vertex").agg(
+            F.sum("count").alias("count"), F.sum("doc_count").alias("doc_count")
+        )
+        visits.append(counts.persist(StorageLevel.MEMORY_AND_DISK))
+        row = visits[0].agg(F.sum("count").alias("visits")).first()
+        visits.append(int(row["visits"] or 0))
+
+    starts = adj.where(F.size("neighbors") > 0).count()
+    meta = commit.write_with(
+        "tokens",
+        path,
+        write,
+        schema=spark.createDataFrame([], TOKENS).schema,
+        counts={
+            "walks": starts * w.walks_per_node,
+            "steps": lambda _p: visits[1] - starts * w.walks_per_node,
+        },
+        extra={"engine": "replicated"},
+    )
+    words = adj.select("vertex", F.col("id").alias("token"))
+    vocab = rank_vocab(visits[0].join(words, "vertex").select("token", "count", "doc_count"))
+    return meta, vocab
+
+
+def _walk_counts(spark, file_counts: dict) -> dict:
+    """Commit counts ``walks`` and ``steps`` of the written walks, from the pass over its
+    files that also counts the vocabulary (left in ``file_counts["vocab"]``); a Spark
+    aggregate where that pass cannot run."""
     stats: dict = {}
 
     def get(key: str):
         def read(path: str):
             if not stats:
-                row = (
-                    spark.read.parquet(path)
-                    .agg(
-                        F.count(F.lit(1)).alias("walks"),
-                        F.coalesce(F.sum(F.size("tokens")), F.lit(0)).alias("visits"),
+                result = count_file_vocab(spark, path) if file_vocab_supported(path) else None
+                if result is not None:
+                    file_counts["vocab"], table = result
+                    walks, visits = table["sentences"], table["tokens"]
+                else:
+                    row = (
+                        spark.read.parquet(path)
+                        .agg(
+                            F.count(F.lit(1)).alias("walks"),
+                            F.coalesce(F.sum(F.size("tokens")), F.lit(0)).alias("visits"),
+                        )
+                        .first()
                     )
-                    .first()
-                )
-                stats.update(walks=int(row["walks"]), steps=int(row["visits"] - row["walks"]))
+                    walks, visits = row["walks"], row["visits"]
+                stats.update(walks=int(walks), steps=int(visits - walks))
             return stats[key]
 
         return read

@@ -1,5 +1,6 @@
 """Token table → vocabulary (``DIR/vocab``): counts, document counts, ids by rank. Shared by
-the stages that write a vocabulary (tokenize, walks)."""
+the stages that write a vocabulary (tokenize, walks); ``files`` counts it from the token
+files with pyarrow in the tasks, the same vocabulary in one pass."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Same vocabulary as ``build_vocab`` and the same table statistics as the tokenize command's
 ``_token_counts`` (sentences, tokens, documents), from one pass that never makes a Spark row
-per token. Each map task handles whole files: the tokenize stage writes all sentences of a
+per token. Each map task handles whole files: tokenize and walks write all sentences of a
 document from one task, so into one file, and per-file distinct (document, token) pairs
 give exact document counts. Tasks return vocabulary-sized partial sums (token, count,
 doc_count) and one row per document (doc_id, sentences, tokens); the document rows check
@@ -29,7 +29,6 @@ from sparkembed.arrowio import (
     plan_map_tasks,
     tokens_leaf,
 )
-from sparkembed.config import TokenizeConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.session import task_slots
 from sparkembed.vocabulary import rank_vocab
@@ -220,10 +219,12 @@ def count_file_vocab(spark: SparkSession, tokens_path: str) -> tuple[pa.Table, d
     return counts, stats
 
 
-def vocab_from_counts(spark: SparkSession, counts: pa.Table, cfg: TokenizeConfig) -> DataFrame:
+def vocab_from_counts(
+    spark: SparkSession, counts: pa.Table, min_count: int = 1, max_vocab: int = 0
+) -> DataFrame:
     """The vocab table (as ``build_vocab``) from ``count_file_vocab``'s token counts."""
-    if cfg.min_count > 1:
+    if min_count > 1:
         # Most distinct tokens are rare: drop them before they become Spark rows.
-        counts = counts.filter(pc.greater_equal(counts.column("count"), cfg.min_count))
+        counts = counts.filter(pc.greater_equal(counts.column("count"), min_count))
     frame = spark.createDataFrame(counts.select(["token", "count", "doc_count"]), COUNTS_SCHEMA)
-    return rank_vocab(frame, cfg.min_count, cfg.max_vocab)
+    return rank_vocab(frame, min_count, max_vocab)
