@@ -8,13 +8,13 @@ labels.parquet works), for uniform walks (p 1, q 1) and node2vec (p 1, q 0.5):
     PecanPy's own ``embed`` does; gensim's defaults otherwise: negative 5, sample 1e-3,
     alpha 0.025). Timed apart: graph load (Parquet -> scipy CSR -> PecanPy's arrays, not
     its .edg text reader), walks, word2vec.
-  - sparkembed, through its CLI, one process (and JVM) per command:
-    ``walks EDGES --output W --p P --q Q --walk-length 80 --walks-per-node 10``, then
-    ``cooccur W --window 10`` + ``train W --method svd --dim 128``, and
-    ``train W --method word2vec`` (window 10, dim 128, min count 1, --w2v-epochs
-    iterations, MLlib's single partition).
-  - ``--umap``: a row for ``sparkembed.stages.walks.umap_vectors`` if it imports (else
-    "umap: not available").
+  - sparkembed, through its CLI, as a user runs it: one ``sparkembed run`` (one process and
+    JVM) of walks (p, q, walk length 80, 10 walks per node) -> cooccur (window 10) ->
+    train svd (dim 128) -> train word2vec (window 10, dim 128, min count 1, --w2v-epochs
+    iterations, MLlib's single partition). A method's end-to-end seconds: the run's
+    start-up (its wall minus its stages) + walks + its own stages.
+  - ``--umap``: ``train W --method umap --dim 16`` on the uniform run's DIR/graph (UMAP of
+    the transition matrix; one command of its own).
 Walk length counts vertices, the start included, as in node2vec's reference code and
 sparkembed (``walks.walk_length``); PecanPy's ``walk_length`` counts moves (its walks have
 walk_length + 1 vertices), so it is called with walk_length - 1: both sides' walks have the
@@ -39,17 +39,15 @@ same way.
     .venv/bin/python scripts/bench_walks.py --graph .data/graphs/karate --walks-per-node 2 \\
         --no-doc --work /tmp/bw   # smoke run
 
-The sparkembed rows read the walks command's summary line, ``walks: ..., walks N, steps S,
-... | ... walk Xs ... | total Ts``: visited vertices = steps + walks (steps counts moves),
-seconds = its ``walk`` step (else its total); without them the visits are counted from
-W/tokens with pyarrow and divided by the command's wall seconds.
+The sparkembed rows read the stages' summary lines, ``walks: ..., walks N, steps S, ... |
+... walk Xs ... | total Ts``: visited vertices = steps + walks (steps counts moves), walk
+seconds = the walks stage's ``walk`` step (walking and writing the walks).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import inspect
 import json
 import os
 import re
@@ -452,57 +450,74 @@ def graph_info(graph: Path) -> dict:
     return {"edges": meta.num_rows}
 
 
-def umap_row(args, edges: Path, work: Path):
-    """The optional umap row: (seconds, vectors) from sparkembed.stages.walks.umap_vectors,
-    or None. Its arguments are matched by name: an edge list / graph path, an output path,
-    the dimension and a seed; it may write a vector table at the output path (read back
-    here) or return token -> vector, (ids, matrix), or a table with token and vector."""
-    try:
-        from sparkembed.stages.walks import umap_vectors
-    except ImportError:
-        print("umap: not available")
-        return None
-    out = work / "umap" / "vectors"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    names = {
-        ("edges", "edges_path", "graph", "path", "input", "source"): str(edges),
-        ("output", "out", "output_path", "vectors"): str(out),
-        ("dim", "n_components", "dimension"): args.umap_dim,
-        ("seed", "random_state"): args.seed,
-    }
-    kwargs, params = {}, inspect.signature(umap_vectors).parameters
-    for name, param in params.items():
-        value = next((v for keys, v in names.items() if name in keys), inspect.Parameter.empty)
-        if value is not inspect.Parameter.empty:
-            kwargs[name] = value
-        elif param.default is inspect.Parameter.empty and param.kind not in (
-            param.VAR_POSITIONAL,
-            param.VAR_KEYWORD,
-        ):
-            print(f"umap: umap_vectors{inspect.signature(umap_vectors)} not understood; skipped")
-            return None
-    t0 = time.perf_counter()
-    try:
-        result = umap_vectors(**kwargs)
-    except Exception as exc:  # noqa: BLE001 - an optional row: say why and go on
-        print(f"umap: failed: {type(exc).__name__}: {exc}")
-        return None
-    secs = time.perf_counter() - t0
-    if result is None:
-        return secs, read_vectors(out)
-    if isinstance(result, dict):
-        return secs, result
-    if isinstance(result, tuple) and len(result) == 2:
-        return secs, {
-            str(k): v for k, v in zip(list(result[0]), np.asarray(result[1]), strict=True)
-        }
-    if hasattr(result, "column_names") or hasattr(result, "columns"):
-        frame = result.to_pandas() if hasattr(result, "to_pandas") else result
-        return secs, dict(
-            zip(frame["token"].astype(str), map(np.asarray, frame["vector"]), strict=True)
-        )
-    print(f"umap: umap_vectors returned a {type(result).__name__}; skipped")
-    return None
+PIPELINE = """[pipeline]
+workdir = "{workdir}"
+inputs = ["{edges}"]
+stages = {stages}
+
+[walks]
+p = {p}
+q = {q}
+walk_length = {walk_length}
+walks_per_node = {walks_per_node}
+seed = {seed}
+
+[cooccur]
+window = {window}
+
+[train]
+dim = {dim}
+
+[word2vec]
+window = {window}
+min_count = 1
+max_iter = {epochs}
+num_partitions = {w2v_partitions}
+
+[umap]
+n_neighbors = 15
+"""
+
+
+def run_pipeline(args, edges: Path, wdir: Path, p, q, trainers, extra) -> Run:
+    """walks -> cooccur -> the trainers as one ``sparkembed run`` (one process and JVM, as
+    a user runs it), from scratch (--force)."""
+    stages = ["walks"] + (["cooccur"] if "svd" in trainers else [])
+    stages += [f"train:{m}" for m in trainers]
+    wdir.mkdir(parents=True, exist_ok=True)
+    toml = wdir.parent / f"{wdir.name}.pipeline.toml"
+    toml.write_text(
+        PIPELINE.format(
+            workdir=wdir,
+            edges=edges,
+            stages=json.dumps(stages),
+            p=p,
+            q=q,
+            walk_length=args.walk_length,
+            walks_per_node=args.walks_per_node,
+            seed=args.seed,
+            window=args.window,
+            dim=args.dim,
+            epochs=args.w2v_epochs,
+            w2v_partitions=args.w2v_partitions,
+        ).replace(f"dim = {args.dim}", f"dim = {args.dim}")
+    )
+    run = run_cli(["run", str(toml), "--force"], extra, stage="")
+    return run
+
+
+def stage_lines(stdout: str) -> dict:
+    """The summary lines of a ``sparkembed run``: {"walks": ..., "cooccur": ...,
+    "train:svd": ...} as ``parse_summary`` reads them."""
+    out = {}
+    for line in stdout.splitlines():
+        stage = line.split(":", 1)[0]
+        if stage not in ("walks", "cooccur", "train") or "| total " not in line:
+            continue
+        parsed = parse_summary(line, stage)
+        key = f"train:{parsed['counts']['method']}" if stage == "train" else stage
+        out[key] = parsed
+    return out
 
 
 def bench(args) -> int:
@@ -551,87 +566,73 @@ def bench(args) -> int:
             )
         if args.skip_sparkembed:
             continue
-        wdir = work / name
-        wdir.mkdir(parents=True, exist_ok=True)
-        try:
-            walk = run_cli(
-                [
-                    "walks", str(edges), "--output", str(wdir), "--p", f"{p:g}", "--q",
-                    f"{q:g}", "--walk-length", str(args.walk_length), "--walks-per-node",
-                    str(args.walks_per_node), "--seed", str(args.seed), "--overwrite",
-                ],
-                extra,
-            )  # fmt: skip
-        except CommandFailed as exc:
-            rows.append({"method": "sparkembed walks", "config": label, "failed": str(exc)})
-            continue
-        visits, walk_secs, source = walk_rate(walk, wdir)
-        stage_steps = walk.summary.get("steps", {})
-        walk_split = ", ".join(f"{k} {v:.1f}" for k, v in stage_steps.items())
         trainers = [] if args.skip_svd else ["svd"]
         trainers += [] if args.skip_word2vec else ["word2vec"]
-        for method in trainers:
-            out = wdir / f"vectors-{method}"
+        wdir = work / name
+        try:
+            run = run_pipeline(args, edges, wdir, p, q, trainers, extra)
+        except CommandFailed as exc:
+            rows.append({"method": "sparkembed run", "config": label, "failed": str(exc)})
+            continue
+        lines = stage_lines(run.stdout)
+        walk = lines["walks"]
+        visits = walk["counts"]["steps"] + walk["counts"]["walks"]
+        walk_secs = walk["steps"]["walk"]
+        overhead = run.wall - sum(x["total"] for x in lines.values())
+        if args.umap and name == "uniform":
+            # Of the graph itself (DIR/graph), the same for every config: run once.
+            umap_out = wdir / "vectors-umap"
             try:
-                steps = []
-                if method == "svd":
-                    steps.append(
-                        run_cli(
-                            ["cooccur", str(wdir), "--window", str(args.window), "--overwrite"],
-                            extra,
-                        )
-                    )
-                    train_args = ["--method", "svd", "--dim", str(args.dim)]
-                else:
-                    train_args = [
-                        "--method", "word2vec", "--set", f"word2vec.window={args.window}",
-                        "--set", f"train.dim={args.dim}", "--set", "word2vec.min_count=1",
-                        "--set", f"word2vec.max_iter={args.w2v_epochs}",
-                    ]  # fmt: skip
-                steps.append(
-                    run_cli(
-                        ["train", str(wdir), *train_args, "--output", str(out), "--overwrite"],
-                        extra,
-                    )
+                umap_run = run_cli(
+                    ["train", str(wdir), "--method", "umap", "--dim", str(args.umap_dim)]
+                    + ["--output", str(umap_out), "--overwrite"],
+                    extra,
+                    stage="train",
                 )
+                lines["train:umap"] = umap_run.summary
+                lines["train:umap"]["wall"] = umap_run.wall
+                trainers = [*trainers, "umap"]
             except CommandFailed as exc:
                 rows.append(
-                    {"method": f"sparkembed walks + {method}", "config": label, "failed": str(exc)}
+                    {"method": "sparkembed train --method umap", "config": "", "failed": str(exc)}
+                )
+        for method in trainers:
+            train = lines[f"train:{method}"]
+            if method == "umap":
+                wall = lines["train:umap"]["wall"]
+                rows.append(
+                    {
+                        "method": "sparkembed train --method umap",
+                        "config": f"transition matrix, dim {args.umap_dim}",
+                        "walk_s": float("nan"),
+                        "visits": 0,
+                        "rate": float("nan"),
+                        "train_s": train["total"],
+                        "total_s": wall,
+                        "scores": evaluate(read_vectors(umap_out), labels, args.seed),
+                        "split": f"command {wall:.1f} (umap step "
+                        f"{train['steps'].get('umap', float('nan')):.1f})",
+                    }
                 )
                 continue
-            train_s = sum(s.wall for s in steps)
-            parts = " + ".join(
-                f"{s.stdout.split(':', 1)[0].strip() or 'cmd'} {s.wall:.1f}" for s in steps
-            )
+            parts = [("walks", walk["total"])]
+            if method == "svd":
+                parts.append(("cooccur", lines["cooccur"]["total"]))
+            parts.append((f"train {method}", train["total"]))
+            total = overhead + sum(x for _, x in parts)
+            split = f"start-up {overhead:.1f} + " + " + ".join(f"{k} {v:.1f}" for k, v in parts)
+            walk_split = ", ".join(f"{k} {v:.1f}" for k, v in walk["steps"].items())
             rows.append(
                 {
                     "method": f"sparkembed walks + {method}",
                     "config": label,
-                    "walk_s": walk.wall,
+                    "walk_s": walk["total"],
                     "visits": visits,
-                    "rate": visits / walk_secs if walk_secs else float("nan"),
-                    "train_s": train_s,
-                    "total_s": walk.wall + train_s,
-                    "scores": evaluate(read_vectors(out), labels, args.seed),
-                    "split": f"walks {walk.wall:.1f} (stage: {walk_split or 'n/a'}; steps/s "
-                    f"from {source}) + {parts}",
-                }
-            )
-    if args.umap:
-        got = umap_row(args, edges, work)
-        if got:
-            secs, vectors = got
-            rows.append(
-                {
-                    "method": "sparkembed.stages.walks.umap_vectors",
-                    "config": f"dim {args.umap_dim}",
-                    "walk_s": float("nan"),
-                    "visits": 0,
-                    "rate": float("nan"),
-                    "train_s": secs,
-                    "total_s": secs,
-                    "scores": evaluate(vectors, labels, args.seed),
-                    "split": "in this process",
+                    "rate": visits / walk_secs,
+                    "train_s": total - (overhead + walk["total"]),
+                    "total_s": total,
+                    "scores": evaluate(read_vectors(wdir / f"vectors-{method}"), labels, args.seed),
+                    "split": f"{split} (walks: {walk_split})",
                 }
             )
     load_after = os.getloadavg()[0]
@@ -689,8 +690,9 @@ def walks_markdown(args, graph, info, rows, cores, workers, load_before, load_af
         f"each (PecanPy called with walk_length {args.walk_length - 1}: it counts moves). "
         f"Embedding: dim {args.dim}, window {args.window}; gensim Word2Vec skip-gram, "
         f"min_count 0, {args.w2v_epochs} epoch(s), negative 5, {workers} workers (PecanPy's "
-        f"`embed` settings); MLlib word2vec {args.w2v_epochs} iteration(s), min count 1, 1 "
-        "partition; svd: `cooccur` (harmonic window) then PPMI + randomized SVD, default "
+        f"`embed` settings); MLlib word2vec {args.w2v_epochs} iteration(s), min count 1, "
+        f"{args.w2v_partitions} "
+        "partition(s); svd: `cooccur` (harmonic window) then PPMI + randomized SVD, default "
         "config. Score: logistic regression (max_iter 1000) on L2-normalised vectors, 50/50 "
         f"stratified split (seed {args.seed}), macro-F1 and micro-F1 on the held-out half; a "
         "vertex with no vector counts as a wrong prediction. Machine: "
@@ -894,6 +896,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--window", type=int, default=10)
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--w2v-epochs", type=int, default=1, help="gensim epochs, MLlib iterations")
+    ap.add_argument(
+        "--w2v-partitions",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="MLlib word2vec partitions (default: the cores, as gensim's workers)",
+    )
     ap.add_argument("--workers", type=int, default=0, help="PecanPy/gensim threads (0: cores)")
     ap.add_argument("--pecanpy-mode", default="SparseOTF")
     ap.add_argument("--seed", type=int, default=0, help="walk seed and the split's seed")
@@ -901,8 +909,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-sparkembed", action="store_true")
     ap.add_argument("--skip-svd", action="store_true")
     ap.add_argument("--skip-word2vec", action="store_true", help="leave out MLlib word2vec")
-    ap.add_argument("--umap", action="store_true", help="add the umap_vectors row")
-    ap.add_argument("--umap-dim", type=int, default=128)
+    ap.add_argument("--umap", action="store_true", help="add a train --method umap row")
+    ap.add_argument("--umap-dim", type=int, default=16)
     ap.add_argument(
         "--spark-set",
         action="append",

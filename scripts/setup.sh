@@ -43,7 +43,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-# --- JVM dependencies: GraphFrames (used by the walks stage). Fetched with mvn from
+# --- JVM dependencies: GraphFrames (optional interop: `doctor` checks it; the walks stage
+# reads GraphFrames' DataFrames without it). Fetched with mvn from
 # Maven Central; a registry that does not serve them is reported, not fatal.
 mkdir -p .jars
 if ! ls .jars/graphframes-spark4_${SCALA}-*.jar >/dev/null 2>&1; then

@@ -3,7 +3,7 @@
 # dictionaries for dictd (GCIDE = Webster 1913 + supplements, WordNet 3.0 glosses, FOLDOC,
 # the Jargon File, The Devil's Dictionary) and two English Bibles for SWORD with the
 # exporter mod2imp. scripts/make_real_corpus.py turns them into a corpus. Then the Python
-# packages only the benchmarks use (the bench and umap extras, into .venv). Idempotent.
+# packages only the benchmarks use (the bench extra, into .venv). Idempotent.
 set -euo pipefail
 PACKAGES=(dict-gcide dict-wn dict-foldoc dict-jargon dict-devil sword-text-kjv sword-text-web
   libsword-utils)
@@ -20,17 +20,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Python packages only the benchmarks use, into the repo's .venv: the "bench" extra
-# (PecanPy, scikit-learn, psutil for scripts/bench_walks.py) and the "umap" extra
-# (umap-learn). BENCH_EXTRAS=bench leaves umap out. Re-installed only when pyproject.toml
-# is newer than the stamp or an import fails.
+# (PecanPy, psutil, and umap-learn with scikit-learn, for scripts/bench_walks.py).
+# Re-installed only when pyproject.toml is newer than the stamp or an import fails.
 cd "$(dirname "$0")/.."
-BENCH_EXTRAS=${BENCH_EXTRAS:-bench,umap}
+BENCH_EXTRAS=${BENCH_EXTRAS:-bench}
 if [ ! -x .venv/bin/python ]; then
   echo "[setup_bench_data] error: no .venv; run scripts/setup.sh first" >&2
   exit 1
 fi
-imports="import pecanpy, sklearn, psutil"
-case ",$BENCH_EXTRAS," in *,umap,*) imports="$imports, umap" ;; esac
+imports="import pecanpy, sklearn, psutil, umap"
 stamp=.venv/.sparkembed-bench-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$(cat "$stamp")" != "$BENCH_EXTRAS" ] ||
   ! .venv/bin/python -c "$imports" >/dev/null 2>&1; then

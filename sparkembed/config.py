@@ -104,7 +104,7 @@ class CooccurConfig:
 
 @dataclass
 class TrainConfig:
-    method: str = param("word2vec", choices=("word2vec", "svd"))
+    method: str = param("word2vec", choices=("word2vec", "svd", "umap"))
     # a sanity cap; the check against the vocabulary size is done when training
     dim: int = param(100, ge=1, le=100_000)
     seed: int = param(42, ge=0)
@@ -132,6 +132,16 @@ class SvdConfig:
     power_iters: int = param(4, ge=0)  # randomized SVD: subspace iterations (2 Spark passes each)
     # partitions of the cached PPMI matrix; 0: Spark's default parallelism
     partitions: int = param(0, ge=0)
+
+
+@dataclass
+class UmapConfig:
+    n_neighbors: int = param(15, ge=2)
+    min_dist: float = param(0.1, ge=0)
+    metric: str = "cosine"  # any umap-learn metric that takes sparse rows
+    # umap runs on the driver: larger graphs are refused (walks + svd/word2vec scale)
+    max_vertices: int = param(50_000, ge=1)
+    max_edges: int = param(5_000_000, ge=1)
 
 
 @dataclass
@@ -177,6 +187,7 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     word2vec: Word2VecConfig = field(default_factory=Word2VecConfig)
     svd: SvdConfig = field(default_factory=SvdConfig)
+    umap: UmapConfig = field(default_factory=UmapConfig)
     walks: WalksConfig = field(default_factory=WalksConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 

@@ -19,6 +19,7 @@ COOCCURRENCE = "row int, col int, count double, shard int"
 MARGINALS = "id int, count double"
 VECTORS = "token string, vector array<float>, count long, norm float, lang string"
 NEIGHBORS = "token string, neighbor string, rank int, cosine float"
+GRAPH = "vertex int, id string, neighbors array<int>, weights array<double>"
 
 CONTRACTS = {
     "tokens": TOKENS,
@@ -28,6 +29,7 @@ CONTRACTS = {
     "marginals": MARGINALS,
     "vectors": VECTORS,
     "neighbors": NEIGHBORS,
+    "graph": GRAPH,
 }
 
 

@@ -265,3 +265,33 @@ def test_cooccurrence_table_as_a_word_graph(spark, tmp_path):
     assert set(walks[("the", 0)]) == {"the", "cat"}
     rejected = spark.read.parquet(str(out / "rejected"))
     assert rejected.count() == 0
+
+
+def test_umap_of_the_transition_matrix_and_its_size_limit(spark, tmp_path, capsys):
+    g, edges = karate(spark, weighted=False)
+    work = tmp_path / "w"
+    walk_graph(
+        spark, edges.select("src", "dst"), str(work), config(walk_length=2, walks_per_node=1)
+    )
+    graph = spark.read.parquet(str(work / "graph")).orderBy("vertex").collect()
+    assert [r.vertex for r in graph] == list(range(34))
+    assert all(r.weights is None for r in graph)
+    ids = {r.vertex: r.id for r in graph}
+    assert {(r.id, ids[n]) for r in graph for n in r.neighbors} == {
+        (str(a), str(b)) for u, v in g.edges() for a, b in ((u, v), (v, u))
+    }
+    vectors = tmp_path / "umap"
+    argv = ["train", str(work), "--method", "umap", "--dim", "2", "--output", str(vectors), "-q"]
+    assert main(argv + SESSION) == 0
+    table = spark.read.parquet(str(vectors))
+    assert table.count() == 34 and len(table.first().vector) == 2
+    # Too large for the driver: refused in one line.
+    capsys.readouterr()
+    argv = ["train", str(work), "--method", "umap", "--dim", "2", "--output", str(tmp_path / "u2")]
+    assert main(argv + ["--set", "umap.max_vertices=10", *SESSION]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == (
+        "sparkembed train: error: umap runs on the driver and is for small graphs: 34 vertices "
+        "and 156 out-edges exceed umap.max_vertices 10 or umap.max_edges 5,000,000; use "
+        "--method svd or word2vec on the walks"
+    )

@@ -1,15 +1,17 @@
 """train: tables in, a vector table out. ``svd``: PPMI of DIR/cooccurrence (context
 smoothing, optional shift) and a randomized truncated SVD in Spark; ``word2vec``: Spark
-MLlib's skip-gram on DIR/tokens. Both return a ``TrainResult`` of one schema."""
+MLlib's skip-gram on DIR/tokens; ``umap``: UMAP of a small graph's transition matrix
+(DIR/graph of the walks stage), on the driver. All return a ``TrainResult`` of one
+schema."""
 
 from sparkembed.stage import Stage
 from sparkembed.stages.train import stage
 
 STAGE = Stage(
     name="train",
-    help="DIR -> vector table with word2vec or PPMI+SVD",
+    help="DIR -> vector table with word2vec, PPMI+SVD or (small graphs) UMAP",
     section="train",
-    reads=("tokens", "vocab", "cooccurrence", "marginals"),
+    reads=("tokens", "vocab", "cooccurrence", "marginals", "graph"),
     writes=("vectors",),
     add_arguments=stage.add_arguments,
     plan=stage.plan,

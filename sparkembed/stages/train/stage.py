@@ -1,4 +1,4 @@
-"""``sparkembed train DIR --method word2vec|svd [--dim N] [--output VECTORS]``."""
+"""``sparkembed train DIR --method word2vec|svd|umap [--dim N] [--output VECTORS]``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from sparkembed.stage import Context, Plan, set_flags
 from sparkembed.tables import path_exists, read_metadata, read_table, table_metadata
 from sparkembed.vectors.table import write_vectors
 
-METHOD_INPUTS = {"word2vec": ("tokens", "vocab"), "svd": ("cooccurrence", "marginals", "vocab")}
+METHOD_INPUTS = {
+    "word2vec": ("tokens", "vocab"),
+    "svd": ("cooccurrence", "marginals", "vocab"),
+    "umap": ("graph", "vocab"),  # a walks work directory
+}
 
 
 def add_arguments(p) -> None:
@@ -23,7 +27,7 @@ def plan(args, cfg) -> Plan:
     set_flags(args, cfg.train, {"method": "method", "dim": "dim"})
     method = cfg.train.method
     if method not in METHOD_INPUTS:
-        raise SparkembedError(f"train.method must be word2vec or svd, got {method!r}")
+        raise SparkembedError(f"train.method must be word2vec, svd or umap, got {method!r}")
     workdir = str(args.dir).rstrip("/")
     roles = METHOD_INPUTS[method]
     section = getattr(cfg, method)
@@ -83,6 +87,12 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         with timer.step("word2vec"):
             result = train_word2vec(tokens, vocab, tc, cfg.word2vec, quiet=ctx.quiet)
         result.counts["corpus_tokens"] = int(vocab.agg({"count": "sum"}).collect()[0][0] or 0)
+    elif tc.method == "umap":
+        from sparkembed.stages.train.umap import train_umap
+
+        graph = read_table(spark, paths["graph"], table="graph")
+        with timer.step("umap"):
+            result = train_umap(graph, vocab, tc.dim, cfg.umap, tc.seed)
     else:
         from sparkembed.stages.train.svd import train_svd
 

@@ -11,10 +11,10 @@ from sparkembed.stages.walks import stage
 
 STAGE = Stage(
     name="walks",
-    help="edge list or DIR/cooccurrence -> DIR/tokens (walks), DIR/vocab, DIR/rejected",
+    help="edge list or DIR/cooccurrence -> DIR/tokens (walks), DIR/vocab, DIR/rejected, DIR/graph",
     section="walks",
     reads=(),
-    writes=("tokens", "vocab", "rejected"),
+    writes=("tokens", "vocab", "rejected", "graph"),
     add_arguments=stage.add_arguments,
     plan=stage.plan,
     run=stage.run,
@@ -22,8 +22,8 @@ STAGE = Stage(
 
 
 def walk_graph(spark, graph, output: str, cfg=None, *, overwrite: bool = False, quiet=True):
-    """Walk ``graph`` into ``output`` (DIR/tokens, DIR/vocab, DIR/rejected) and return the
-    summary counts.
+    """Walk ``graph`` into ``output`` (DIR/tokens, DIR/vocab, DIR/rejected, DIR/graph) and
+    return the summary counts.
 
     ``graph``: a ``graphframes.GraphFrame`` (only its ``.vertices`` and ``.edges`` are read,
     so no GraphFrames JAR is needed), a ``(vertices, edges)`` pair of DataFrames in
@@ -45,7 +45,7 @@ def walk_graph(spark, graph, output: str, cfg=None, *, overwrite: bool = False, 
     out = output.rstrip("/")
     plan = Plan(
         inputs={},
-        outputs={t: f"{out}/{t}" for t in ("tokens", "vocab", "rejected")},
+        outputs={t: f"{out}/{t}" for t in STAGE.writes},
         params={"walks": {**cfg.walks.__dict__, "format": "dataframe"}},
         options={"edges_df": edges, "vertices_df": vertices},
     )

@@ -35,7 +35,13 @@ from pyspark.sql import functions as F
 from sparkembed.arrowio import arrow_location, parquet_files
 from sparkembed.errors import SparkembedError
 from sparkembed.stages.walks.draws import uniforms
-from sparkembed.stages.walks.walker import Graph, first_order_step, has_edge, walks
+from sparkembed.stages.walks.walker import (
+    Graph,
+    first_order_step,
+    has_edge,
+    row_cumulative,
+    walks,
+)
 
 TOKENS = "doc_id string, title string, lang string, sentence int, tokens array<string>"
 PROPOSALS = 8  # node2vec proposals per walker per round (partitioned engine)
@@ -45,7 +51,8 @@ WALKERS_PER_CHUNK = 50_000  # replicated engine: walkers moved together in one t
 def replicated_bytes(n_vertices: int, n_edges: int, weighted: bool, id_bytes: int) -> int:
     """Memory of the replicated graph in one Python worker: CSR offsets (8 bytes a vertex),
     neighbours (4 bytes an out-edge; an undirected edge is two), running weight sums (8 bytes
-    an out-edge when weighted), and the vertex ids as Arrow strings."""
+    an out-edge when weighted), and the vertex ids as Arrow strings; reading the table takes
+    about as much again, briefly."""
     return 8 * (n_vertices + 1) + (12 if weighted else 4) * n_edges + id_bytes + 4 * n_vertices
 
 
@@ -69,8 +76,9 @@ def load_graph(path: str) -> tuple[Graph, pa.Array]:
         np.cumsum(lengths, out=indptr[1:])
         indices = pc.list_flatten(table["neighbors"]).to_numpy(zero_copy_only=False)
         cumulative = None
-        if table["cumulative"].null_count < len(table):
-            cumulative = pc.list_flatten(table["cumulative"]).to_numpy(zero_copy_only=False)
+        if table["weights"].null_count < len(table):
+            weights = pc.list_flatten(table["weights"]).to_numpy(zero_copy_only=False)
+            cumulative = row_cumulative(indptr, weights)
         _LOADED.clear()  # one run's graph at a time
         _LOADED[path] = (
             Graph(indptr, indices.astype(np.int32), cumulative),
@@ -176,15 +184,17 @@ def replicated_to_files(
 # --- partitioned -------------------------------------------------------------------------
 
 
-def _local_graph(lists: pa.Array, sums: pa.Array | None) -> Graph:
-    """A Graph of a batch's own adjacency rows (row i = local vertex i)."""
+def _local_graph(lists: pa.Array, weights: pa.Array | None) -> Graph:
+    """A Graph of a batch's own adjacency rows (row i = local vertex i); its running sums
+    equal the whole graph's, row by row (``row_cumulative``)."""
     lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     indices = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
     cumulative = None
-    if sums is not None and sums.null_count < len(sums):
-        cumulative = pc.list_flatten(sums).to_numpy(zero_copy_only=False)
+    if weights is not None and weights.null_count < len(weights):
+        flat = pc.list_flatten(weights).to_numpy(zero_copy_only=False)
+        cumulative = row_cumulative(indptr, flat)
     return Graph(indptr, indices, cumulative)
 
 
@@ -206,7 +216,7 @@ def _move_first_order(seed: int, step: int):
         for b in batches:
             rows, w = _walkers(b)
             ids = w.field("walk_id").to_numpy()
-            graph = _local_graph(b.column("neighbors"), b.column("cumulative"))
+            graph = _local_graph(b.column("neighbors"), b.column("weights"))
             nxt = first_order_step(graph, rows, uniforms(seed, ids, step))
             at = b.column("vertex").to_numpy()[rows]
             yield pa.RecordBatch.from_arrays(
@@ -233,7 +243,7 @@ def _propose(seed: int, step: int, first_attempt: int):
         for b in batches:
             rows, w = _walkers(b)
             ids = w.field("walk_id").to_numpy()
-            graph = _local_graph(b.column("neighbors"), b.column("cumulative"))
+            graph = _local_graph(b.column("neighbors"), b.column("weights"))
             cand = np.stack(
                 [
                     first_order_step(graph, rows, uniforms(seed, ids, step, 2 * a))
@@ -303,7 +313,7 @@ def partitioned_walks(
     second_order = not (p == 1.0 and q == 1.0)
     adj = (
         adjacency.where(F.size("neighbors") > 0)
-        .select("vertex", "neighbors", "cumulative")
+        .select("vertex", "neighbors", "weights")
         .repartition(partitions, "vertex")
         .persist()
     )

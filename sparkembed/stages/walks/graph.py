@@ -117,14 +117,11 @@ def vertex_index(edges: DataFrame) -> DataFrame:
     return ids.distinct().select((F.row_number().over(order) - 1).cast("int").alias("vertex"), "id")
 
 
-ADJACENCY = "vertex int, id string, neighbors array<int>, cumulative array<double>"
-
-
 def adjacency(edges: DataFrame, index: DataFrame, *, directed: bool, weighted: bool) -> DataFrame:
-    """The walks' graph, one row per vertex: ``vertex int, id string, neighbors array<int>``
-    (its out-neighbours, sorted) and ``cumulative array<double>`` (the running sum of their
-    weights, the weighted sampler's keys; null when unweighted). Vertices without
-    out-edges have an empty row, so ``vertex`` runs 0 .. n-1 without gaps."""
+    """The walks' graph (``DIR/graph``), one row per vertex: ``vertex int, id string,
+    neighbors array<int>`` (its out-neighbours, sorted) and ``weights array<double>`` (their
+    edge weights; null when unweighted). Vertices without out-edges have an empty row, so
+    ``vertex`` runs 0 .. n-1 without gaps."""
     by_src = index.select(F.col("id").alias("src"), F.col("vertex").alias("s"))
     by_dst = index.select(F.col("id").alias("dst"), F.col("vertex").alias("d"))
     e = edges.join(by_src, "src").join(by_dst, "dst").select("s", "d", "weight")
@@ -136,39 +133,13 @@ def adjacency(edges: DataFrame, index: DataFrame, *, directed: bool, weighted: b
         F.transform("out", lambda x: x["d"]).alias("neighbors"),
         F.transform("out", lambda x: x["weight"]).alias("weights"),
     )
-    full = index.join(rows, "vertex", "left").select(
+    weights = F.coalesce("weights", F.array().cast("array<double>"))
+    return index.join(rows, "vertex", "left").select(
         "vertex",
         "id",
         F.coalesce("neighbors", F.array().cast("array<int>")).alias("neighbors"),
-        F.coalesce("weights", F.array().cast("array<double>")).alias("weights"),
+        (weights if weighted else F.lit(None).cast("array<double>")).alias("weights"),
     )
-    if not weighted:
-        return full.select(
-            "vertex", "id", "neighbors", F.lit(None).cast("array<double>").alias("cumulative")
-        )
-    return full.mapInArrow(_with_cumulative, ADJACENCY)
-
-
-def _with_cumulative(batches):
-    """Each row's running weight sums (walker.row_cumulative), a batch at a time."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from sparkembed.stages.walks.walker import row_cumulative
-
-    for b in batches:
-        weights = b.column("weights")
-        lengths = pc.list_value_length(weights).to_numpy(zero_copy_only=False).astype(np.int64)
-        indptr = np.concatenate([[0], np.cumsum(lengths)])
-        flat = weights.flatten().to_numpy(zero_copy_only=False)
-        sums = pa.ListArray.from_arrays(
-            pa.array(indptr, pa.int32()), pa.array(row_cumulative(indptr, flat), pa.float64())
-        )
-        yield pa.RecordBatch.from_arrays(
-            [b.column("vertex"), b.column("id"), b.column("neighbors"), sums],
-            names=["vertex", "id", "neighbors", "cumulative"],
-        )
 
 
 def edge_list_format(path: str, fmt: str, is_work_dir: bool) -> str:

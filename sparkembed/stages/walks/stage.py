@@ -1,8 +1,10 @@
-"""``sparkembed walks EDGES|WORK_DIR --output DIR``: DIR/tokens, DIR/vocab, DIR/rejected.
+"""``sparkembed walks EDGES|WORK_DIR --output DIR``: DIR/tokens, DIR/vocab, DIR/rejected,
+DIR/graph.
 
 A walk is a sentence of vertex ids (``doc_id`` = its start vertex, ``sentence`` = its walk
 number), the vocabulary is the vertices by visit count: ``cooccur`` and ``train`` run on
-DIR unchanged. The three tables are one commit.
+DIR unchanged. DIR/graph is the adjacency the walks ran on (``train --method umap`` reads
+it). The four tables are one commit.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import dataclasses
 import math
 import sys
 
+from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
 from sparkembed.arrowio import arrow_location
@@ -95,7 +98,7 @@ def plan(args, cfg) -> Plan:
         raise SparkembedError(f"input not found: {src}")
     return Plan(
         inputs=inputs,
-        outputs={t: f"{out}/{t}" for t in ("tokens", "vocab", "rejected")},
+        outputs={t: f"{out}/{t}" for t in ("tokens", "vocab", "rejected", "graph")},
         params={"walks": {**dataclasses.asdict(w), "format": fmt}},
         checked_together=together,
         options={"format": fmt},
@@ -140,19 +143,32 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
             )
             if vertices is not None:
                 rejected = rejected.unionByName(isolated_vertices(vertices, clean, source))
-            scratch = commit.scratch(out["tokens"], "walks")
-            graph_path = f"{scratch}/graph"
-            adjacency(
-                clean, vertex_index(clean), directed=directed, weighted=weighted
-            ).write.parquet(graph_path)
+            graph_stats: dict = {}
+
+            def stat(key: str):
+                def read(path: str):
+                    if not graph_stats:
+                        graph_stats.update(_graph_stats(spark.read.parquet(path)))
+                    return graph_stats[key]
+
+                return read
+
+            # Each is read several times below: computed once.
+            clean = clean.persist(StorageLevel.MEMORY_AND_DISK)
+            index = vertex_index(clean).persist(StorageLevel.MEMORY_AND_DISK)
+            graph = adjacency(clean, index, directed=directed, weighted=weighted)
+            commit.write_df(
+                "graph",
+                out["graph"],
+                graph,
+                counts={k: stat(k) for k in ("vertices", "out_edges")},
+                extra={"directed": directed, "weighted": weighted},
+            )
+            graph_path = commit.staged("graph")
+            index.unpersist()
             adj = spark.read.parquet(graph_path)
             edges_read = edges.count()
-            g = adj.agg(
-                F.count(F.lit(1)).alias("vertices"),
-                F.coalesce(F.sum(F.size("neighbors")), F.lit(0)).alias("out_edges"),
-                F.count_if(F.size("neighbors") > 0).alias("starts"),
-                F.coalesce(F.sum(F.length("id")), F.lit(0)).alias("id_bytes"),
-            ).first()
+            g = graph_stats
             n, out_edges = int(g["vertices"]), int(g["out_edges"])
             if n == 0:
                 raise SparkembedError(
@@ -168,11 +184,12 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
                     2 * task_slots(spark), math.ceil(steps_total / STEPS_PER_TASK)
                 )
                 tokens_meta, vocab = _replicated(
-                    commit, adj, graph_path, n, w, min(parts, n), out["tokens"]
+                    commit, adj, graph_path, g, w, min(parts, n), out["tokens"]
                 )
             else:
                 parts = w.partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
                 log = None if ctx.quiet else (lambda m: ctx.log("walks", m))
+                scratch = commit.scratch(out["tokens"], "walks")
                 tokens = partitioned_walks(spark, adj, w, scratch, parts, log)
                 file_counts: dict = {}
                 tokens_meta = commit.write_df(
@@ -197,6 +214,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
             rej_meta = commit.write_df(
                 "rejected", out["rejected"], rejected.coalesce(1), counts=_reason_counts(spark)
             )
+        clean.unpersist()
     counts = tokens_meta["counts"]
     reasons = rej_meta["counts"]
     n_edges = out_edges if directed else out_edges // 2
@@ -235,16 +253,27 @@ def choose_engine(w, graph_path: str, n: int, out_edges: int, weighted: bool, id
     return "replicated" if fits and reachable else "partitioned"
 
 
-def _replicated(commit, adj, graph_path: str, n: int, w, parts: int, path: str):
+def _graph_stats(graph) -> dict:
+    row = graph.agg(
+        F.count(F.lit(1)).alias("vertices"),
+        F.coalesce(F.sum(F.size("neighbors")), F.lit(0)).alias("out_edges"),
+        F.count_if(F.size("neighbors") > 0).alias("starts"),
+        F.coalesce(F.sum(F.length("id")), F.lit(0)).alias("id_bytes"),
+    ).first()
+    return {k: int(row[k]) for k in ("vertices", "out_edges", "starts", "id_bytes")}
+
+
+def _replicated(commit, adj, graph_path: str, g: dict, w, parts: int, path: str):
     """The replicated engine's walks, written by its tasks into the tokens table's staging,
     and the vocabulary from the visit counts they return (same pass)."""
     from pyspark import StorageLevel
 
     spark = adj.sparkSession
+    starts = g["starts"]
     visits: list = []
 
     def write(staging: str) -> None:
-        partial = replicated_to_files(spark, graph_path, n, w, parts, staging)
+        partial = replicated_to_files(spark, graph_path, g["vertices"], w, parts, staging)
         counts = partial.groupBy("vertex").agg(
             F.sum("count").alias("count"), F.sum("doc_count").alias("doc_count")
         )
@@ -252,7 +281,6 @@ def _replicated(commit, adj, graph_path: str, n: int, w, parts: int, path: str):
         row = visits[0].agg(F.sum("count").alias("visits")).first()
         visits.append(int(row["visits"] or 0))
 
-    starts = adj.where(F.size("neighbors") > 0).count()
     meta = commit.write_with(
         "tokens",
         path,
