@@ -139,6 +139,7 @@ class UmapConfig:
     n_neighbors: int = param(15, ge=2)
     min_dist: float = param(0.1, ge=0)
     metric: str = "cosine"  # any umap-learn metric that takes sparse rows
+    steps: int = param(3, ge=1, le=10)  # rows of (P + ... + P^steps) / steps are embedded
     # umap runs on the driver: larger graphs are refused (walks + svd/word2vec scale)
     max_vertices: int = param(50_000, ge=1)
     max_edges: int = param(5_000_000, ge=1)

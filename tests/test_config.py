@@ -64,7 +64,7 @@ def test_wrong_type_names_key():
         ("svd.eig=-1", "svd.eig must be >= 0, got -1.0"),
         ("svd.alpha=0", "svd.alpha must be > 0, got 0.0"),
         ("word2vec.step_size=0", "word2vec.step_size must be > 0, got 0.0"),
-        ("train.method='mllib'", "train.method must be one of word2vec, svd, got 'mllib'"),
+        ("train.method='mllib'", "train.method must be one of word2vec, svd, umap, got 'mllib'"),
         ("tokenize.engine='jvm'", "tokenize.engine must be one of auto, java, sql, got 'jvm'"),
         (
             "spark.log_level='LOUD'",
@@ -151,8 +151,16 @@ def test_help_lists_every_registered_stage_and_tool(capsys):
     out = capsys.readouterr().out
     for name in [*REGISTRY, "doctor", "similar", "run"]:
         assert name in out
-    assert set(REGISTRY) == {"tokenize", "cooccur", "train", "evaluate", "neighbors", "export"}
-    assert "walks" not in out and "align" not in out  # not built: no placeholder
+    assert set(REGISTRY) == {
+        "tokenize",
+        "walks",
+        "cooccur",
+        "train",
+        "evaluate",
+        "neighbors",
+        "export",
+    }
+    assert "align" not in out  # not built: no placeholder
 
 
 def test_unknown_subcommand_exits_2(capsys):

@@ -295,3 +295,22 @@ def test_umap_of_the_transition_matrix_and_its_size_limit(spark, tmp_path, capsy
         "and 156 out-edges exceed umap.max_vertices 10 or umap.max_edges 5,000,000; use "
         "--method svd or word2vec on the walks"
     )
+
+
+def test_a_graph_pipeline_runs_then_skips(spark, tmp_path, capsys):
+    edges = tmp_path / "edges.tsv"
+    edges.write_text("".join(f"{u}\t{v}\n" for u, v in nx.karate_club_graph().edges()))
+    toml = tmp_path / "graph.toml"
+    toml.write_text(
+        f'[pipeline]\nworkdir = "{tmp_path / "w"}"\ninputs = ["{edges}"]\n'
+        'stages = ["walks", "cooccur", "train:svd"]\n\n'
+        "[walks]\nheader = false\nwalk_length = 10\nwalks_per_node = 4\n\n[train]\ndim = 4\n"
+    )
+    assert main(["run", str(toml), "-q", *SESSION]) == 0
+    out = capsys.readouterr()
+    assert "walks: edges read 78, merged 0, vertices 34, edges 78, walks 136," in out.out
+    assert spark.read.parquet(str(tmp_path / "w" / "vectors-svd")).count() == 34
+    assert main(["run", str(toml), "-q", *SESSION]) == 0
+    second = capsys.readouterr()
+    assert "[run] walks: up to date, skipped" in second.err
+    assert "run: 0 stages run, 3 skipped" in second.out
