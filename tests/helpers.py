@@ -6,6 +6,16 @@ from pathlib import Path
 
 from sparkembed.tables import Commit, fingerprint
 
+# The test session's settings for CLI calls, so that a command's getOrCreate changes nothing.
+CLI_SESSION = [
+    "--set",
+    'spark.master="local[2]"',
+    "--set",
+    "spark.shuffle_partitions=4",
+    "--set",
+    'spark.driver_memory="2g"',
+]
+
 
 def publish_together(spark, stage: str, tables: dict, built_from=(), params=None) -> dict:
     """Commit ``{path: df}`` (or ``{path: (df, partition_by)}``) as one run of ``stage``,

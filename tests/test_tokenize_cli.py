@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from chispa import assert_df_equality
+from helpers import CLI_SESSION
 
 from sparkembed.cli import main
 from sparkembed.tables import read_metadata, read_table
 from sparkembed.vocabulary import VOCAB_SCHEMA
 
-# The test session's settings, so that the command's getOrCreate changes nothing.
-SESSION = [
-    "--set",
-    'spark.master="local[2]"',
-    "--set",
-    "spark.shuffle_partitions=4",
-    "--set",
-    'spark.driver_memory="2g"',
-]
+SESSION = CLI_SESSION
 
 
 def test_cli_tokenize_text(spark, tmp_path, capsys):

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from helpers import CLI_SESSION
 from scipy import stats
 
 from sparkembed.cli import main
@@ -18,14 +19,7 @@ from sparkembed.config import load_config
 from sparkembed.stages.walks import walk_graph
 from sparkembed.tables import read_metadata
 
-SESSION = [
-    "--set",
-    'spark.master="local[2]"',
-    "--set",
-    "spark.shuffle_partitions=4",
-    "--set",
-    'spark.driver_memory="2g"',
-]
+SESSION = CLI_SESSION
 EDGE_SCHEMA = "src string, dst string, weight double"
 
 

@@ -21,11 +21,11 @@ from sparkembed.errors import SparkembedError
 from sparkembed.stages.train.result import TrainResult
 
 
-def transition_matrix(graph_arrow):
-    """scipy CSR ``n x n``: row v holds v's out-edge weights (1 unweighted) over their sum."""
+def transition_matrix(table):
+    """scipy CSR ``n x n``: row v holds v's out-edge weights (1 unweighted) over their sum;
+    ``table`` is DIR/graph as Arrow, sorted by vertex."""
     import scipy.sparse as sp
 
-    table = graph_arrow.sort_by("vertex")
     lengths = pc.list_value_length(table["neighbors"]).to_numpy(zero_copy_only=False)
     indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     indices = pc.list_flatten(table["neighbors"]).to_numpy(zero_copy_only=False)
@@ -60,7 +60,7 @@ def train_umap(graph, vocab, dim: int, cfg, seed: int) -> TrainResult:
         )
     if dim >= n - 1:
         raise SparkembedError(f"train.dim {dim} must be below the vertex count - 1 ({n - 1})")
-    table = graph.select("vertex", "id", "neighbors", "weights").toArrow()
+    table = graph.select("vertex", "id", "neighbors", "weights").toArrow().sort_by("vertex")
     step = transition_matrix(table)
     power, matrix = step, step
     for _ in range(cfg.steps - 1):
@@ -81,7 +81,7 @@ def train_umap(graph, vocab, dim: int, cfg, seed: int) -> TrainResult:
 
     vectors = pa.table(
         {
-            "token": table.sort_by("vertex")["id"],
+            "token": table["id"],
             "vector": pa.ListArray.from_arrays(
                 pa.array(np.arange(0, (n + 1) * dim, dim), pa.int32()), pa.array(points.ravel())
             ),
