@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def dispatch(args) -> int:
     from sparkembed.commands import doctor, run, similar
+    from sparkembed.session import resolve_jit
     from sparkembed.stage import Context, execute, prepare
     from sparkembed.stages import REGISTRY
 
@@ -76,6 +77,7 @@ def dispatch(args) -> int:
     if args.command in REGISTRY:
         stage = REGISTRY[args.command]
         plan = prepare(stage, args, cfg)
+        cfg.spark.jit = resolve_jit(cfg.spark.jit, stage.jvm_bound(cfg))
         ctx = Context(cfg, quiet=args.quiet, overwrite=args.overwrite)
         print(execute(stage, plan, cfg, ctx))
         return 0

@@ -56,6 +56,10 @@ class SparkConfig:
     # JVM class-data archive (CDS) that setup builds: "auto" uses it when it exists for this
     # Java and Spark, "off" never, else a path to one. Saves seconds of JVM start per run.
     class_archive: str = "auto"
+    # The JIT of the JVM sparkembed starts: "full" (C1 then C2), "quick" (C1 only: on few
+    # cores a run starts faster, but JVM-heavy loops run slower), "auto": quick unless a
+    # stage of the command loops in JVM code (tokenize, train --method word2vec).
+    jit: str = param("auto", choices=("auto", "full", "quick"))
     conf: dict = field(default_factory=dict)  # any other spark.* settings
 
 

@@ -213,6 +213,7 @@ def run_pipeline(
     import sys
     import time
 
+    from sparkembed.session import resolve_jit
     from sparkembed.stage import Context, execute, prepare, stage_parser
     from sparkembed.stages import REGISTRY
 
@@ -225,6 +226,10 @@ def run_pipeline(
         args = stage_parser(stage).parse_args(argv[1:])
         cfg = copy.deepcopy(base)
         steps.append((name, stage, cfg, prepare(stage, args, cfg)))
+    # One JVM serves every stage: its JIT is chosen for all of them.
+    jit = resolve_jit(base.spark.jit, any(stage.jvm_bound(cfg) for _, stage, cfg, _ in steps))
+    for _, _, cfg, _ in steps:
+        cfg.spark.jit = jit
     session, done, skipped, t0 = None, [], [], time.perf_counter()
     for name, stage, cfg, plan in steps:
         ctx = Context(cfg, quiet=quiet, spark=session)

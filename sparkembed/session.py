@@ -62,8 +62,24 @@ def class_archive_path(cfg: SparkConfig) -> Path | None:
     return jars_dir(cfg) / f"spark-classes-{digest}.jsa"
 
 
+# What ``spark.jit`` adds to the JVM's options. C1 only: C2's compiler threads and the
+# slower profiled code while they catch up cost a short run more than C2's faster code
+# saves when the hot loops are in Python workers (walks, cooccur, svd: docs/benchmarks.md).
+JIT_OPTIONS = {"full": [], "quick": ["-XX:TieredStopAtLevel=1"]}
+
+
+def resolve_jit(jit: str, jvm_bound: bool) -> str:
+    """``spark.jit`` for a command: ``auto`` becomes ``full`` when one of its stages loops in
+    JVM code (``jvm_bound``), else ``quick``; ``full`` and ``quick`` stay."""
+    if jit != "auto":
+        return jit
+    return "full" if jvm_bound else "quick"
+
+
 def _driver_java_options(cfg: SparkConfig, dump_class_archive: Path | None) -> str:
     options = [f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"]
+    # "auto" not resolved for a command (a session opened from Python): the JVM's default.
+    options += JIT_OPTIONS.get(cfg.jit, [])
     archive = class_archive_path(cfg)
     if dump_class_archive is not None:
         options += [f"-XX:ArchiveClassesAtExit={dump_class_archive}", "-Xlog:cds=off"]

@@ -50,6 +50,8 @@ class Stage:
     plan: Callable[[argparse.Namespace, Config], Plan]
     run: Callable[[Context, Plan, Config], dict[str, Any]]  # -> summary counts
     needs_spark: bool = True
+    # Whether its hot loop runs in JVM code for this config (``spark.jit = "auto"``).
+    jvm_bound: Callable[[Config], bool] = lambda _cfg: False
 
 
 class Context:

@@ -36,6 +36,24 @@ def test_class_archive_used_only_when_present(tmp_path):
     assert not any(o.startswith("-XX:SharedArchiveFile") for o in dump)
 
 
+def test_jit_quick_stops_at_c1_and_auto_follows_the_stages():
+    from sparkembed.config import Config
+    from sparkembed.session import resolve_jit
+    from sparkembed.stages import REGISTRY
+
+    assert "-XX:TieredStopAtLevel=1" in _java_options(SparkConfig(jit="quick"))
+    for jit in ("full", "auto"):  # auto unresolved (a session opened from Python): the default
+        assert not any("Tiered" in o for o in _java_options(SparkConfig(jit=jit)))
+    cfg = Config()
+    bound = {name: stage.jvm_bound(cfg) for name, stage in REGISTRY.items()}
+    assert bound["tokenize"] and not bound["walks"] and not bound["cooccur"]
+    for method, jit in (("word2vec", "full"), ("svd", "quick"), ("umap", "quick")):
+        cfg.train.method = method
+        assert resolve_jit("auto", REGISTRY["train"].jvm_bound(cfg)) == jit
+    assert resolve_jit("auto", True) == "full" and resolve_jit("auto", False) == "quick"
+    assert resolve_jit("full", False) == "full" and resolve_jit("quick", True) == "quick"
+
+
 def test_class_archive_name_depends_on_the_java(tmp_path, monkeypatch):
     fake_home = tmp_path / "jdk"
     (fake_home / "bin").mkdir(parents=True)

@@ -184,7 +184,9 @@ def test_train_svd_rejects_bad_settings(spark, corpus):
         train_svd(cooc, marg, vocab, TrainConfig(dim=4, seed=1), SvdConfig(eig=-1), quiet=True)
 
 
-def _publish_shards(spark, cooc, path, shards=3):
+def _publish_shards(spark, cooc, path, shards=3, order="sorted"):
+    """Shard files as cooccur writes them: sorted by (row, col) within each file, or (for
+    tables written by other tools) in a random order."""
     from pyspark.sql import functions as F
 
     from sparkembed.tables import publish
@@ -192,16 +194,33 @@ def _publish_shards(spark, cooc, path, shards=3):
     sharded = cooc.withColumn("shard", F.pmod(F.hash("row"), F.lit(shards))).repartition(
         shards, "row"
     )
-    publish(sharded, str(path), stage="cooccur", partition_by=["shard"])
+    publish(
+        sharded.sortWithinPartitions("row", "col"),
+        str(path),
+        stage="cooccur",
+        partition_by=["shard"],
+    )
+    if order == "shuffled":
+        import pyarrow.parquet as pq
+
+        for i, f in enumerate(sorted(path.rglob("*.parquet"))):
+            t = pq.read_table(f)
+            pq.write_table(t.take(np.random.default_rng(i).permutation(t.num_rows)), f)
 
 
-def test_ppmi_blocks_from_files_equal_dense_ppmi_and_transpose(spark, corpus, tmp_path):
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_ppmi_blocks_from_files_equal_dense_ppmi_and_transpose(spark, corpus, tmp_path, order):
+    import pyarrow.parquet as pq
     from scipy.sparse import csr_matrix
 
     from sparkembed.stages.train.ppmi import ppmi_blocks_from_files
 
     counts, (cooc, marg, _vocab) = corpus
-    _publish_shards(spark, cooc, tmp_path / "cooc")
+    _publish_shards(spark, cooc, tmp_path / "cooc", order=order)
+    rows = [
+        pq.read_table(f).column("row").to_numpy() for f in (tmp_path / "cooc").rglob("*.parquet")
+    ]
+    assert any((np.diff(r) < 0).any() for r in rows) == (order == "shuffled")
     n = counts.shape[0]
     blocks, info = ppmi_blocks_from_files(spark, str(tmp_path / "cooc"), marg, n, 0.75, 5.0)
     try:

@@ -15,4 +15,5 @@ STAGE = Stage(
     add_arguments=stage.add_arguments,
     plan=stage.plan,
     run=stage.run,
+    jvm_bound=lambda _cfg: True,  # the tokenizer runs in the JVM (UDFs or Spark SQL)
 )

@@ -16,4 +16,5 @@ STAGE = Stage(
     add_arguments=stage.add_arguments,
     plan=stage.plan,
     run=stage.run,
+    jvm_bound=lambda cfg: cfg.train.method == "word2vec",  # MLlib's skip-gram is Scala
 )

@@ -121,6 +121,14 @@ def _valid_cells(rows, cols, counts, n_ids: int):
         )
 
 
+def _sorted_cells(rows: np.ndarray, cols: np.ndarray) -> bool:
+    """Whether the cells are in (row, col) order (one linear pass; a sort costs ~10x)."""
+    if len(rows) < 2:
+        return True
+    dr = np.diff(rows)
+    return bool(np.all(dr >= 0) and np.all(np.diff(cols)[dr == 0] >= 0))
+
+
 def _ppmi_blocks(fs, n_ids: int, sums_bc):
     import pyarrow as pa
 
@@ -136,8 +144,9 @@ def _ppmi_blocks(fs, n_ids: int, sums_bc):
                 entries += len(r)
                 rejected += int((~ok).sum())
                 r, c, v = r[ok], c[ok], np.log(v[ok]) + shift
-                order = np.lexsort((c, r))  # shards are sorted already: this is cheap
-                r, c, v = r[order], c[order], v[order]
+                if not _sorted_cells(r, c):  # cooccur writes its shards sorted
+                    order = np.lexsort((c, r))
+                    r, c, v = r[order], c[order], v[order]
                 a = v - log_rows[r] - log_cols[c]  # A[r, c] = pmi(r, c)
                 t = v - log_rows[c] - log_cols[r]  # Aᵀ[r, c] = pmi(c, r), as C[c, r] = C[r, c]
                 nonzeros += int((a > 0).sum())
