@@ -127,6 +127,35 @@ def test_randomized_svd_two_pass_fallback_gives_the_same_triplets(spark, corpus,
     np.testing.assert_allclose(np.abs(np.sum(v1 * v2, axis=0)), 1.0, atol=1e-5)
 
 
+def test_products_by_factor_column_slices_give_the_same_triplets(spark, corpus, monkeypatch):
+    """A factor of few rows is multiplied in column slices (cache-sized); same results."""
+    import sparkembed.linalg.sharded as svd_module
+
+    counts, (cooc, marg, _vocab) = corpus
+    n = counts.shape[0]
+    entries, _ = ppmi_entries(cooc, marg, n)
+    matrix = ShardedMatrix.cache(entries, n, n, partitions=3)
+    try:
+        assert svd_module.slice_width(n, 38) == 38  # 120 rows: the whole factor fits
+        u1, s1, v1 = randomized_svd(matrix, 8, oversample=30, power_iters=2, seed=1)
+        monkeypatch.setattr(svd_module, "FACTOR_SLICE_BYTES", n * 4 * 32)
+        assert svd_module.slice_width(n, 38) == 32  # slices of 32 and 6 columns
+        z = np.random.default_rng(0).standard_normal((n, 38))
+        dense = np.zeros((n, n))
+        for r in entries.collect():
+            dense[r["row"], r["col"]] = r["value"]
+        np.testing.assert_allclose(matrix.matmul(z), dense @ z, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(matrix.rmatmul(z), dense.T @ z, rtol=1e-4, atol=1e-4)
+        gram = dense.T @ dense @ z
+        np.testing.assert_allclose(matrix.gram_matmul(z), gram, rtol=1e-4, atol=1e-3)
+        u2, s2, v2 = randomized_svd(matrix, 8, oversample=30, power_iters=2, seed=1)
+    finally:
+        matrix.unpersist()
+    np.testing.assert_allclose(s2, s1, rtol=1e-5)
+    np.testing.assert_allclose(np.abs(np.sum(u1 * u2, axis=0)), 1.0, atol=1e-5)
+    np.testing.assert_allclose(np.abs(np.sum(v1 * v2, axis=0)), 1.0, atol=1e-5)
+
+
 def test_driver_bases_cholesky_qr_and_its_fallbacks():
     """Cholesky QR where the factor is well conditioned; LU / Householder QR where the
     Gram matrix would lose the small directions (rank-deficient factor)."""

@@ -97,17 +97,45 @@ def _block(batch, i: int, n_cols: int):
     return ids, m
 
 
-def _product_fn(factor_bc, n_cols: int):
-    """mapInArrow function: the rows of (block @ factor) for this partition's blocks."""
+# A factor of few rows is multiplied in column slices of at most this many bytes: each
+# slice stays in the CPU cache while scipy gathers one factor row per non-zero. Measured
+# (one core, 8 MB L3, 5000 x 10,000 block at 13% density, width 228): slices of 64
+# columns take 0.5 s a product against 0.9 s for the whole factor. For factors of many
+# rows a slice no longer fits and the repeated random gathers cost more: whole factor.
+FACTOR_SLICE_BYTES = 3 << 20
+_MIN_SLICE = 32
+
+
+def slice_width(n_in: int, width: int) -> int:
+    """Columns per slice of an ``n_in × width`` float32 factor (``width``: no slicing)."""
+    cols = FACTOR_SLICE_BYTES // (max(n_in, 1) * np.dtype(WIRE_DTYPE).itemsize) // 16 * 16
+    return width if cols < _MIN_SLICE or cols >= width else int(cols)
+
+
+def _slices(factor: np.ndarray, cols: int) -> list[np.ndarray]:
+    return [np.ascontiguousarray(factor[:, j : j + cols]) for j in range(0, factor.shape[1], cols)]
+
+
+def _times_each(slices: list[np.ndarray], product) -> np.ndarray:
+    """``product(factor)`` of a column-wise product, from the factor's column slices."""
+    if len(slices) == 1:
+        return product(slices[0])
+    return np.hstack([product(z) for z in slices])
+
+
+def _product_fn(factor_bc, n_cols: int, cols: int):
+    """mapInArrow function: the rows of (block @ factor) for this partition's blocks, the
+    factor taken ``cols`` columns at a time."""
 
     def multiply(batches):
         import pyarrow as pa
 
-        factor = factor_bc.value
+        slices = _slices(factor_bc.value, cols)
         for b in batches:
             for i in range(b.num_rows):
                 ids, m = _block(b, i, n_cols)
-                product = np.ascontiguousarray(m @ factor, dtype=WIRE_DTYPE)
+                product = _times_each(slices, lambda z, m=m: m @ z)
+                product = np.ascontiguousarray(product, dtype=WIRE_DTYPE)
                 yield pa.RecordBatch.from_arrays(
                     [pa.array([ids.tobytes()], pa.binary()), pa.array([product.tobytes()])],
                     names=["ids", "product"],
@@ -116,7 +144,7 @@ def _product_fn(factor_bc, n_cols: int):
     return multiply
 
 
-def _gram_product_fn(factor_bc, n_cols: int):
+def _gram_product_fn(factor_bc, n_cols: int, cols: int):
     """mapInArrow function: this partition's share of ``AᵀA @ factor``, one row.
 
     A partition holds whole rows of A, so ``Σ_i A_iᵀ (A_i Z)`` over partitions is
@@ -127,12 +155,13 @@ def _gram_product_fn(factor_bc, n_cols: int):
     def multiply(batches):
         import pyarrow as pa
 
-        factor = factor_bc.value
+        slices = _slices(factor_bc.value, cols)
         total = None
         for b in batches:
             for i in range(b.num_rows):
                 ids, m = _block(b, i, n_cols)
-                part = m.T @ (m @ factor)
+                mt = m.T
+                part = _times_each(slices, lambda z, m=m, mt=mt: mt @ (m @ z))
                 total = part if total is None else total + part
         if total is not None:
             total = np.ascontiguousarray(total, dtype=WIRE_DTYPE)
@@ -212,8 +241,11 @@ class ShardedMatrix:
         bc = blocks.sparkSession.sparkContext.broadcast(
             np.ascontiguousarray(factor, dtype=WIRE_DTYPE)
         )
+        cols = slice_width(n_in, factor.shape[1])
         try:
-            table = blocks.mapInArrow(product_fn(bc, n_in), "ids binary, product binary").toArrow()
+            table = blocks.mapInArrow(
+                product_fn(bc, n_in, cols), "ids binary, product binary"
+            ).toArrow()
         finally:
             bc.destroy()
         self.passes += 1
