@@ -172,6 +172,17 @@ class WalksConfig:
 
 
 @dataclass
+class AlignConfig:
+    # VecMap's normalisation, applied to both sides before the map: unit, center, in order
+    normalize: list = field(default_factory=lambda: ["unit", "center", "unit"])
+    refine_rounds: int = param(5, ge=0)  # MUSE's refinement; 0: Procrustes on the seed only
+    refine_top: int = param(10000, ge=1)  # most frequent words per side the refinement uses
+    csls_k: int = param(10, ge=1)  # CSLS neighbourhood size
+    source_lang: str = ""  # "": the source table's only lang
+    target_lang: str = ""
+
+
+@dataclass
 class EvaluateConfig:
     restrict_vocab: int = param(300000, ge=0)
     case_insensitive: bool = True
@@ -194,6 +205,7 @@ class Config:
     svd: SvdConfig = field(default_factory=SvdConfig)
     umap: UmapConfig = field(default_factory=UmapConfig)
     walks: WalksConfig = field(default_factory=WalksConfig)
+    align: AlignConfig = field(default_factory=AlignConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:

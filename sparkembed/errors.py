@@ -1,5 +1,10 @@
 """The one exception type users see: its message is printed as a single line."""
 
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
 
 class SparkembedError(Exception):
     """A user-facing error (bad input, bad config, missing table); no traceback shown."""
@@ -7,3 +12,19 @@ class SparkembedError(Exception):
 
 class ConfigError(SparkembedError):
     """A config file or --set override names an unknown key or has a wrong type."""
+
+
+@contextmanager
+def task_errors():
+    """Re-raise a SparkembedError that a Spark task raised (it reaches the driver as a
+    PythonException carrying the worker's traceback) as a SparkembedError with its own
+    one-line message, so the user reads what was wrong rather than the task's stack."""
+    try:
+        yield
+    except SparkembedError:
+        raise
+    except Exception as exc:
+        found = re.search(r"SparkembedError: ([^\n]+)", str(exc))
+        if found is None:
+            raise
+        raise SparkembedError(found.group(1).strip()) from exc

@@ -35,7 +35,7 @@ from sparkembed.errors import ConfigError, SparkembedError
 from sparkembed.tables import table_metadata
 
 # What a pipeline can run.
-STAGES = ("tokenize", "walks", "cooccur", "train", "evaluate", "neighbors")
+STAGES = ("tokenize", "walks", "cooccur", "train", "align", "evaluate", "neighbors")
 
 
 @dataclass
@@ -45,6 +45,7 @@ class Pipeline:
     inputs: list[str] = field(default_factory=list)
     pairs: list[str] = field(default_factory=list)
     analogies: list[str] = field(default_factory=list)
+    dictionary: str = ""  # align: the seed dictionary file, or "identical"
     config_text: str = ""  # the config sections, as TOML
 
 
@@ -56,6 +57,10 @@ def _expand(paths: list[str], base: Path) -> list[str]:
             raise ConfigError(f"pipeline path names an unset environment variable: {p}")
         out.append(p if "://" in p or os.path.isabs(p) else os.path.normpath(base / p))
     return out
+
+
+def _dictionary(value: str, base: Path) -> str:
+    return value if value in ("", "identical") else _expand([value], base)[0]
 
 
 def load_pipeline(path: str | Path) -> Pipeline:
@@ -70,7 +75,7 @@ def load_pipeline(path: str | Path) -> Pipeline:
     spec = data.pop("pipeline", None)
     if not isinstance(spec, dict):
         raise ConfigError(f"{path}: no [pipeline] section")
-    valid = {"workdir", "stages", "inputs", "pairs", "analogies"}
+    valid = {"workdir", "stages", "inputs", "pairs", "analogies", "dictionary"}
     unknown = sorted(set(spec) - valid)
     if unknown:
         raise ConfigError(
@@ -97,6 +102,7 @@ def load_pipeline(path: str | Path) -> Pipeline:
         inputs=_expand(spec.get("inputs", []), base),
         pairs=_expand(spec.get("pairs", []), base),
         analogies=_expand(spec.get("analogies", []), base),
+        dictionary=_dictionary(spec.get("dictionary", ""), base),
         config_text=_strip_pipeline(text),
     )
 
@@ -131,6 +137,14 @@ def stage_argv(p: Pipeline, stage: str) -> list[str]:
         method = method or "word2vec"
         out = f"{w}/vectors-{method}"
         return ["train", w, "--method", method, "--output", out]
+    if name == "align":
+        # inputs: the source and the target vector tables (each from its own pipeline)
+        if len(p.inputs) != 2 or not p.dictionary:
+            raise ConfigError(
+                "align needs two [pipeline] inputs (source and target vector tables) and "
+                'a dictionary (a file, or "identical")'
+            )
+        return ["align", *p.inputs, "--dictionary", p.dictionary, "--output", w]
     if name == "evaluate":
         method = method or "word2vec"
         argv = ["evaluate", f"{w}/vectors-{method}", "--report", f"{w}/report-{method}"]

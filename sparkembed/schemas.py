@@ -20,6 +20,7 @@ MARGINALS = "id int, count double"
 VECTORS = "token string, vector array<float>, count long, norm float, lang string"
 NEIGHBORS = "token string, neighbor string, rank int, cosine float"
 GRAPH = "vertex int, id string, neighbors array<int>, weights array<double>"
+ALIGNMENT = "row int, values array<double>"  # the align stage's d x d map, one row per row
 
 CONTRACTS = {
     "tokens": TOKENS,
@@ -30,6 +31,7 @@ CONTRACTS = {
     "vectors": VECTORS,
     "neighbors": NEIGHBORS,
     "graph": GRAPH,
+    "alignment": ALIGNMENT,
 }
 
 

@@ -156,18 +156,19 @@ def test_help_lists_every_registered_stage_and_tool(capsys):
         "walks",
         "cooccur",
         "train",
+        "align",
         "evaluate",
         "neighbors",
         "export",
     }
-    assert "align" not in out  # not built: no placeholder
+    assert "aggregate" not in out  # not built: no placeholder
 
 
 def test_unknown_subcommand_exits_2(capsys):
     with pytest.raises(SystemExit) as exc:
-        main(["align", "a", "b"])
+        main(["aggregate", "a", "b"])
     assert exc.value.code == 2
-    assert "invalid choice: 'align'" in capsys.readouterr().err
+    assert "invalid choice: 'aggregate'" in capsys.readouterr().err
 
 
 def test_files_in_turn_later_ones_win(tmp_path):

@@ -60,3 +60,26 @@ def test_pipeline_sections_go_over_the_conf_file(tmp_path, monkeypatch):
     cfg = pipeline_config(load_pipeline(f), ["cooccur.window=3"], conf=str(site))
     assert (cfg.spark.shuffle_partitions, cfg.train.dim, cfg.cooccur.window) == (8, 50, 3)
     assert pipeline_config(load_pipeline(f), []).spark.shuffle_partitions == 0
+
+
+def test_align_stage_takes_two_vector_tables_and_a_dictionary(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text(
+        '[pipeline]\nworkdir = "es-en"\ninputs = ["es/vectors-svd", "en/vectors-svd"]\n'
+        'dictionary = "es-en.tsv"\nstages = ["align"]\n'
+    )
+    p = load_pipeline(f)
+    assert stage_argv(p, "align") == [
+        "align",
+        str(tmp_path / "es/vectors-svd"),
+        str(tmp_path / "en/vectors-svd"),
+        "--dictionary",
+        str(tmp_path / "es-en.tsv"),
+        "--output",
+        str(tmp_path / "es-en"),
+    ]
+    f.write_text(
+        '[pipeline]\nworkdir = "w"\ninputs = ["a"]\ndictionary = "identical"\nstages = ["align"]\n'
+    )
+    with pytest.raises(ConfigError, match="align needs two"):
+        stage_argv(load_pipeline(f), "align")

@@ -1,0 +1,173 @@
+"""``sparkembed align SOURCE TARGET --dictionary FILE|identical --output DIR``:
+DIR/vectors (both languages in the target's space, partitioned by ``lang``),
+DIR/alignment (the map, a d x d table) and DIR/rejected (the dictionary's malformed
+lines), one commit."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from sparkembed import schemas
+from sparkembed.errors import SparkembedError, task_errors
+from sparkembed.stage import Context, Plan
+from sparkembed.stages.align import apply
+from sparkembed.stages.align.align import Side, learn_map
+from sparkembed.stages.align.dictionary import identical_pairs, read_dictionary
+from sparkembed.stages.align.procrustes import check_steps
+from sparkembed.tables import read_table
+
+ALIGNMENT = schemas.ALIGNMENT
+
+
+def add_arguments(p) -> None:
+    p.add_argument("source", metavar="SOURCE", help="vector table of the language to map")
+    p.add_argument("target", metavar="TARGET", help="vector table of the language mapped onto")
+    p.add_argument(
+        "--dictionary",
+        required=True,
+        metavar="FILE|identical",
+        help="seed pairs (source<TAB>target per line), or 'identical': strings in both",
+    )
+    p.add_argument("--output", required=True, metavar="DIR")
+    p.add_argument("--source-lang", help="the source table's lang to use (default: its only one)")
+    p.add_argument("--target-lang", help="the target table's lang to use (default: its only one)")
+    p.add_argument("--refine-rounds", type=int, help="refinement rounds (default 5; 0: none)")
+
+
+def plan(args, cfg) -> Plan:
+    a = cfg.align
+    for flag, key in (("source_lang", "source_lang"), ("target_lang", "target_lang")):
+        if getattr(args, flag, None):
+            setattr(a, key, getattr(args, flag))
+    if args.refine_rounds is not None:
+        a.refine_rounds = args.refine_rounds
+    check_steps(a.normalize)
+    inputs = {"source": args.source, "target": args.target}
+    if args.dictionary != "identical":
+        read_dictionary(args.dictionary)  # a bad dictionary fails before Spark starts
+        inputs["dictionary"] = args.dictionary
+    out = str(args.output).rstrip("/")
+    return Plan(
+        inputs=inputs,
+        outputs={t: f"{out}/{t}" for t in ("vectors", "alignment", "rejected")},
+        params={"align": dataclasses.asdict(a), "dictionary": args.dictionary},
+    )
+
+
+def _side(spark, path: str, lang: str, role: str) -> Side:
+    from pyspark.sql import functions as F
+
+    df = read_table(spark, path, table="vectors")
+    langs = sorted(r["lang"] for r in df.select("lang").distinct().collect())
+    if lang:
+        if lang not in langs:
+            raise SparkembedError(f"{role} {path}: no vectors of lang {lang!r} (has {langs})")
+    elif len(langs) == 1:
+        lang = langs[0]
+    else:
+        raise SparkembedError(
+            f"{role} {path} holds several languages ({', '.join(langs)}): "
+            f"choose one with --{role}-lang"
+        )
+    rows = df.where(F.col("lang") == lang)
+    first = rows.select(F.size("vector").alias("d")).first()
+    if first is None:
+        raise SparkembedError(f"{role} {path}: no vectors")
+    return Side(rows.select("token", "vector", "count"), lang, int(first["d"]))
+
+
+def _shared_tokens(source: Side, target: Side) -> list[str]:
+    """Tokens in both tables (a join in Spark), the source's most frequent first."""
+    from pyspark.sql import functions as F
+
+    both = source.frame.select("token", "count").join(target.frame.select("token"), "token")
+    return [r["token"] for r in both.orderBy(F.col("count").desc(), "token").collect()]
+
+
+def run(ctx: Context, plan: Plan, cfg) -> dict:
+    from sparkembed.stages.align import STAGE
+    from sparkembed.vectors.table import write_vectors
+
+    a, spark, timer = cfg.align, ctx.spark, ctx.timer
+    with timer.step("read"):
+        source = _side(spark, plan.inputs["source"], a.source_lang, "source")
+        target = _side(spark, plan.inputs["target"], a.target_lang, "target")
+        if source.lang == target.lang:
+            raise SparkembedError(
+                f"source and target are both lang {source.lang!r}: the aligned table keeps "
+                "them apart by lang (tokenize each corpus with its own --lang)"
+            )
+        if "dictionary" in plan.inputs:
+            dictionary = read_dictionary(plan.inputs["dictionary"])
+        else:
+            dictionary = identical_pairs(_shared_tokens(source, target))
+    with timer.step("learn"):
+        al = learn_map(
+            source,
+            target,
+            dictionary,
+            a.normalize,
+            refine_rounds=a.refine_rounds,
+            refine_top=a.refine_top,
+            csls_k=a.csls_k,
+            log=lambda m: ctx.log("align", m),
+        )
+    d = source.dim
+    with timer.step("map and write"), task_errors(), ctx.commit(STAGE, plan) as commit:
+        mapped = apply.mapped_frame(
+            source.frame, d, al.steps, source.means, al.w, source.lang, "source"
+        )
+        kept = apply.mapped_frame(
+            target.frame, d, al.steps, target.means, None, target.lang, "target"
+        )
+        extra = {
+            "map": al.w.tolist(),
+            "normalize": list(al.steps),
+            "means": {
+                source.lang: [m.tolist() for m in source.means],
+                target.lang: [m.tolist() for m in target.means],
+            },
+            "source_lang": source.lang,
+            "target_lang": target.lang,
+            **al.info,
+        }
+        meta = write_vectors(
+            mapped.unionByName(kept),
+            plan.outputs["vectors"],
+            dim=d,
+            method="aligned",
+            commit=commit,
+            extra=extra,
+        )
+        matrix = spark.createDataFrame(
+            [(i, [float(v) for v in row]) for i, row in enumerate(np.asarray(al.w))], ALIGNMENT
+        )
+        commit.write_df("alignment", plan.outputs["alignment"], matrix.coalesce(1), extra=extra)
+        source_name = plan.inputs.get("dictionary", "identical")
+        rejected = spark.createDataFrame(
+            [
+                (source_name, "malformed dictionary line", f"{n}: {x}")
+                for n, x in dictionary.malformed
+            ],
+            "source string, reason string, excerpt string",
+        )
+        commit.write_df("rejected", plan.outputs["rejected"], rejected.coalesce(1))
+    if dictionary.malformed:
+        ctx.log(
+            "align",
+            f"{len(dictionary.malformed):,} malformed dictionary lines set aside in "
+            f"{plan.outputs['rejected']}",
+        )
+    info = al.info
+    return {
+        "source": f"{source.lang}",
+        "target": f"{target.lang}",
+        "dim": d,
+        "pairs": info["dictionary_pairs"],
+        "pairs in vocabularies": info["dictionary_pairs_in_vocabularies"],
+        "malformed": info["dictionary_malformed"],
+        "refine rounds": info["refine_rounds"],
+        "vectors": meta["counts"]["vectors"],
+    }

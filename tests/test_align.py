@@ -1,0 +1,200 @@
+"""Alignment: Procrustes and CSLS against numpy, the Spark passes against the same algebra
+in numpy, the seed dictionary's treatment of bad lines, and the errors."""
+
+import numpy as np
+import pytest
+from pyspark.testing import assertDataFrameEqual
+
+from sparkembed.errors import SparkembedError
+from sparkembed.stages.align import apply
+from sparkembed.stages.align.align import Side, learn_map
+from sparkembed.stages.align.dictionary import Dictionary, identical_pairs, read_dictionary
+from sparkembed.stages.align.procrustes import (
+    check_steps,
+    mutual_csls_pairs,
+    normalize,
+    procrustes,
+    unit,
+)
+
+STEPS = ("unit", "center", "unit")
+
+
+def _orthogonal(d: int, seed: int) -> np.ndarray:
+    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, d)))
+    return q * np.sign(np.diag(r))
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.05])
+def test_procrustes_recovers_a_random_orthogonal_map(noise):
+    n, d = 500, 20
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, d))
+    q = _orthogonal(d, 2)
+    y = x @ q + noise * rng.standard_normal((n, d))
+    w = procrustes(x, y)
+    np.testing.assert_allclose(w.T @ w, np.eye(d), atol=1e-10)  # orthogonal
+    # Error bound: exact without noise; with N(0, noise²) noise on every entry,
+    # ||w - q||_F stays below 2 * noise * d / sqrt(n) (0.089 here; measured 0.03).
+    bound = 1e-10 if noise == 0 else 2 * noise * d / np.sqrt(n)
+    assert np.linalg.norm(w - q) < bound
+
+
+def test_normalize_unit_center_unit_as_vecmap():
+    x = np.random.default_rng(3).standard_normal((50, 6)) + 4.0
+    first = unit(x)
+    mean = first.mean(axis=0)
+    got = normalize(x, STEPS, [mean])
+    ref = first - mean
+    ref /= np.linalg.norm(ref, axis=1, keepdims=True)
+    np.testing.assert_allclose(got, ref, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-12)
+    with pytest.raises(SparkembedError, match="unknown step 'whiten'"):
+        check_steps(["unit", "whiten"])
+
+
+def test_mutual_csls_pairs_finds_the_permutation():
+    rng = np.random.default_rng(4)
+    tgt = unit(rng.standard_normal((40, 8)))
+    perm = rng.permutation(40)
+    src = unit(tgt[perm] + 0.01 * rng.standard_normal((40, 8)))
+    pairs, cosine = mutual_csls_pairs(src, tgt, k=5)
+    assert len(pairs) == 40
+    np.testing.assert_array_equal(pairs[:, 1], perm[pairs[:, 0]])
+    assert cosine > 0.99
+
+
+def _frame(spark, tokens, x, counts=None):
+    counts = counts if counts is not None else list(range(len(tokens), 0, -1))
+    rows = [
+        (t, [float(v) for v in row], int(c)) for t, row, c in zip(tokens, x, counts, strict=True)
+    ]
+    return spark.createDataFrame(rows, "token string, vector array<float>, count long")
+
+
+def test_spark_means_and_mapping_equal_numpy(spark):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((30, 4)) + 2.0).astype(np.float32)
+    tokens = [f"w{i}" for i in range(30)]
+    df = _frame(spark, tokens, x).repartition(3)
+    means = apply.step_means(df, 4, STEPS, "source")
+    np.testing.assert_allclose(means[0], unit(x).mean(axis=0), atol=1e-12)
+    w = _orthogonal(4, 6)
+    got = apply.mapped_frame(df, 4, STEPS, means, w, "xx")
+    want_x = (normalize(x, STEPS, means) @ w).astype(np.float32)
+    want = spark.createDataFrame(
+        [
+            (t, [float(v) for v in row], 30 - i, float(np.linalg.norm(row)), "xx")
+            for i, (t, row) in enumerate(zip(tokens, want_x, strict=True))
+        ],
+        apply.ALIGNED,
+    )
+    assertDataFrameEqual(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_learn_map_recovers_the_rotation_from_a_partial_dictionary(spark):
+    rng = np.random.default_rng(7)
+    n, d = 400, 16
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    q = _orthogonal(d, 8)
+    y = (x @ q + 0.01 * rng.standard_normal((n, d))).astype(np.float32)
+    source = Side(_frame(spark, [f"s{i}" for i in range(n)], x), "aa", d)
+    target = Side(_frame(spark, [f"t{i}" for i in range(n)], y), "bb", d)
+    pairs = [(f"s{i}", f"t{i}") for i in range(0, n, 8)] + [("s1", "nowhere")]
+    al = learn_map(source, target, Dictionary(pairs, lines=len(pairs)), ("unit",), refine_top=n)
+    assert al.info["dictionary_pairs"] == 51 and al.info["dictionary_pairs_in_vocabularies"] == 50
+    assert np.linalg.norm(al.w - q) < 0.05
+    rounds = al.info["refinement"]
+    assert rounds[0]["pairs"] == n  # all 400 words are mutual CSLS neighbours after round 0
+
+
+def test_align_errors_name_what_is_wrong(spark, tmp_path):
+    x = np.random.default_rng(9).standard_normal((5, 3)).astype(np.float32)
+    src = Side(_frame(spark, list("abcde"), x), "aa", 3)
+    other = Side(_frame(spark, list("abcde"), np.ones((5, 4))), "bb", 4)
+    d = Dictionary([("a", "a")], lines=1)
+    with pytest.raises(SparkembedError, match="dimension 3, the target 4"):
+        learn_map(src, other, d, STEPS)
+    tgt = Side(_frame(spark, list("vwxyz"), x), "bb", 3)
+    with pytest.raises(SparkembedError, match="none of the dictionary's 1 pairs"):
+        learn_map(src, tgt, d, STEPS, refine_rounds=0)
+    bad = x.copy()
+    bad[2] = np.nan
+    with pytest.raises(SparkembedError, match="token 'c' has a NaN or infinite vector"):
+        learn_map(Side(_frame(spark, list("abcde"), bad), "aa", 3), tgt, d, STEPS)
+    bad[2] = 0.0
+    with pytest.raises(SparkembedError, match="token 'c' has a zero vector"):
+        learn_map(Side(_frame(spark, list("abcde"), bad), "aa", 3), tgt, d, STEPS)
+
+
+def test_dictionary_lines_counted_and_set_aside(tmp_path):
+    path = tmp_path / "en-es.txt"
+    path.write_text(
+        "house\tcasa\n\ndog perro\nhouse\tcasa\ncat\n\tgato\na\tb\tc\nhouse\thogar\n",
+        encoding="utf-8",
+    )
+    d = read_dictionary(path)
+    assert d.pairs == [("house", "casa"), ("dog", "perro"), ("house", "hogar")]
+    assert d.stats() == {
+        "dictionary_lines": 8,
+        "dictionary_pairs": 3,
+        "dictionary_empty": 1,
+        "dictionary_duplicates": 1,
+        "dictionary_malformed": 3,
+    }
+    assert [n for n, _ in d.malformed] == [5, 6, 7]
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\nonlyone\n", encoding="utf-8")
+    with pytest.raises(SparkembedError, match="empty.txt: no source<TAB>target pair"):
+        read_dictionary(empty)
+    with pytest.raises(SparkembedError, match="dictionary not found"):
+        read_dictionary(tmp_path / "missing.txt")
+    seed = identical_pairs(["1990", "paris", "1990"])
+    assert seed.pairs == [("1990", "1990"), ("paris", "paris")]
+    with pytest.raises(SparkembedError, match="share no token"):
+        identical_pairs([])
+
+
+def test_align_command_writes_both_languages_in_one_space(spark, tmp_path):
+    """``sparkembed align`` end to end: a rotated copy of a vocabulary is mapped back onto
+    it; the dictionary's malformed line lands in DIR/rejected."""
+    import json
+
+    from helpers import CLI_SESSION
+
+    from sparkembed import cli
+    from sparkembed.vectors.query import Embeddings
+    from sparkembed.vectors.table import write_vectors
+
+    rng = np.random.default_rng(11)
+    n, d = 300, 12
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    q = _orthogonal(d, 12)
+    tables = {}
+    for lang, prefix, m in (("aa", "s", x), ("bb", "t", x @ q)):
+        df = _frame(spark, [f"{prefix}{i}" for i in range(n)], m)
+        tables[lang] = str(tmp_path / f"vectors-{lang}")
+        write_vectors(df, tables[lang], dim=d, method="svd", lang=lang, stage="train")
+    lines = [f"s{i}\tt{i}" for i in range(0, n, 5)] + ["s3 t3 extra"]
+    (tmp_path / "aa-bb.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "aligned"
+    argv = ["align", tables["aa"], tables["bb"], "--dictionary", str(tmp_path / "aa-bb.tsv")]
+    assert cli.main([*argv, "--output", str(out), *CLI_SESSION]) == 0
+    got = spark.read.parquet(str(out / "vectors"))
+    assert {r["lang"]: r["count"] for r in got.groupBy("lang").count().collect()} == {
+        "aa": n,
+        "bb": n,
+    }
+    meta = json.loads((out / "vectors" / "_sparkembed.json").read_text())
+    assert meta["dictionary_pairs"] == 60 and meta["dictionary_malformed"] == 1
+    w = np.array(meta["map"])
+    # the target was rotated by q after the same normalisation: the map is q itself
+    assert np.linalg.norm(w - q) < 1e-3
+    rej = spark.read.parquet(str(out / "rejected")).collect()
+    assert [(r["reason"], r["excerpt"]) for r in rej] == [
+        ("malformed dictionary line", "61: s3 t3 extra")
+    ]
+    matrix = spark.read.parquet(str(out / "alignment")).orderBy("row").collect()
+    np.testing.assert_allclose(np.array([r["values"] for r in matrix]), w)
+    kv = Embeddings.load(str(out / "vectors"))
+    assert kv.most_similar("s7", topn=1)[0][0] == "t7"  # across languages
