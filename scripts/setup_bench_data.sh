@@ -2,11 +2,13 @@
 # Debian packages with real English text for the benchmarks (not needed by the tests):
 # dictionaries for dictd (GCIDE = Webster 1913 + supplements, WordNet 3.0 glosses, FOLDOC,
 # the Jargon File, The Devil's Dictionary) and two English Bibles for SWORD with the
-# exporter mod2imp. scripts/make_real_corpus.py turns them into a corpus. Then the Python
+# exporter mod2imp. scripts/make_real_corpus.py turns them into a corpus. For the align
+# benchmark: the Spanish Reina-Valera 1909 Bible (sword-text-sparv) and FreeDict's
+# English-Spanish and Spanish-English dictionaries (dictd format). Then the Python
 # packages only the benchmarks use (the bench extra, into .venv). Idempotent.
 set -euo pipefail
 PACKAGES=(dict-gcide dict-wn dict-foldoc dict-jargon dict-devil sword-text-kjv sword-text-web
-  libsword-utils)
+  libsword-utils sword-text-sparv dict-freedict-eng-spa dict-freedict-spa-eng)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -20,11 +20,12 @@ TOOLS = {
     "doctor": "check Java, Spark, GraphFrames JAR and native BLAS",
     "similar": "nearest neighbours and word algebra (paris -france +russia)",
     "run": "a pipeline TOML: the stages in order, skipping those up to date",
+    "dictionary": "a FreeDict dictionary (dictd) -> source<TAB>target pairs for align",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from sparkembed.commands import doctor, run, similar
+    from sparkembed.commands import dictionary, doctor, run, similar
     from sparkembed.stages import REGISTRY
 
     parser = argparse.ArgumentParser(
@@ -38,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(stage.name, help=stage.help, description=stage.help)
         add_common_arguments(p, writes=True)
         stage.add_arguments(p)
-    for name, module in (("doctor", doctor), ("similar", similar), ("run", run)):
+    tools = (("doctor", doctor), ("similar", similar), ("run", run), ("dictionary", dictionary))
+    for name, module in tools:
         p = sub.add_parser(name, help=TOOLS[name], description=TOOLS[name])
         add_common_arguments(p, writes=False)
         module.add_arguments(p)
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def dispatch(args) -> int:
-    from sparkembed.commands import doctor, run, similar
+    from sparkembed.commands import dictionary, doctor, run, similar
     from sparkembed.session import resolve_jit
     from sparkembed.stage import Context, execute, prepare
     from sparkembed.stages import REGISTRY
@@ -81,7 +83,8 @@ def dispatch(args) -> int:
         ctx = Context(cfg, quiet=args.quiet, overwrite=args.overwrite)
         print(execute(stage, plan, cfg, ctx))
         return 0
-    return {"doctor": doctor, "similar": similar, "run": run}[args.command].run(args, cfg)
+    tools = {"doctor": doctor, "similar": similar, "run": run, "dictionary": dictionary}
+    return tools[args.command].run(args, cfg)
 
 
 def one_line(exc: BaseException) -> str:

@@ -198,3 +198,52 @@ def test_align_command_writes_both_languages_in_one_space(spark, tmp_path):
     np.testing.assert_allclose(np.array([r["values"] for r in matrix]), w)
     kv = Embeddings.load(str(out / "vectors"))
     assert kv.most_similar("s7", topn=1)[0][0] == "t7"  # across languages
+
+
+def _dictd_b64(n: int) -> str:
+    digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    out = ""
+    while True:
+        out = digits[n % 64] + out
+        n //= 64
+        if n == 0:
+            return out
+
+
+def test_freedict_dictionary_becomes_single_word_pairs(tmp_path):
+    """A dictd dictionary as FreeDict writes it: the index's base64 offsets into the
+    dictzip data, numbered senses, comma lists; multi-word sides are left out."""
+    import gzip
+
+    from sparkembed import cli
+
+    entries = [
+        ("00databaseshort", "English-Spanish FreeDict Dictionary\n"),
+        ("accord", "accord /əkɔːd/\n1. acorde, acuerdo\n2. arreglo\n3. Permitir; de acuerdo\n"),
+        ("dumb", "dumb /dʌm/\nmudo\n"),
+        ("during day", "during day /djeəriŋðdei/\n1. de día\n"),
+        ("dumb", "dumb /dʌm/\nmudo\n"),
+    ]
+    data, index = b"", []
+    for head, text in entries:
+        raw = text.encode()
+        index.append(f"{head}\t{_dictd_b64(len(data))}\t{_dictd_b64(len(raw))}")
+        data += raw
+    (tmp_path / "freedict-eng-spa.index").write_text("\n".join(index) + "\n", encoding="utf-8")
+    with gzip.open(tmp_path / "freedict-eng-spa.dict.dz", "wb") as f:
+        f.write(data)
+    out = tmp_path / "en-es.tsv"
+    argv = ["dictionary", str(tmp_path / "freedict-eng-spa.index"), "--output", str(out), "-q"]
+    assert cli.main(argv) == 0
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "accord\tacorde",
+        "accord\tacuerdo",
+        "accord\tarreglo",
+        "accord\tpermitir",
+        "dumb\tmudo",
+    ]
+    d = read_dictionary(out)
+    assert d.stats()["dictionary_pairs"] == 5
+    assert cli.main([*argv[:-1], "--reverse", "-q"]) == 0
+    assert out.read_text(encoding="utf-8").splitlines()[0] == "acorde\taccord"
+    assert cli.main(["dictionary", str(tmp_path / "en-es.tsv"), "--output", str(out)]) == 1

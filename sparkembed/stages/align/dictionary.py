@@ -80,3 +80,92 @@ def identical_pairs(shared_tokens) -> Dictionary:
     if not pairs:
         raise SparkembedError("identical seed: the two vocabularies share no token")
     return Dictionary(pairs=pairs, lines=len(pairs))
+
+
+# --- FreeDict (dictd format) -----------------------------------------------------------
+#
+# A dictd dictionary is an index (``headword<TAB>offset<TAB>length``, numbers in dictd's
+# base64) and a dictzip file (gzip-compatible) of entries. A FreeDict entry reads
+# ``headword /pronunciation/`` then one line per sense, optionally numbered (``2. ``),
+# with comma- or semicolon-separated translations.
+
+_B64 = {
+    c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+}
+
+
+def _dictd_number(text: str) -> int:
+    n = 0
+    for ch in text:
+        n = n * 64 + _B64[ch]
+    return n
+
+
+def _single_word(text: str) -> str | None:
+    word = text.strip().lower()
+    return word if word and not any(c.isspace() for c in word) else None
+
+
+def freedict_entry_pairs(entry: str) -> list[tuple[str, str]]:
+    """The single-word (headword, translation) pairs of one FreeDict entry's text."""
+    lines = [x for x in entry.splitlines() if x.strip()]
+    if not lines:
+        return []
+    head = _single_word(lines[0].split(" /", 1)[0])
+    if head is None:
+        return []
+    pairs = []
+    for line in lines[1:]:
+        sense = line.strip()
+        number, _, rest = sense.partition(". ")
+        if number.isdigit():
+            sense = rest
+        for part in sense.replace(";", ",").split(","):
+            word = _single_word(part)
+            if word is not None:
+                pairs.append((head, word))
+    return pairs
+
+
+def read_freedict(index_path: str | Path) -> Dictionary:
+    """The single-word pairs of a FreeDict dictionary given its ``.index`` (the ``.dict.dz``
+    or ``.dict`` beside it), headwords and translations lowercased, in index order."""
+    import gzip
+
+    index = Path(index_path)
+    if index.suffix != ".index" or not index.is_file():
+        raise SparkembedError(f"not a dictd index: {index} (expected NAME.index)")
+    data_path = next(
+        (p for p in (index.with_suffix(".dict.dz"), index.with_suffix(".dict")) if p.is_file()),
+        None,
+    )
+    if data_path is None:
+        raise SparkembedError(f"{index}: no {index.stem}.dict.dz or .dict beside it")
+    data = gzip.open(data_path).read() if data_path.suffix == ".dz" else data_path.read_bytes()
+    out = Dictionary(pairs=[])
+    seen: set[tuple[str, str]] = set()
+    for number, line in enumerate(index.read_text(encoding="utf-8").splitlines(), start=1):
+        out.lines += 1
+        fields = line.split("\t")
+        if len(fields) != 3:
+            out.malformed.append((number, line[:200]))
+            continue
+        if fields[0].startswith("00database"):
+            continue  # the dictionary's own description
+        start, length = _dictd_number(fields[1]), _dictd_number(fields[2])
+        entry = data[start : start + length].decode("utf-8", errors="replace")
+        for pair in freedict_entry_pairs(entry):
+            if pair in seen:
+                out.duplicates += 1
+            else:
+                seen.add(pair)
+                out.pairs.append(pair)
+    if not out.pairs:
+        raise SparkembedError(f"{index}: no single-word pairs")
+    return out
+
+
+def write_tsv(d: Dictionary, path: str | Path, reverse: bool = False) -> None:
+    """The pairs as ``source<TAB>target`` lines (``reverse``: target first)."""
+    rows = [(b, a) if reverse else (a, b) for a, b in d.pairs]
+    Path(path).write_text("".join(f"{a}\t{b}\n" for a, b in rows), encoding="utf-8")
