@@ -17,6 +17,7 @@ from sparkembed.stages.align.procrustes import (
     mutual_csls_pairs,
     normalize,
     procrustes,
+    unit,
 )
 
 
@@ -90,7 +91,6 @@ def refine(xs, ys, w, rounds: int, csls_k: int, log=lambda _m: None):
     """MUSE's refinement: dictionary from mutual CSLS neighbours of ``xs @ w`` and ``ys``,
     Procrustes on it, while the criterion (mean cosine of the best targets) improves. The
     best map is kept; returns it and one record per round."""
-    from sparkembed.stages.align.procrustes import unit
 
     def criterion(m):
         pairs, cosine = mutual_csls_pairs(unit(xs @ m), unit(ys), csls_k)

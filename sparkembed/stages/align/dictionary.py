@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sparkembed.errors import SparkembedError
+from sparkembed.textfiles import read_lines
 
 
 @dataclass
@@ -32,6 +33,15 @@ class Dictionary:
         }
 
 
+def _add_pair(d: Dictionary, seen: set, pair: tuple[str, str]) -> None:
+    """Keep ``pair`` once; a repeat is counted as a duplicate."""
+    if pair in seen:
+        d.duplicates += 1
+    else:
+        seen.add(pair)
+        d.pairs.append(pair)
+
+
 def parse_pair(line: str) -> tuple[str, str] | None:
     """``(source, target)`` of one line, or None when it is not a pair."""
     fields = line.split("\t") if "\t" in line else line.split()
@@ -43,17 +53,10 @@ def parse_pair(line: str) -> tuple[str, str] | None:
 
 def read_dictionary(path: str | Path) -> Dictionary:
     """The pairs of a dictionary file and what was set aside."""
-    p = Path(path)
-    if not p.is_file():
-        raise SparkembedError(f"dictionary not found: {p}")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        line = p.read_bytes()[: exc.start].count(b"\n") + 1
-        raise SparkembedError(f"{p}: line {line} is not valid UTF-8") from None
+    p, lines = read_lines(path, "dictionary")
     out = Dictionary(pairs=[])
     seen: set[tuple[str, str]] = set()
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in lines:
         out.lines += 1
         line = raw.strip()
         if not line:
@@ -62,11 +65,8 @@ def read_dictionary(path: str | Path) -> Dictionary:
         pair = parse_pair(line)
         if pair is None:
             out.malformed.append((number, line[:200]))
-        elif pair in seen:
-            out.duplicates += 1
         else:
-            seen.add(pair)
-            out.pairs.append(pair)
+            _add_pair(out, seen, pair)
     if not out.pairs:
         why = f"{len(out.malformed)} malformed, {out.empty} empty of {out.lines} lines"
         raise SparkembedError(f"{p}: no source<TAB>target pair in the dictionary ({why})")
@@ -155,11 +155,7 @@ def read_freedict(index_path: str | Path) -> Dictionary:
         start, length = _dictd_number(fields[1]), _dictd_number(fields[2])
         entry = data[start : start + length].decode("utf-8", errors="replace")
         for pair in freedict_entry_pairs(entry):
-            if pair in seen:
-                out.duplicates += 1
-            else:
-                seen.add(pair)
-                out.pairs.append(pair)
+            _add_pair(out, seen, pair)
     if not out.pairs:
         raise SparkembedError(f"{index}: no single-word pairs")
     return out

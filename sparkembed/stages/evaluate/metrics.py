@@ -30,6 +30,7 @@ import numpy as np
 from scipy import stats
 
 from sparkembed.errors import SparkembedError
+from sparkembed.textfiles import read_lines
 from sparkembed.vectors.query import Embeddings
 
 ANALOGY_TOPN = 5  # gensim looks at its 5 best answers, skipping case variants of the inputs
@@ -74,39 +75,6 @@ class NoKnownPairsError(SparkembedError):
 
 
 MALFORMED_SHOWN = 5  # line numbers quoted in messages and in the report's table
-
-
-def _check_file(path: str | Path) -> Path:
-    p = Path(path)
-    if not p.is_file():
-        raise SparkembedError(f"evaluation file not found: {p}")
-    return p
-
-
-def read_lines(path: str | Path) -> tuple[Path, list[tuple[int, str]]]:
-    """(path, [(1-based line number, text), ...]) of a UTF-8 file, split on '\\n' only.
-
-    Lines keep their end ('\\n', and '\\r' of CRLF files), like the binary line reads of
-    gensim; the numbers are those an editor shows. A byte that is not UTF-8 raises
-    SparkembedError ``FILE: line N is not valid UTF-8 (byte 0xNN)``.
-    """
-    p = _check_file(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise SparkembedError(f"{p}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line_no = data.count(b"\n", 0, exc.start) + 1
-        raise SparkembedError(
-            f"{p}: line {line_no} is not valid UTF-8 (byte 0x{data[exc.start]:02x})"
-        ) from None
-    lines = text.split("\n")
-    numbered = [(n, line + "\n") for n, line in enumerate(lines[:-1], 1)]
-    if lines[-1]:
-        numbered.append((len(lines), lines[-1]))
-    return p, numbered
 
 
 def _skipped(line: str) -> bool:
@@ -161,7 +129,7 @@ def evaluate_word_pairs(
     OOV. A file with no valid line raises SparkembedError; one whose pairs are all OOV
     raises NoKnownPairsError.
     """
-    p, lines = read_lines(path)
+    p, lines = read_lines(path, "evaluation file")
     if delimiter is None:
         has_tab = any("\t" in ln for _, ln in lines if ln and not ln.startswith("#"))
         delimiter = "\t" if has_tab else None
@@ -248,7 +216,7 @@ def read_analogies(path: str | Path) -> tuple[list[tuple[str, list[list[str]]]],
     a comment of exactly four words for a question, nearly always an OOV one). A question
     before the first section header, or a file without any question, raises.
     """
-    p, lines = read_lines(path)
+    p, lines = read_lines(path, "evaluation file")
     sections: list[tuple[str, list[list[str]]]] = []
     malformed: list[int] = []
     for line_no, line in lines:
@@ -402,7 +370,7 @@ def read_groups(path: str | Path, malformed: list[int] | None = None) -> dict[st
     Lines without a tab, a group name or a word are skipped; their numbers are appended
     to ``malformed`` when given. A file with no valid line raises SparkembedError.
     """
-    p, lines = read_lines(path)
+    p, lines = read_lines(path, "evaluation file")
     skipped = [] if malformed is None else malformed
     groups: dict[str, list[str]] = {}
     for n, line in lines:
@@ -424,7 +392,7 @@ def read_pairs(path: str | Path, malformed: list[int] | None = None) -> list[tup
     Lines of other than two words are skipped; their numbers are appended to
     ``malformed`` when given. A file with no valid line raises SparkembedError.
     """
-    p, lines = read_lines(path)
+    p, lines = read_lines(path, "evaluation file")
     skipped = [] if malformed is None else malformed
     pairs = []
     for n, line in lines:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sparkembed.errors import SparkembedError
 from sparkembed.stage import Context, Plan
 from sparkembed.stages.neighbors import frame as nb
 from sparkembed.tables import read_table
+from sparkembed.textfiles import read_lines
 
 
 def add_arguments(p) -> None:
@@ -20,15 +19,8 @@ def add_arguments(p) -> None:
 
 
 def read_token_list(path: str) -> list[str]:
-    p = Path(path)
-    if not p.is_file():
-        raise SparkembedError(f"token list not found: {p}")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        line = p.read_bytes()[: exc.start].count(b"\n") + 1
-        raise SparkembedError(f"{p}: line {line} is not valid UTF-8") from None
-    return [t.strip() for t in text.splitlines() if t.strip()]
+    _, lines = read_lines(path, "token list")
+    return [t.strip() for _, t in lines if t.strip()]
 
 
 def plan(args, cfg) -> Plan:
