@@ -120,10 +120,21 @@ def _java_message(java) -> str:
     return top if root == top else f"{root} (in {top.split(':')[0]})"
 
 
+def _similar_options() -> tuple[set[str], set[str]]:
+    """The option strings of ``similar``: those that take a value, and all of them."""
+    from sparkembed.commands import similar
+
+    p = argparse.ArgumentParser(add_help=True)
+    add_common_arguments(p, writes=False)
+    similar.add_arguments(p)
+    options = [a for a in p._actions if a.option_strings]
+    with_value = {o for a in options if a.nargs != 0 for o in a.option_strings}
+    return with_value, {o for a in options for o in a.option_strings}
+
+
 def _protect_negative_words(argv: list[str]) -> list[str]:
     """Options first, then '--' and the positionals in their order (VECTORS, words)."""
-    with_value = {"--conf", "--set", "--topn", "--lang", "--restrict-vocab"}
-    known = with_value | {"-q", "--quiet", "-h", "--help", "--cosmul", "--debug"}
+    with_value, known = _similar_options()
     out, rest = [argv[0]], []
     i = 1
     while i < len(argv):

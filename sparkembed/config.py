@@ -178,6 +178,10 @@ class AlignConfig:
     refine_rounds: int = param(5, ge=0)  # MUSE's refinement; 0: Procrustes on the seed only
     refine_top: int = param(10000, ge=1)  # most frequent words per side the refinement uses
     csls_k: int = param(10, ge=1)  # CSLS neighbourhood size
+    translations: int = param(5, ge=0)  # CSLS translations per source word; 0: no table
+    # the most frequent target words a source word may translate to (and source words that
+    # CSLS's target density is taken over), as MUSE caps vocabularies at 200k
+    translate_candidates: int = param(200000, ge=1)
     source_lang: str = ""  # "": the source table's only lang
     target_lang: str = ""
 

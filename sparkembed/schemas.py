@@ -21,6 +21,7 @@ VECTORS = "token string, vector array<float>, count long, norm float, lang strin
 NEIGHBORS = "token string, neighbor string, rank int, cosine float"
 GRAPH = "vertex int, id string, neighbors array<int>, weights array<double>"
 ALIGNMENT = "row int, values array<double>"  # the align stage's d x d map, one row per row
+TRANSLATIONS = "source string, target string, rank int, csls float, cosine float"
 
 CONTRACTS = {
     "tokens": TOKENS,
@@ -32,6 +33,7 @@ CONTRACTS = {
     "neighbors": NEIGHBORS,
     "graph": GRAPH,
     "alignment": ALIGNMENT,
+    "translations": TRANSLATIONS,
 }
 
 

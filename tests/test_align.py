@@ -92,6 +92,54 @@ def test_spark_means_and_mapping_equal_numpy(spark):
     assertDataFrameEqual(got, want, rtol=1e-6, atol=1e-6)
 
 
+def _csls_reference(src, tgt, candidates, k, topn):
+    """CSLS translations in plain numpy: rows most frequent first, unit, float64."""
+    src, tgt = unit(src), unit(tgt[:candidates])
+    cos = src @ tgt.T
+    r_src = np.sort(cos, axis=1)[:, -k:].mean(axis=1)
+    r_tgt = np.sort(tgt @ src[:candidates].T, axis=1)[:, -k:].mean(axis=1)
+    csls = 2 * cos - r_src[:, None] - r_tgt[None, :]
+    best = np.argsort(-csls, axis=1, kind="stable")[:, :topn]
+    rows = np.arange(len(src))[:, None]
+    return best, csls[rows, best], cos[rows, best]
+
+
+def test_translations_equal_numpy_csls_for_any_partitioning(spark):
+    """Every source word's top CSLS translations among the most frequent targets (the cap
+    below the vocabulary), as numpy computes them, with 1 or 4 source partitions."""
+    from sparkembed.stages.align.translate import translation_frame
+
+    rng = np.random.default_rng(21)
+    n_src, n_tgt, d, cands, k, topn = 70, 50, 6, 40, 5, 3
+    xs = rng.standard_normal((n_src, d)).astype(np.float32)
+    ys = rng.standard_normal((n_tgt, d)).astype(np.float32)
+    src = _frame(spark, [f"s{i}" for i in range(n_src)], xs)
+    tgt = _frame(spark, [f"t{i}" for i in range(n_tgt)], ys).repartition(2)
+    best, csls, cos = _csls_reference(xs, ys, cands, k, topn)
+    want = spark.createDataFrame(
+        [
+            (f"s{i}", f"t{best[i, r]}", r + 1, float(csls[i, r]), float(cos[i, r]))
+            for i in range(n_src)
+            for r in range(topn)
+        ],
+        "source string, target string, rank int, csls float, cosine float",
+    )
+    for parts in (1, 4):
+        got = translation_frame(
+            spark,
+            src.repartition(parts),
+            tgt,
+            d,
+            topn=topn,
+            candidates=cands,
+            csls_k=k,
+            block_mb=1,
+        )
+        assert got.count() == n_src * topn
+        assertDataFrameEqual(got, want, rtol=1e-5, atol=1e-6)
+    assert {r["target"] for r in got.collect()} <= {f"t{i}" for i in range(cands)}
+
+
 def test_learn_map_recovers_the_rotation_from_a_partial_dictionary(spark):
     rng = np.random.default_rng(7)
     n, d = 400, 16
@@ -155,7 +203,7 @@ def test_dictionary_lines_counted_and_set_aside(tmp_path):
         identical_pairs([])
 
 
-def test_align_command_writes_both_languages_in_one_space(spark, tmp_path):
+def test_align_command_writes_both_languages_in_one_space(spark, tmp_path, capsys):
     """``sparkembed align`` end to end: a rotated copy of a vocabulary is mapped back onto
     it; the dictionary's malformed line lands in DIR/rejected."""
     import json
@@ -198,6 +246,14 @@ def test_align_command_writes_both_languages_in_one_space(spark, tmp_path):
     np.testing.assert_allclose(np.array([r["values"] for r in matrix]), w)
     kv = Embeddings.load(str(out / "vectors"))
     assert kv.most_similar("s7", topn=1)[0][0] == "t7"  # across languages
+    translations = spark.read.parquet(str(out / "translations"))
+    assert translations.count() == n * 5  # every source word, the default 5 translations
+    best = translations.where("rank = 1").collect()
+    assert sum(r["target"] == "t" + r["source"][1:] for r in best) == n
+    capsys.readouterr()
+    assert cli.main(["similar", str(out / "vectors"), "aa:s7", "--answer-lang", "bb", "-q"]) == 0
+    answers = capsys.readouterr().out.splitlines()
+    assert answers[2].split()[1] == "bb:t7" and len(answers) == 2 + 10 + 1
 
 
 def _dictd_b64(n: int) -> str:

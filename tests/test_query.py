@@ -128,3 +128,22 @@ def test_cli_similar_word_algebra(vector_table, capsys):
     assert code == 1
     assert "error: 'tigre' is not in the vocabulary; did you mean: tiger" in captured.err
     assert len(captured.err.strip().splitlines()) == 1
+
+
+def test_queries_across_languages_name_words_by_lang():
+    """A two-language table: ``lang:token`` picks one side of a token both have, ``lang=``
+    keeps one language's answers, labels carry the lang."""
+    tokens = ["casa", "house", "casa", "perro", "dog"]
+    langs = ["es", "en", "en", "es", "en"]
+    vectors = np.array([[1, 0.1], [1, 0], [0, 1], [0.1, 1], [0.2, 1]], dtype=np.float32)
+    emb = Embeddings(tokens, vectors, langs=langs)
+    assert emb.get_index("casa") == 0 and emb.get_index("en:casa") == 2
+    assert "es:perro" in emb and "en:perro" not in emb
+    assert [w for w, _ in emb.most_similar("es:casa", topn=2)] == ["house", "dog"]
+    assert [w for w, _ in emb.most_similar("en:casa", topn=3, lang="es")] == ["perro", "casa"]
+    assert [emb.label(i) for i, _ in emb.top_rows(emb.most_similar("dog", topn=None), 2, {4})] == [
+        "es:perro",
+        "en:casa",
+    ]
+    with pytest.raises(SparkembedError, match="no words of lang 'fr' \\(languages: es, en\\)"):
+        emb.most_similar("dog", lang="fr")

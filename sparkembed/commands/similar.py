@@ -1,6 +1,8 @@
 """`sparkembed similar VECTORS paris -france +russia`: nearest words and word algebra.
 
-Reads the vector table with pyarrow (no Spark), so it starts in about a second.
+Reads the vector table with pyarrow (no Spark), so it starts in about a second. In a
+table of several languages (``sparkembed align``'s), ``es:casa`` names a word of one
+language, ``--answer-lang`` keeps the answers of one, and answers print as ``lang:token``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ def add_arguments(p) -> None:
     p.add_argument("words", nargs="+", metavar="WORD", help="WORD, +WORD (add) or -WORD (subtract)")
     p.add_argument("--topn", type=int, help="answers to print (default evaluate.topn)")
     p.add_argument("--cosmul", action="store_true", help="3CosMul instead of 3CosAdd")
-    p.add_argument("--lang", help="the language to query, if the table holds several")
+    p.add_argument("--lang", help="load only this language, if the table holds several")
+    p.add_argument("--answer-lang", metavar="LANG", help="answers in this language only")
     p.add_argument("--restrict-vocab", type=int, metavar="N", help="answers among the N first")
 
 
@@ -49,9 +52,15 @@ def run(args, cfg) -> int:
         emb = Embeddings.load(args.vectors, lang=args.lang)
     with timer.step("query"):
         query = emb.most_similar_cosmul if args.cosmul else emb.most_similar
-        answers = query(
-            positive=positive, negative=negative, topn=topn, restrict_vocab=args.restrict_vocab
+        scores = query(
+            positive=positive,
+            negative=negative,
+            topn=None,
+            restrict_vocab=args.restrict_vocab,
+            lang=args.answer_lang,
         )
+        asked = {emb.get_index(w) for w in positive + negative}
+        answers = [(emb.label(i), v) for i, v in emb.top_rows(scores, topn, asked)]
     expression = " ".join([*positive[:1], *(f"+{w}" for w in positive[1:])])
     expression += "".join(f" -{w}" for w in negative)
     print(f"# {expression} ({'3CosMul' if args.cosmul else '3CosAdd'})")

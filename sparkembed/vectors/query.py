@@ -4,6 +4,10 @@
 in float32, so that results agree with gensim on the same vectors (3CosAdd: cosine with the
 normalised weighted mean of unit vectors; 3CosMul: Levy & Goldberg's product of shifted
 cosines). Norms are computed on first use. Query words never appear in the results.
+
+A table of several languages (the align stage's) is queried across them: ``"es:casa"``
+names a word of one language (a bare word is its first occurrence, most frequent first),
+and ``lang=`` limits the answers to one language.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ class Embeddings:
         vectors: np.ndarray,
         counts: np.ndarray | None = None,
         metadata: dict[str, Any] | None = None,
+        langs: Sequence[str] | None = None,
     ):
         self.index_to_key = list(tokens)
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -82,6 +87,10 @@ class Embeddings:
             else np.zeros(len(self.index_to_key), dtype=np.int64)
         )
         self.metadata = metadata or {}
+        self.langs = [str(x) for x in langs] if langs is not None else []
+        if self.langs and len(self.langs) != len(self.index_to_key):
+            raise SparkembedError(f"{len(self.index_to_key)} tokens but {len(self.langs)} langs")
+        self._by_lang: dict[str, dict[str, int]] | None = None
         # First occurrence wins: a token present in two languages is looked up as the first.
         self.key_to_index: dict[str, int] = {}
         for i, token in enumerate(self.index_to_key):
@@ -91,7 +100,7 @@ class Embeddings:
 
     @classmethod
     def from_vector_set(cls, vs: VectorSet) -> Embeddings:
-        return cls(vs.tokens, vs.vectors, vs.counts, vs.metadata)
+        return cls(vs.tokens, vs.vectors, vs.counts, vs.metadata, vs.langs)
 
     @classmethod
     def load(cls, path: str | Path, lang: str | None = None) -> Embeddings:
@@ -103,7 +112,34 @@ class Embeddings:
         return len(self.index_to_key)
 
     def __contains__(self, key) -> bool:
-        return key in self.key_to_index
+        return key in self.key_to_index or self._qualified(key) is not None
+
+    @property
+    def languages(self) -> list[str]:
+        """The table's languages, in order of first appearance."""
+        return list(dict.fromkeys(self.langs))
+
+    def _qualified(self, key) -> int | None:
+        """The row of ``"lang:token"`` when ``lang`` is one of the table's languages."""
+        if not isinstance(key, str) or ":" not in key or len(set(self.langs)) < 2:
+            return None
+        if self._by_lang is None:
+            by_lang: dict[str, dict[str, int]] = {}
+            for i, (lang, token) in enumerate(zip(self.langs, self.index_to_key, strict=True)):
+                by_lang.setdefault(lang, {}).setdefault(token, i)
+            self._by_lang = by_lang
+        lang, _, token = key.partition(":")
+        return self._by_lang.get(lang, {}).get(token)
+
+    def lang_mask(self, lang: str | None) -> np.ndarray | None:
+        """True for the rows of ``lang`` (None: no restriction)."""
+        if lang is None:
+            return None
+        if lang not in set(self.langs):
+            raise SparkembedError(
+                f"no words of lang {lang!r} (languages: {', '.join(self.languages) or 'none'})"
+            )
+        return np.asarray(self.langs) == lang
 
     @property
     def vector_size(self) -> int:
@@ -121,7 +157,9 @@ class Embeddings:
 
     def get_index(self, key) -> int:
         if isinstance(key, str):
-            idx = self.key_to_index.get(key)
+            idx = self._qualified(key)
+            if idx is None:
+                idx = self.key_to_index.get(key)
             if idx is None:
                 raise UnknownWordError(key, self.suggest(key))
             return idx
@@ -198,10 +236,12 @@ class Embeddings:
         negative=None,
         topn: int | None = 10,
         restrict_vocab: int | None = None,
+        lang: str | None = None,
     ):
         """3CosAdd: words closest to the mean of +unit(positive) and -unit(negative).
 
-        Returns ``[(word, cosine)]`` best first, or all scores when ``topn`` is None.
+        Returns ``[(word, cosine)]`` best first, or all scores when ``topn`` is None;
+        ``lang`` keeps the answers of one language (the others score -inf).
         """
         if topn is not None and topn < 1:
             return []
@@ -211,6 +251,7 @@ class Embeddings:
         mean = self._mean_unit(keys, weights)
         end = min(restrict_vocab, len(self)) if restrict_vocab else len(self)
         scores = np.dot(self.vectors[:end], mean) / self.norms[:end]
+        scores = self._only(scores, lang)
         if topn is None:
             return scores
         exclude = {self.get_index(k) for k in keys if not isinstance(k, np.ndarray)}
@@ -222,6 +263,7 @@ class Embeddings:
         negative=None,
         topn: int | None = 10,
         restrict_vocab: int | None = None,
+        lang: str | None = None,
     ):
         """3CosMul (Levy & Goldberg 2014): prod((1+cos)/2 of positives) / (prod(negatives)+1e-6).
 
@@ -242,13 +284,25 @@ class Embeddings:
 
         pos = [shifted(k) for k in pos_keys]
         neg = [shifted(k) for k in neg_keys]
-        scores = np.prod(pos, axis=0) / (np.prod(neg, axis=0) + 0.000001)
+        scores = self._only(np.prod(pos, axis=0) / (np.prod(neg, axis=0) + 0.000001), lang)
         if topn is None:
             return scores
         exclude = {self.get_index(k) for k in pos_keys + neg_keys if not isinstance(k, np.ndarray)}
         return self._top(scores, topn, exclude)
 
+    def _only(self, scores: np.ndarray, lang: str | None) -> np.ndarray:
+        mask = self.lang_mask(lang)
+        if mask is None:
+            return scores
+        return np.where(mask[: scores.size], scores, -np.inf).astype(scores.dtype)
+
     def _top(self, scores: np.ndarray, topn: int, exclude: set[int]) -> list[tuple[str, float]]:
+        return [(self.index_to_key[i], v) for i, v in self.top_rows(scores, topn, exclude)]
+
+    def top_rows(self, scores: np.ndarray, topn: int, exclude=()) -> list[tuple[int, float]]:
+        """The ``topn`` best rows of ``scores`` (as ``most_similar(topn=None)`` returns
+        them) and their scores, leaving out the rows in ``exclude`` and -inf scores."""
+        exclude = set(exclude)
         want = min(topn + len(exclude), scores.size)
         if want < scores.size:
             best = np.argpartition(-scores, want - 1)[:want]
@@ -256,8 +310,18 @@ class Embeddings:
             best = np.arange(scores.size)
         # Best first; equal scores in vocabulary order, so the answer is repeatable.
         best = best[np.lexsort((best, -scores[best]))]
-        out = [(self.index_to_key[i], float(scores[i])) for i in best if int(i) not in exclude]
+        out = [
+            (int(i), float(scores[i]))
+            for i in best
+            if int(i) not in exclude and scores[i] > -np.inf
+        ]
         return out[:topn]
+
+    def label(self, row: int) -> str:
+        """Row ``row``'s word, as ``lang:token`` in a table of several languages."""
+        if len(set(self.langs)) > 1:
+            return f"{self.langs[row]}:{self.index_to_key[row]}"
+        return self.index_to_key[row]
 
     def similar_by_word(self, word, topn: int = 10, restrict_vocab: int | None = None):
         return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)

@@ -15,7 +15,7 @@ from sparkembed.stages.align.procrustes import normalize
 ALIGNED = "token string, vector array<float>, count long, norm float, lang string"
 
 
-def _matrix(batch, dim: int) -> np.ndarray:
+def vector_matrix(batch, dim: int) -> np.ndarray:
     lists = batch.column(batch.schema.get_field_index("vector"))
     flat = lists.flatten().to_numpy(zero_copy_only=False).astype(np.float64)
     if flat.size != batch.num_rows * dim:
@@ -52,7 +52,7 @@ def step_means(df, dim: int, steps: Sequence[str], where: str) -> list[np.ndarra
             prior, prior_means = shared.value
             total, rows = np.zeros(dim), 0
             for b in batches:
-                x = _matrix(b, dim)
+                x = vector_matrix(b, dim)
                 check_rows(b, x, where)
                 total += normalize(x, prior, prior_means).sum(axis=0)
                 rows += b.num_rows
@@ -83,7 +83,7 @@ def rows_of(df, tokens: Sequence[str], dim: int, where: str) -> dict[str, np.nda
     if table.num_rows == 0:
         return {}
     batch = table.combine_chunks().to_batches()[0]
-    x = _matrix(batch, dim)
+    x = vector_matrix(batch, dim)
     check_rows(batch, x, where)
     return dict(zip(table.column("token").to_pylist(), x, strict=True))
 
@@ -99,7 +99,7 @@ def top_rows(df, n: int, dim: int, where: str) -> tuple[list[str], np.ndarray]:
     if table.num_rows == 0:
         return [], np.zeros((0, dim))
     batch = table.combine_chunks().to_batches()[0]
-    x = _matrix(batch, dim)
+    x = vector_matrix(batch, dim)
     check_rows(batch, x, where)
     return table.column("token").to_pylist(), x
 
@@ -115,7 +115,7 @@ def mapped_frame(df, dim: int, steps, means, w: np.ndarray | None, lang: str, wh
 
         steps_, means_, w_ = shared.value
         for b in batches:
-            raw = _matrix(b, dim)
+            raw = vector_matrix(b, dim)
             check_rows(b, raw, where)
             x = normalize(raw, steps_, means_)
             if w_ is not None:

@@ -16,6 +16,7 @@ from sparkembed.stages.align import apply
 from sparkembed.stages.align.align import Side, learn_map
 from sparkembed.stages.align.dictionary import identical_pairs, read_dictionary
 from sparkembed.stages.align.procrustes import check_steps
+from sparkembed.stages.align.translate import translation_frame
 from sparkembed.tables import read_table
 
 ALIGNMENT = schemas.ALIGNMENT
@@ -34,6 +35,12 @@ def add_arguments(p) -> None:
     p.add_argument("--source-lang", help="the source table's lang to use (default: its only one)")
     p.add_argument("--target-lang", help="the target table's lang to use (default: its only one)")
     p.add_argument("--refine-rounds", type=int, help="refinement rounds (default 5; 0: none)")
+    p.add_argument(
+        "--translations",
+        type=int,
+        metavar="K",
+        help="CSLS translations per source word in DIR/translations (default 5; 0: no table)",
+    )
 
 
 def plan(args, cfg) -> Plan:
@@ -41,18 +48,21 @@ def plan(args, cfg) -> Plan:
     for flag, key in (("source_lang", "source_lang"), ("target_lang", "target_lang")):
         if getattr(args, flag, None):
             setattr(a, key, getattr(args, flag))
-    if args.refine_rounds is not None:
-        a.refine_rounds = args.refine_rounds
+    for flag in ("refine_rounds", "translations"):
+        if getattr(args, flag, None) is not None:
+            setattr(a, flag, getattr(args, flag))
     check_steps(a.normalize)
     inputs = {"source": args.source, "target": args.target}
     if args.dictionary != "identical":
         read_dictionary(args.dictionary)  # a bad dictionary fails before Spark starts
         inputs["dictionary"] = args.dictionary
     out = str(args.output).rstrip("/")
+    tables = ["vectors", "alignment", "rejected"] + (["translations"] if a.translations else [])
     return Plan(
         inputs=inputs,
-        outputs={t: f"{out}/{t}" for t in ("vectors", "alignment", "rejected")},
+        outputs={t: f"{out}/{t}" for t in tables},
         params={"align": dataclasses.asdict(a), "dictionary": args.dictionary},
+        options={"block_mb": cfg.evaluate.block_mb},
     )
 
 
@@ -84,6 +94,30 @@ def _shared_tokens(source: Side, target: Side) -> list[str]:
 
     both = source.frame.select("token", "count").join(target.frame.select("token"), "token")
     return [r["token"] for r in both.orderBy(F.col("count").desc(), "token").collect()]
+
+
+def _write_translations(spark, commit, plan, cfg, source_lang, target_lang, dim) -> None:
+    from pyspark.sql import functions as F
+
+    a = cfg.align
+    aligned = spark.read.parquet(commit.staged("vectors"))
+    df = translation_frame(
+        spark,
+        aligned.where(F.col("lang") == source_lang),
+        aligned.where(F.col("lang") == target_lang),
+        dim,
+        topn=a.translations,
+        candidates=a.translate_candidates,
+        csls_k=a.csls_k,
+        block_mb=plan.options["block_mb"],
+    )
+    commit.write_df(
+        "translations",
+        plan.outputs["translations"],
+        df,
+        counts={"rows": lambda path: spark.read.parquet(path).count()},
+        extra={"source_lang": source_lang, "target_lang": target_lang},
+    )
 
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
@@ -154,6 +188,9 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
             "source string, reason string, excerpt string",
         )
         commit.write_df("rejected", plan.outputs["rejected"], rejected.coalesce(1))
+        if "translations" in plan.outputs:
+            ctx.log("align", f"translating every {source.lang} word (CSLS, top {a.translations})")
+            _write_translations(spark, commit, plan, cfg, source.lang, target.lang, d)
     if dictionary.malformed:
         ctx.log(
             "align",
