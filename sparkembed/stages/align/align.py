@@ -54,6 +54,8 @@ def learn_map(
     """The orthogonal map of ``source`` onto ``target`` from ``dictionary``, refined by
     mutual CSLS neighbours among the ``refine_top`` most frequent words of each side while
     the mean cosine of the source words' best targets improves (at most ``refine_rounds``).
+    ``info`` records the rounds run, the round whose map is kept (0: the seed's) and each
+    round's mutual pairs and criterion.
     """
     steps = check_steps(steps)
     if source.dim != target.dim:
@@ -83,7 +85,8 @@ def learn_map(
         xs = normalize(xs, steps, source.means)
         ys = normalize(ys, steps, target.means)
         w, rounds = refine(xs, ys, w, refine_rounds, csls_k, log)
-    info.update(refine_rounds=len(rounds), refinement=rounds)
+    kept = max((r["round"] for r in rounds if r.get("kept")), default=0)
+    info.update(refine_rounds=max(len(rounds) - 1, 0), refine_kept_round=kept, refinement=rounds)
     return Alignment(w, steps, source, target, info)
 
 
@@ -97,13 +100,15 @@ def refine(xs, ys, w, rounds: int, csls_k: int, log=lambda _m: None):
         return pairs, cosine
 
     pairs, best = criterion(w)
-    history = [{"round": 0, "pairs": int(len(pairs)), "criterion": best}]
+    history = [{"round": 0, "pairs": int(len(pairs)), "criterion": best, "kept": True}]
     for r in range(1, rounds + 1):
         if len(pairs) < 2:
             break
         candidate = procrustes(xs[pairs[:, 0]], ys[pairs[:, 1]])
         new_pairs, score = criterion(candidate)
-        history.append({"round": r, "pairs": int(len(new_pairs)), "criterion": score})
+        history.append(
+            {"round": r, "pairs": int(len(new_pairs)), "criterion": score, "kept": score > best}
+        )
         log(f"refinement {r}: {len(new_pairs):,} mutual pairs, mean cosine {score:.4f}")
         if score <= best:
             break
