@@ -58,7 +58,7 @@ def _blocks(n: int, rows: int) -> Iterator[slice]:
         yield slice(start, min(start + rows, n))
 
 
-def mean_top_cosine(a: np.ndarray, b: np.ndarray, k: int, rows: int = 4096) -> np.ndarray:
+def mean_top_cosine(a: np.ndarray, b: np.ndarray, k: int, rows: int = 1024) -> np.ndarray:
     """For each unit row of ``a``: the mean cosine of its ``k`` nearest unit rows of ``b``
     (CSLS's neighbourhood density r), by blocks of ``rows``."""
     k = min(k, b.shape[0])
@@ -75,7 +75,7 @@ def csls_best(
     tgt: np.ndarray,
     r_src: np.ndarray,
     r_tgt: np.ndarray,
-    rows: int = 4096,
+    rows: int = 1024,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best target row of each (mapped, unit) source row by CSLS, ``2 cos - r_src - r_tgt``
     (Conneau et al. 2018), and its score; ties to the lower (more frequent) target row."""

@@ -149,48 +149,50 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
             log=lambda m: ctx.log("align", m),
         )
     d = source.dim
-    with timer.step("map and write"), task_errors(), ctx.commit(STAGE, plan) as commit:
-        mapped = apply.mapped_frame(
-            source.frame, d, al.steps, source.means, al.w, source.lang, "source"
-        )
-        kept = apply.mapped_frame(
-            target.frame, d, al.steps, target.means, None, target.lang, "target"
-        )
-        extra = {
-            "map": al.w.tolist(),
-            "normalize": list(al.steps),
-            "means": {
-                source.lang: [m.tolist() for m in source.means],
-                target.lang: [m.tolist() for m in target.means],
-            },
-            "source_lang": source.lang,
-            "target_lang": target.lang,
-            **al.info,
-        }
-        meta = write_vectors(
-            mapped.unionByName(kept),
-            plan.outputs["vectors"],
-            dim=d,
-            method="aligned",
-            commit=commit,
-            extra=extra,
-        )
-        matrix = spark.createDataFrame(
-            [(i, [float(v) for v in row]) for i, row in enumerate(np.asarray(al.w))], ALIGNMENT
-        )
-        commit.write_df("alignment", plan.outputs["alignment"], matrix.coalesce(1), extra=extra)
-        source_name = plan.inputs.get("dictionary", "identical")
-        rejected = spark.createDataFrame(
-            [
-                (source_name, "malformed dictionary line", f"{n}: {x}")
-                for n, x in dictionary.malformed
-            ],
-            "source string, reason string, excerpt string",
-        )
-        commit.write_df("rejected", plan.outputs["rejected"], rejected.coalesce(1))
+    with task_errors(), ctx.commit(STAGE, plan) as commit:
+        with timer.step("map and write"):
+            mapped = apply.mapped_frame(
+                source.frame, d, al.steps, source.means, al.w, source.lang, "source"
+            )
+            kept = apply.mapped_frame(
+                target.frame, d, al.steps, target.means, None, target.lang, "target"
+            )
+            extra = {
+                "map": al.w.tolist(),
+                "normalize": list(al.steps),
+                "means": {
+                    source.lang: [m.tolist() for m in source.means],
+                    target.lang: [m.tolist() for m in target.means],
+                },
+                "source_lang": source.lang,
+                "target_lang": target.lang,
+                **al.info,
+            }
+            meta = write_vectors(
+                mapped.unionByName(kept),
+                plan.outputs["vectors"],
+                dim=d,
+                method="aligned",
+                commit=commit,
+                extra=extra,
+            )
+            matrix = spark.createDataFrame(
+                [(i, [float(v) for v in row]) for i, row in enumerate(np.asarray(al.w))], ALIGNMENT
+            )
+            commit.write_df("alignment", plan.outputs["alignment"], matrix.coalesce(1), extra=extra)
+            source_name = plan.inputs.get("dictionary", "identical")
+            rejected = spark.createDataFrame(
+                [
+                    (source_name, "malformed dictionary line", f"{n}: {x}")
+                    for n, x in dictionary.malformed
+                ],
+                "source string, reason string, excerpt string",
+            )
+            commit.write_df("rejected", plan.outputs["rejected"], rejected.coalesce(1))
         if "translations" in plan.outputs:
             ctx.log("align", f"translating every {source.lang} word (CSLS, top {a.translations})")
-            _write_translations(spark, commit, plan, cfg, source.lang, target.lang, d)
+            with timer.step("translate"):
+                _write_translations(spark, commit, plan, cfg, source.lang, target.lang, d)
     if dictionary.malformed:
         ctx.log(
             "align",
