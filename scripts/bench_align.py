@@ -43,7 +43,6 @@ held-out rotated words from the translation table.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
 import shutil
@@ -62,6 +61,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO))
 
 from benchdoc import load_average, machine, write_section  # noqa: E402
+from benchdoc import versions as package_versions  # noqa: E402
 from benchrun import CommandFailed, run_cli  # noqa: E402
 from make_real_corpus import bible_chapters  # noqa: E402
 
@@ -390,14 +390,7 @@ def _csls1(row) -> float:
 
 
 def versions() -> str:
-    names = ("pyspark", "numpy", "gensim")
-    got = []
-    for n in names:
-        try:
-            got.append(f"{n} {importlib.metadata.version(n)}")
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return ", ".join(got)
+    return package_versions(("pyspark", "numpy", "gensim"))
 
 
 # --- scale --------------------------------------------------------------------------------

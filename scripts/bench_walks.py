@@ -47,7 +47,6 @@ seconds = the walks stage's ``walk`` step (walking and writing the walks).
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
 import subprocess
@@ -567,20 +566,10 @@ def walks_markdown(args, graph, info, rows, cores, workers, load_before, load_af
 
 
 def versions() -> str:
+    from benchdoc import versions as package_versions
+
     names = ["pecanpy", "gensim", "scikit-learn", "numba", "numpy", "pyspark", "umap-learn"]
-    got = []
-    for name in names:
-        try:
-            got.append(f"{name} {importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    try:
-        rev = subprocess.run(
-            ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        rev = ""
-    return "Versions: " + ", ".join(got) + (f"; sparkembed at {rev}" if rev else "")
+    return package_versions(names)
 
 
 # --- --scale ----------------------------------------------------------------------------

@@ -28,6 +28,29 @@ def load_average() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
+def versions(names) -> str:
+    """``Versions: name x.y, ...; sparkembed at REV`` for the installed ``names``."""
+    import importlib.metadata
+    import subprocess
+
+    got = []
+    for name in names:
+        try:
+            got.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    try:
+        rev = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=DOC.parent.parent,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        rev = ""
+    return "Versions: " + ", ".join(got) + (f"; sparkembed at {rev}" if rev else "")
+
+
 def write_section(name: str, markdown: str) -> None:
     text = DOC.read_text() if DOC.exists() else HEADER
     begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"

@@ -34,30 +34,22 @@ DICTD = Path("/usr/share/dictd")
 DICTIONARIES = ("gcide", "wn", "foldoc", "jargon", "devil")
 BIBLES = {"kjv": "engKJV2006eb", "web": "engWEB2015eb"}
 ENWIKI = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
-B64 = {
-    c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-}
 
 PRONUNCIATION = re.compile(r"\\[^\\\n]{0,80}\\")
 BRACKETS = re.compile(r"\[[^\[\]]*\]")
 SPACE = re.compile(r"\s+")
 
 
-def b64_number(text: str) -> int:
-    value = 0
-    for c in text:
-        value = value * 64 + B64[c]
-    return value
-
-
 def dictionary_entries(name: str):
     """The entries of a dictd dictionary, in file order, each once."""
+    from sparkembed.stages.align.dictionary import dictd_number
+
     data = gzip.decompress((DICTD / f"{name}.dict.dz").read_bytes())
     spans = set()
     for line in (DICTD / f"{name}.index").read_text(encoding="utf-8").splitlines():
         parts = line.split("\t")
         if len(parts) >= 3 and not parts[0].startswith("00"):
-            spans.add((b64_number(parts[1]), b64_number(parts[2])))
+            spans.add((dictd_number(parts[1]), dictd_number(parts[2])))
     for offset, length in sorted(spans):
         yield data[offset : offset + length].decode("utf-8", errors="replace")
 

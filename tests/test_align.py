@@ -3,6 +3,7 @@ in numpy, the seed dictionary's treatment of bad lines, and the errors."""
 
 import numpy as np
 import pytest
+from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from sparkembed.errors import SparkembedError
@@ -173,6 +174,28 @@ def test_align_errors_name_what_is_wrong(spark, tmp_path):
     bad[2] = 0.0
     with pytest.raises(SparkembedError, match="token 'c' has a zero vector"):
         learn_map(Side(_frame(spark, list("abcde"), bad), "aa", 3), tgt, d, STEPS)
+
+
+def test_align_command_reads_the_dimension_of_plain_parquet_tables(spark, tmp_path, capsys):
+    """A vector table sparkembed did not write (no metadata) gives its dimension from its
+    rows; one written by sparkembed from its metadata; a mismatch is one line."""
+    from helpers import CLI_SESSION
+
+    from sparkembed import cli
+    from sparkembed.vectors.table import write_vectors
+
+    plain = str(tmp_path / "plain")
+    _frame(spark, list("abc"), np.ones((3, 3))).withColumn(
+        "norm", F.lit(3**0.5).cast("float")
+    ).withColumn("lang", F.lit("aa")).write.partitionBy("lang").parquet(plain)
+    ours = str(tmp_path / "ours")
+    write_vectors(_frame(spark, list("abc"), np.ones((3, 4))), ours, dim=4, method="svd", lang="bb")
+    (tmp_path / "d.tsv").write_text("a\ta\n", encoding="utf-8")
+    argv = ["align", plain, ours, "--dictionary", str(tmp_path / "d.tsv")]
+    capsys.readouterr()
+    assert cli.main([*argv, "--output", str(tmp_path / "out"), *CLI_SESSION]) == 1
+    err = capsys.readouterr().err
+    assert "source vectors have dimension 3, the target 4" in err
 
 
 def test_dictionary_lines_counted_and_set_aside(tmp_path):

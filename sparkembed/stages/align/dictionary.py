@@ -94,7 +94,8 @@ _B64 = {
 }
 
 
-def _dictd_number(text: str) -> int:
+def dictd_number(text: str) -> int:
+    """An offset or length of a dictd index (base64 digits, most significant first)."""
     n = 0
     for ch in text:
         n = n * 64 + _B64[ch]
@@ -152,7 +153,7 @@ def read_freedict(index_path: str | Path) -> Dictionary:
             continue
         if fields[0].startswith("00database"):
             continue  # the dictionary's own description
-        start, length = _dictd_number(fields[1]), _dictd_number(fields[2])
+        start, length = dictd_number(fields[1]), dictd_number(fields[2])
         entry = data[start : start + length].decode("utf-8", errors="replace")
         for pair in freedict_entry_pairs(entry):
             _add_pair(out, seen, pair)

@@ -17,7 +17,7 @@ from sparkembed.stages.align.align import Side, learn_map
 from sparkembed.stages.align.dictionary import identical_pairs, read_dictionary
 from sparkembed.stages.align.procrustes import check_steps
 from sparkembed.stages.align.translate import translation_frame
-from sparkembed.tables import read_table
+from sparkembed.tables import read_table, table_metadata
 
 ALIGNMENT = schemas.ALIGNMENT
 
@@ -82,10 +82,13 @@ def _side(spark, path: str, lang: str, role: str) -> Side:
             f"choose one with --{role}-lang"
         )
     rows = df.where(F.col("lang") == lang)
-    first = rows.select(F.size("vector").alias("d")).first()
-    if first is None:
-        raise SparkembedError(f"{role} {path}: no vectors")
-    return Side(rows.select("token", "vector", "count"), lang, int(first["d"]))
+    dim = (table_metadata(spark, path) or {}).get("dim")
+    if dim is None:  # a vector table sparkembed did not write: its first row says
+        first = rows.select(F.size("vector").alias("d")).first()
+        if first is None:
+            raise SparkembedError(f"{role} {path}: no vectors")
+        dim = first["d"]
+    return Side(rows.select("token", "vector", "count"), lang, int(dim))
 
 
 def _shared_tokens(source: Side, target: Side) -> list[str]:
