@@ -187,6 +187,17 @@ class AlignConfig:
 
 
 @dataclass
+class AggregateConfig:
+    # word weights: sif a/(a + p(w)), idf ln((1+N)/(1+doc_count))+1, or uniform
+    weighting: str = param("sif", choices=("sif", "idf", "uniform"))
+    sif_a: float = param(1e-3, gt=0)  # SIF's a (PrincetonML: 1e-3; 3e-5 to 3e-3 work)
+    components: int = param(1, ge=0)  # common components removed (first singular vectors)
+    unit: str = param("document", choices=("document", "sentence"))  # what gets a vector
+    word_norm: str = param("raw", choices=("raw", "unit"))  # word vectors as stored, or unit
+    vectors_lang: str = ""  # "": each token's vector is looked up in its own lang
+
+
+@dataclass
 class EvaluateConfig:
     restrict_vocab: int = param(300000, ge=0)
     case_insensitive: bool = True
@@ -210,6 +221,7 @@ class Config:
     umap: UmapConfig = field(default_factory=UmapConfig)
     walks: WalksConfig = field(default_factory=WalksConfig)
     align: AlignConfig = field(default_factory=AlignConfig)
+    aggregate: AggregateConfig = field(default_factory=AggregateConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:

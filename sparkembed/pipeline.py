@@ -19,7 +19,8 @@ fingerprints as this run would; otherwise it runs, and the line says why
 (``cooccur: window 5 -> 2``). A rerun stage gives its outputs new fingerprints, so every
 stage downstream of it runs too. ``--force`` reruns everything. Vectors of
 ``train:METHOD`` go to ``WORKDIR/vectors-METHOD``; evaluation reports to
-``WORKDIR/report-METHOD``.
+``WORKDIR/report-METHOD``; ``aggregate:METHOD`` writes the documents' vectors of
+``WORKDIR/tokens`` to ``WORKDIR/aggregate-METHOD/doc_vectors``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from sparkembed.errors import ConfigError, SparkembedError
 from sparkembed.tables import table_metadata
 
 # What a pipeline can run.
-STAGES = ("tokenize", "walks", "cooccur", "train", "align", "evaluate", "neighbors")
+STAGES = ("tokenize", "walks", "cooccur", "train", "align", "aggregate", "evaluate", "neighbors")
 
 
 @dataclass
@@ -145,6 +146,10 @@ def stage_argv(p: Pipeline, stage: str) -> list[str]:
                 'a dictionary (a file, or "identical")'
             )
         return ["align", *p.inputs, "--dictionary", p.dictionary, "--output", w]
+    if name == "aggregate":
+        method = method or "word2vec"
+        vectors = f"{w}/vectors-{method}"
+        return ["aggregate", w, vectors, "--output", f"{w}/aggregate-{method}"]
     if name == "evaluate":
         method = method or "word2vec"
         argv = ["evaluate", f"{w}/vectors-{method}", "--report", f"{w}/report-{method}"]

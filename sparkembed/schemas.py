@@ -22,6 +22,11 @@ NEIGHBORS = "token string, neighbor string, rank int, cosine float"
 GRAPH = "vertex int, id string, neighbors array<int>, weights array<double>"
 ALIGNMENT = "row int, values array<double>"  # the align stage's d x d map, one row per row
 TRANSLATIONS = "source string, target string, rank int, csls float, cosine float"
+# The aggregate stage's: one row per document (sentence null) or per sentence.
+DOC_VECTORS = (
+    "doc_id string, title string, lang string, sentence int, vector array<float>, "
+    "n_tokens int, n_oov int, norm float"
+)
 
 CONTRACTS = {
     "tokens": TOKENS,
@@ -34,6 +39,8 @@ CONTRACTS = {
     "graph": GRAPH,
     "alignment": ALIGNMENT,
     "translations": TRANSLATIONS,
+    "doc_vectors": DOC_VECTORS,
+    "doc_rejected": REJECTED,
 }
 
 

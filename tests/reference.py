@@ -76,3 +76,41 @@ def brute_force_topk(unit: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     ids = np.tile(np.arange(n), (n, 1))
     order = np.lexsort((ids, -scores), axis=1)[:, : min(k, n - 1)]
     return order, np.take_along_axis(scores, order, axis=1)
+
+
+def sif_reference(
+    documents: list[list[str]],
+    vectors: dict[str, np.ndarray],
+    vocab: dict[str, tuple[int, int]],
+    weighting: str = "sif",
+    a: float = 1e-3,
+    k: int = 1,
+    n_documents: int | None = None,
+) -> tuple[list[np.ndarray | None], np.ndarray]:
+    """PrincetonML's SIF in plain numpy, one document at a time: every known token's
+    weight × vector summed and divided by the number of known tokens, then the first ``k``
+    right singular vectors of the matrix of those means (uncentred, full SVD) projected
+    out. ``vocab``: token -> (count, doc_count). Returns each document's vector (None when
+    it has no token with a vector) and the components (k × d)."""
+    total = sum(c for c, _ in vocab.values())
+    n_docs = len(documents) if n_documents is None else n_documents
+
+    def weight(t: str) -> float:
+        count, doc_count = vocab.get(t, (0, 0))
+        if weighting == "sif":
+            return a / (a + count / total)
+        if weighting == "idf":
+            return float(np.log((1 + n_docs) / (1 + doc_count)) + 1)
+        return 1.0
+
+    means: list[np.ndarray | None] = []
+    for doc in documents:
+        known = [t for t in doc if t in vectors]
+        if not known:
+            means.append(None)
+            continue
+        means.append(sum(weight(t) * vectors[t].astype(np.float64) for t in known) / len(known))
+    x = np.array([m for m in means if m is not None])
+    components = np.linalg.svd(x, full_matrices=False)[2][:k] if k else np.zeros((0, x.shape[1]))
+    out = [None if m is None else m - components.T @ (components @ m) for m in means]
+    return out, components

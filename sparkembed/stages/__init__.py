@@ -2,6 +2,7 @@
 subcommands, ``sparkembed run`` and the spark-submit entry point are built from this list;
 adding a stage is its package plus one line below."""
 
+from sparkembed.stages.aggregate import STAGE as AGGREGATE
 from sparkembed.stages.align import STAGE as ALIGN
 from sparkembed.stages.cooccur import STAGE as COOCCUR
 from sparkembed.stages.evaluate import STAGE as EVALUATE
@@ -12,5 +13,6 @@ from sparkembed.stages.train import STAGE as TRAIN
 from sparkembed.stages.walks import STAGE as WALKS
 
 REGISTRY = {
-    s.name: s for s in (TOKENIZE, WALKS, COOCCUR, TRAIN, ALIGN, EVALUATE, NEIGHBORS, EXPORT)
+    s.name: s
+    for s in (TOKENIZE, WALKS, COOCCUR, TRAIN, ALIGN, AGGREGATE, EVALUATE, NEIGHBORS, EXPORT)
 }

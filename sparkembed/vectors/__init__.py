@@ -3,7 +3,13 @@ the one in-memory form every reader uses: ``load_vectors`` -> ``VectorSet``, and
 ``Embeddings`` (gensim-like queries) on top of it."""
 
 from sparkembed.vectors.query import Embeddings, UnknownWordError
-from sparkembed.vectors.table import VectorSet, load_vectors, vector_table_frame, write_vectors
+from sparkembed.vectors.table import (
+    VectorSet,
+    load_vectors,
+    vector_table_frame,
+    write_doc_vectors,
+    write_vectors,
+)
 
 __all__ = [
     "Embeddings",
@@ -11,5 +17,6 @@ __all__ = [
     "VectorSet",
     "load_vectors",
     "vector_table_frame",
+    "write_doc_vectors",
     "write_vectors",
 ]

@@ -1,5 +1,7 @@
 """Vector tables: ``token string, vector array<float>, count long, norm float``,
-partitioned by ``lang``, with ``dim`` and ``method`` in ``_sparkembed.json``.
+partitioned by ``lang``, with ``dim`` and ``method`` in ``_sparkembed.json``; document
+vector tables (the aggregate stage's) the same with ``doc_id`` as the key and
+``n_tokens`` in place of ``count``.
 
 Vectors are stored raw (unnormalised) with their norms; normalise as late as possible.
 Readers: Spark (``read_table``) and plain pyarrow without Spark (``load_vectors``).
@@ -78,6 +80,38 @@ def write_vectors(
     )
 
 
+def write_doc_vectors(
+    df,
+    path: str,
+    *,
+    dim: int,
+    commit: Commit,
+    counts: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Stage a document vector table (``schemas.DOC_VECTORS``, partitioned by ``lang``)."""
+    all_counts = {"documents": lambda p: df.sparkSession.read.parquet(p).count()}
+    all_counts.update(counts or {})
+    meta_extra = {"dim": int(dim), "method": "aggregate", "key": "doc_id"}
+    meta_extra.update(extra or {})
+    return commit.write_df(
+        "doc_vectors", path, df, counts=all_counts, partition_by=["lang"], extra=meta_extra
+    )
+
+
+def _keys(table, metadata: dict[str, Any]) -> tuple[list[str], Any]:
+    """A table's keys and counts: tokens, or documents (``doc_id``, with ``#sentence``
+    for sentence vectors) and their token counts."""
+    if "token" in table.column_names:
+        return table.column("token").to_pylist(), table.column("count")
+    if "doc_id" not in table.column_names:
+        raise SparkembedError("not a vector table: it has neither a token nor a doc_id column")
+    ids = table.column("doc_id").to_pylist()
+    if metadata.get("unit") == "sentence" and "sentence" in table.column_names:
+        ids = [f"{d}#{s}" for d, s in zip(ids, table.column("sentence").to_pylist(), strict=True)]
+    return ids, table.column("n_tokens")
+
+
 @dataclass
 class VectorSet:
     """Vectors in memory, most frequent first (ties by token)."""
@@ -94,7 +128,8 @@ class VectorSet:
 
 
 def load_vectors(path: str | Path, lang: str | None = None) -> VectorSet:
-    """Read a vector table with pyarrow alone (no Spark), most frequent token first."""
+    """Read a vector table with pyarrow alone (no Spark), most frequent token first (a
+    document vector table: longest document first, keyed by ``doc_id``)."""
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
@@ -107,17 +142,23 @@ def load_vectors(path: str | Path, lang: str | None = None) -> VectorSet:
     table = dataset.to_table(filter=(pc.field("lang") == lang) if lang else None)
     if table.num_rows == 0:
         raise SparkembedError(f"no vectors in {root}" + (f" for lang={lang}" if lang else ""))
-    order = pc.sort_indices(table, sort_keys=[("count", "descending"), ("token", "ascending")])
-    table = table.take(order)
+    key, count = ("token", "count") if "token" in table.column_names else ("doc_id", "n_tokens")
+    if key not in table.column_names:
+        raise SparkembedError(f"{root}: not a vector table (no token or doc_id column)")
+    sort_keys = [(count, "descending"), (key, "ascending")]
+    if key == "doc_id" and "sentence" in table.column_names:
+        sort_keys.append(("sentence", "ascending"))
+    table = table.take(pc.sort_indices(table, sort_keys=sort_keys))
+    keys, counts = _keys(table, metadata)
     lists = table.column("vector").combine_chunks()
     dim = metadata.get("dim") or len(lists[0].as_py())
     flat = lists.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
     if flat.size != table.num_rows * dim:
         raise SparkembedError(f"{root}: vectors are not all of dimension {dim}")
     return VectorSet(
-        tokens=table.column("token").to_pylist(),
+        tokens=keys,
         vectors=flat.reshape(-1, dim),
-        counts=table.column("count").to_numpy().astype(np.int64),
+        counts=counts.to_numpy().astype(np.int64),
         langs=[str(x) for x in table.column("lang").to_pylist()],
         metadata=metadata,
     )
