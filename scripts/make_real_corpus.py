@@ -65,6 +65,26 @@ def clean_entry(text: str) -> str:
     return SPACE.sub(" ", text).strip()
 
 
+def bible_verses(module: str):
+    """(reference, text) of every verse of a SWORD Bible, through ``mod2imp -s`` (markup
+    stripped): ``("Genesis 1:1", "In the beginning...")``; headings and chapter or book
+    introductions (verse 0) are left out."""
+    out = subprocess.run(["mod2imp", module, "-s"], capture_output=True, text=True, check=True)
+    ref, lines = None, []
+    for line in out.stdout.splitlines():
+        if line.startswith("$$$"):
+            if ref is not None and lines:
+                yield ref, " ".join(lines)
+            ref, lines = line[3:].strip(), []
+            chapter, _, verse = ref.rpartition(" ")[2].partition(":")
+            if ref.startswith("[") or verse in ("", "0") or chapter == "0":
+                ref = None
+        elif ref is not None and line.strip():
+            lines.append(line.strip())
+    if ref is not None and lines:
+        yield ref, " ".join(lines)
+
+
 def bible_chapters(module: str):
     """Chapters of a SWORD Bible as plain text, through ``mod2imp -s`` (markup stripped)."""
     out = subprocess.run(["mod2imp", module, "-s"], capture_output=True, text=True, check=True)

@@ -157,18 +157,19 @@ def test_help_lists_every_registered_stage_and_tool(capsys):
         "cooccur",
         "train",
         "align",
+        "aggregate",
         "evaluate",
         "neighbors",
         "export",
     }
-    assert "aggregate" not in out  # not built: no placeholder
+    assert "report" not in out  # not built: no placeholder
 
 
 def test_unknown_subcommand_exits_2(capsys):
     with pytest.raises(SystemExit) as exc:
-        main(["aggregate", "a", "b"])
+        main(["report", "a", "b"])
     assert exc.value.code == 2
-    assert "invalid choice: 'aggregate'" in capsys.readouterr().err
+    assert "invalid choice: 'report'" in capsys.readouterr().err
 
 
 def test_files_in_turn_later_ones_win(tmp_path):

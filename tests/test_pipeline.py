@@ -27,6 +27,9 @@ def test_pipeline_parses_and_expands(tmp_path, monkeypatch):
     assert stage_argv(p, "train:svd") == [
         "train", w, "--method", "svd", "--output", f"{w}/vectors-svd"
     ]  # fmt: skip
+    assert stage_argv(p, "aggregate:svd") == [
+        "aggregate", w, f"{w}/vectors-svd", "--output", f"{w}/aggregate-svd"
+    ]  # fmt: skip
     assert stage_argv(p, "evaluate:svd") == [
         "evaluate",
         f"{w}/vectors-svd",

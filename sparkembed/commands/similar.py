@@ -37,10 +37,14 @@ def parse_words(words: list[str]) -> tuple[list[str], list[str]]:
     return positive, negative
 
 
-def format_answers(answers: list[tuple[str, float]], score: str) -> str:
-    width = max([len("word"), *(len(w) for w, _ in answers)])
-    lines = [f"{'rank':>4}  {'word':<{width}}  {score}"]
-    lines += [f"{i:>4}  {w:<{width}}  {s:.4f}" for i, (w, s) in enumerate(answers, 1)]
+def format_answers(answers: list[tuple[str, float]], score: str, titles=None) -> str:
+    """One line per answer; with ``titles`` (document vectors), each one's title after."""
+    head = "word" if titles is None else "doc_id"
+    width = max([len(head), *(len(w) for w, _ in answers)])
+    lines = [f"{'rank':>4}  {head:<{width}}  {score}" + ("  title" if titles else "")]
+    for i, (w, s) in enumerate(answers, 1):
+        title = f"  {titles[i - 1]}" if titles else ""
+        lines.append(f"{i:>4}  {w:<{width}}  {s:.4f}{title}")
     return "\n".join(lines)
 
 
@@ -60,10 +64,12 @@ def run(args, cfg) -> int:
             lang=args.answer_lang,
         )
         asked = {emb.get_index(w) for w in positive + negative}
-        answers = [(emb.label(i), v) for i, v in emb.top_rows(scores, topn, asked)]
+        best = emb.top_rows(scores, topn, asked)
+        answers = [(emb.label(i), v) for i, v in best]
+        titles = [emb.titles[i] or "" for i, _ in best] if emb.titles else None
     expression = " ".join([*positive[:1], *(f"+{w}" for w in positive[1:])])
     expression += "".join(f" -{w}" for w in negative)
     print(f"# {expression} ({'3CosMul' if args.cosmul else '3CosAdd'})")
-    print(format_answers(answers, "3cosmul" if args.cosmul else "cosine"))
+    print(format_answers(answers, "3cosmul" if args.cosmul else "cosine", titles))
     print(timer.summary({"vocabulary": len(emb), "dim": emb.vector_size, "answers": len(answers)}))
     return 0

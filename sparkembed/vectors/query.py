@@ -74,6 +74,7 @@ class Embeddings:
         counts: np.ndarray | None = None,
         metadata: dict[str, Any] | None = None,
         langs: Sequence[str] | None = None,
+        titles: Sequence[str] | None = None,
     ):
         self.index_to_key = list(tokens)
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -90,6 +91,8 @@ class Embeddings:
         self.langs = [str(x) for x in langs] if langs is not None else []
         if self.langs and len(self.langs) != len(self.index_to_key):
             raise SparkembedError(f"{len(self.index_to_key)} tokens but {len(self.langs)} langs")
+        # Document vectors (the aggregate stage's): each document's title.
+        self.titles = list(titles) if titles else []
         self._by_lang: dict[str, dict[str, int]] | None = None
         # First occurrence wins: a token present in two languages is looked up as the first.
         self.key_to_index: dict[str, int] = {}
@@ -100,7 +103,7 @@ class Embeddings:
 
     @classmethod
     def from_vector_set(cls, vs: VectorSet) -> Embeddings:
-        return cls(vs.tokens, vs.vectors, vs.counts, vs.metadata, vs.langs)
+        return cls(vs.tokens, vs.vectors, vs.counts, vs.metadata, vs.langs, vs.titles)
 
     @classmethod
     def load(cls, path: str | Path, lang: str | None = None) -> Embeddings:

@@ -121,6 +121,7 @@ class VectorSet:
     counts: np.ndarray  # int64, (n,)
     langs: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    titles: list[str] = field(default_factory=list)  # document vectors: each one's title
 
     @property
     def dim(self) -> int:
@@ -161,4 +162,5 @@ def load_vectors(path: str | Path, lang: str | None = None) -> VectorSet:
         counts=counts.to_numpy().astype(np.int64),
         langs=[str(x) for x in table.column("lang").to_pylist()],
         metadata=metadata,
+        titles=table.column("title").to_pylist() if key == "doc_id" else [],
     )
