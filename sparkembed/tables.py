@@ -160,15 +160,10 @@ class _HadoopFS:
         fs, p = self._p(path)
         stream = fs.open(p)
         try:
-            reader = self._jvm.java.io.BufferedReader(
-                self._jvm.java.io.InputStreamReader(stream, "UTF-8")
-            )
-            lines = []
-            line = reader.readLine()
-            while line is not None:
-                lines.append(line)
-                line = reader.readLine()
-            return "\n".join(lines)
+            # One call for the whole file: a line at a time is one Py4J round trip per
+            # line, seconds for the metadata of an aligned table (its d x d map).
+            data = self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
+            return bytes(data).decode("utf-8")
         finally:
             stream.close()
 

@@ -256,3 +256,30 @@ def test_aggregate_errors_name_what_is_wrong(spark, sample, tmp_path, capsys):
     assert "aggregate.weighting must be one of sif, idf, uniform, got 'tfidf'" in (
         capsys.readouterr().err
     )
+
+
+def test_the_docs_logistic_regression_example_runs(spark, sample, tmp_path, capsys):
+    """docs/aggregate.md's MLlib example, as printed there, on documents of two topics."""
+    import re
+    from pathlib import Path
+
+    rng = np.random.default_rng(5)
+    topics = {"law": ["law", "court", "judge"], "water": ["river", "boat", "fish"]}
+    docs, labels = {}, []
+    for i in range(60):
+        label = "law" if i % 2 else "water"
+        docs[f"t{i}"] = [["the", *rng.choice(topics[label], 4).tolist()]]
+        labels.append(f"t{i},{label}")
+    work = _workdir(spark, tmp_path / "work", docs=docs)
+    assert _aggregate(work, sample["vectors"], "--output", tmp_path / "docs") == 0
+    (tmp_path / "labels.csv").write_text("doc_id,label\n" + "\n".join(labels) + "\n")
+    text = (Path(__file__).parent.parent / "docs" / "aggregate.md").read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    # the example's relative paths, under tmp_path (the JVM keeps its own working directory)
+    code = code.replace('"docs/', f'"{tmp_path}/docs/').replace(
+        '"labels.csv"', f'"{tmp_path}/labels.csv"'
+    )
+    capsys.readouterr()
+    exec(compile(code, "docs/aggregate.md", "exec"), {})
+    accuracy = float(capsys.readouterr().out.split()[-1])
+    assert accuracy >= 0.9  # the topics' words are apart: near-perfect

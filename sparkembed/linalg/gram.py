@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from sparkembed.arrowio import unpacked_rows
 from sparkembed.errors import task_errors
 
 
-def _float_matrix(lists, dim: int) -> np.ndarray:
-    flat = lists.flatten().to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    return flat.reshape(len(lists), dim)
+def _float_matrix(values, dim: int) -> np.ndarray:
+    """Rows of an ``array<float>`` column, or of float32 rows packed as binary."""
+    import pyarrow as pa
+
+    if pa.types.is_binary(values.type):
+        return unpacked_rows(values, dim)
+    flat = values.flatten().to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    return flat.reshape(len(values), dim)
 
 
 def gram_matrices(df, dim: int, group: str | None = None) -> dict[str, tuple[int, np.ndarray]]:
-    """``{group value: (rows, XᵀX)}`` over ``df``'s ``vector`` column (array<float>, no
-    nulls), one entry per value of the ``group`` column (``""`` for all rows without one)."""
+    """``{group value: (rows, XᵀX)}`` over ``df``'s ``vector`` column (array<float>, or
+    ``arrowio.packed_rows`` binary; no nulls), one entry per value of the ``group`` column (``""`` for all rows without one)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sparkembed import schemas
+from sparkembed.arrowio import packed_rows, unpacked_rows
 from sparkembed.errors import SparkembedError
 from sparkembed.linalg.gram import remove_components
 
@@ -31,9 +32,10 @@ WEIGHTINGS = ("sif", "idf", "uniform")
 UNITS = ("document", "sentence")
 EXCERPT_TOKENS = 12
 
-# The weighted means before component removal, and the rejected units beside them.
+# The weighted means before component removal (float32 rows packed as binary, null for a
+# rejected unit), and the rejected units' details beside them.
 MEANS = (
-    "doc_id string, title string, lang string, sentence int, vector array<float>, "
+    "doc_id string, title string, lang string, sentence int, vector binary, "
     "n_tokens int, n_oov int, source string, excerpt string"
 )
 DOC_VECTORS = schemas.DOC_VECTORS
@@ -130,6 +132,30 @@ def weighted_means(units, table: WordTable, dim: int, vectors_lang: str, source_
     return units.select(*cols).mapInArrow(embed, MEANS)
 
 
+def _weighted_sums(ids, n_known, weights, vectors, dim: int) -> np.ndarray:
+    """Per row, the sum of weight × vector over its known tokens (``ids``, row after row,
+    ``n_known`` of them per row), in float64.
+
+    A sparse (rows × words) matrix of the weights times the vectors of the words the batch
+    uses: one multiply-add per distinct (row, word) and dimension, no tokens × dim copy.
+    Within a row the words are summed in vocabulary order (``sum_duplicates`` sorts them),
+    so a row's sum does not depend on the other rows of its batch.
+    """
+    from scipy.sparse import csr_matrix
+
+    n = len(n_known)
+    if ids.size == 0:
+        return np.zeros((n, dim))
+    used = np.zeros(vectors.shape[0], bool)
+    used[ids] = True
+    words = np.flatnonzero(used)
+    column = np.cumsum(used) - 1  # word id -> its column among the used words
+    indptr = np.concatenate([[0], np.cumsum(n_known)])
+    m = csr_matrix((weights[ids], column[ids], indptr), shape=(n, len(words)))
+    m.sum_duplicates()
+    return m @ vectors[words].astype(np.float64)
+
+
 def _embed_batch(b, t: WordTable, input_id: int, vlang: str, dim: int, source_name: str):
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -146,20 +172,11 @@ def _embed_batch(b, t: WordTable, input_id: int, vlang: str, dim: int, source_na
         known, ids = np.zeros(len(flat), bool), np.zeros(0, np.int64)
     row_of = np.repeat(np.arange(n), lengths)
     n_known = np.bincount(row_of[known], minlength=n)
-    sums = np.zeros((n, dim))
     has = n_known > 0
-    if ids.size:
-        w = t.weights[(input_id, vlang)][ids]
-        x = t.vectors[vlang][ids].astype(np.float64) * w[:, None]
-        starts = np.concatenate([[0], np.cumsum(n_known[has])[:-1]])
-        sums[has] = np.add.reduceat(x, starts, axis=0)
+    weights = t.weights.get((input_id, vlang))
+    sums = _weighted_sums(ids, n_known, weights, t.vectors.get(vlang), dim)
     means = (sums[has] / n_known[has][:, None]).astype(np.float32)
-    # One list per row: the mean, or null for a rejected unit.
-    offsets = np.zeros(n + 1, np.int32)
-    offsets[1:] = np.cumsum(np.where(has, dim, 0))
-    vectors = pa.ListArray.from_arrays(
-        pa.array(offsets), pa.array(means.ravel()), mask=pa.array(~has)
-    )
+    vectors = packed_rows(means, has)  # the mean, or null for a rejected unit
     excerpt = [None] * n
     if not has.all():
         doc_ids = b.column(b.schema.get_field_index("doc_id")).to_pylist()
@@ -207,9 +224,7 @@ def removed_frame(means, components: dict[str, np.ndarray], dim: int):
             langs = b.column(b.schema.get_field_index("lang"))
             for lang in pc.unique(langs).to_pylist():
                 sub = b.filter(pc.equal(langs, lang)) if len(pc.unique(langs)) > 1 else b
-                lists = sub.column(sub.schema.get_field_index("vector"))
-                x = lists.flatten().to_numpy(zero_copy_only=False).astype(np.float64)
-                x = x.reshape(sub.num_rows, dim)
+                x = unpacked_rows(sub.column(sub.schema.get_field_index("vector")), dim)
                 u = comps.get(lang)
                 y = (remove_components(x, u) if u is not None else x).astype(np.float32)
                 offsets = pa.array(np.arange(0, y.size + 1, dim, dtype=np.int32))
