@@ -53,7 +53,14 @@ sys.path.insert(0, str(REPO))
 
 from benchdoc import load_average, machine, write_section  # noqa: E402
 from benchdoc import versions as package_versions  # noqa: E402
-from benchrun import CommandFailed, run_cli  # noqa: E402
+from benchrun import (  # noqa: E402
+    MEMORY_HEADERS,
+    MEMORY_NOTE,
+    CommandFailed,
+    memory_cells,
+    run_cli,
+    steps_text,
+)
 from make_real_corpus import bible_verses, clean_entry  # noqa: E402
 from reference import sif_reference  # noqa: E402
 
@@ -332,7 +339,9 @@ def markdown(args, rows, ref, lr, seconds, started, load_before, load_after) -> 
         f"Largest difference between the reference's vectors and sparkembed's sif table, "
         f"relative to the largest entry: {ref['difference']:.1e}. Book accuracy of always "
         f"answering the most frequent book: {100 * any_lr['majority']:.1f} % "
-        f"({any_lr['train']:,} verses to train, {any_lr['test']:,} to test).",
+        f"({any_lr['train']:,} verses to train, {any_lr['test']:,} to test). The aligned "
+        "vectors are unit length already (align normalises them), so `--word-norm unit` "
+        "gives the same tables as `raw` here.",
         "",
         "sparkembed's seconds are the aggregate command's wall time (start-up included, both "
         "languages); the reference's are its Python loop over the same documents in this "
@@ -430,17 +439,7 @@ def scale(args) -> int:
         except CommandFailed as exc:
             rows.append({"n": n, "failed": str(exc)})
             continue
-        rows.append(
-            {
-                "n": n,
-                "tokens": tokens,
-                "wall": run.wall,
-                "steps": run.summary.get("steps", {}),
-                "peaks": run.peak_by_kind,
-                "peak_sum": run.peak_sum,
-                "documents": run.summary.get("counts", {}).get("documents"),
-            }
-        )
+        rows.append({"n": n, "tokens": tokens, "run": run})
         shutil.rmtree(work, ignore_errors=True)
     md = scale_markdown(args, rows, started, load_before, load_average())
     print(md)
@@ -450,7 +449,6 @@ def scale(args) -> int:
 
 
 def scale_markdown(args, rows, started, load_before, load_after) -> str:
-    gb = 2**30
     lines = [
         "## aggregate-scale: synthetic documents on local[2]",
         "",
@@ -459,27 +457,19 @@ def scale_markdown(args, rows, started, load_before, load_after) -> str:
         "documents of 5 to 40 tokens; sif weights, one component removed; spark settings "
         "as conf/local.toml sets them.",
         "",
-        "| documents | tokens | aggregate s | steps | peak Python driver | peak JVM "
-        "| peak Python worker | peak sum |",
+        "| documents | tokens | aggregate s | steps " + MEMORY_HEADERS,
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if "failed" in r:
             lines.append(f"| {r['n']:,} | failed: {r['failed']} | | | | | | |")
             continue
-        p = r["peaks"]
-        steps = ", ".join(f"{k} {v:.0f} s" for k, v in r["steps"].items())
+        run = r["run"]
         lines.append(
-            f"| {r['n']:,} | {r['tokens']:,} | {r['wall']:.0f} | {steps} "
-            f"| {p.get('Python', 0) / gb:.2f} GB | {p.get('JVM', 0) / gb:.2f} GB "
-            f"| {p.get('Python worker', 0) / gb:.2f} GB | {r['peak_sum'] / gb:.2f} GB |"
+            f"| {r['n']:,} | {r['tokens']:,} | {run.wall:.0f} | {steps_text(run)} "
+            + memory_cells(run)
         )
-    lines += [
-        "",
-        "RSS sampled every 0.5 s over the command's process tree; pages that forked workers "
-        "share count once per process in the sum.",
-    ]
-    return "\n".join(lines)
+    return "\n".join([*lines, "", MEMORY_NOTE])
 
 
 def main(argv=None) -> int:

@@ -62,7 +62,14 @@ sys.path.insert(0, str(REPO))
 
 from benchdoc import load_average, machine, write_section  # noqa: E402
 from benchdoc import versions as package_versions  # noqa: E402
-from benchrun import CommandFailed, run_cli  # noqa: E402
+from benchrun import (  # noqa: E402
+    MEMORY_HEADERS,
+    MEMORY_NOTE,
+    CommandFailed,
+    memory_cells,
+    run_cli,
+    steps_text,
+)
 from make_real_corpus import bible_chapters  # noqa: E402
 
 from sparkembed.stages.align.procrustes import normalize, procrustes, unit  # noqa: E402
@@ -493,17 +500,7 @@ def scale(args) -> int:
         ).to_pydict()
         best = dict(zip(t["source"], t["target"], strict=True))
         p1 = float(np.mean([best.get(f"s{i}") == f"t{i}" for i in held]))
-        rows.append(
-            {
-                "n": n,
-                "wall": run.wall,
-                "steps": run.summary.get("steps", {}),
-                "peaks": run.peak_by_kind,
-                "peak_sum": run.peak_sum,
-                "p1": p1,
-                "translations": len(t["source"]),
-            }
-        )
+        rows.append({"n": n, "run": run, "p1": p1, "translations": len(t["source"])})
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(src, ignore_errors=True)
     md = scale_markdown(args, rows, started, load_before, load_average())
@@ -514,7 +511,6 @@ def scale(args) -> int:
 
 
 def scale_markdown(args, rows, started, load_before, load_after) -> str:
-    gb = 2**30
     lines = [
         "## align-scale: synthetic vocabularies on local[2]",
         "",
@@ -524,27 +520,20 @@ def scale_markdown(args, rows, started, load_before, load_after) -> str:
         f"capped at {args.scale_candidates:,}; spark.driver.memory and the rest as "
         "conf/local.toml sets them.",
         "",
-        "| source words | align s | steps | peak Python driver | peak JVM | peak Python "
-        "worker | peak sum | P@1 of held-out rotated words |",
+        "| source words | align s | steps " + MEMORY_HEADERS + " P@1 of held-out rotated words |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if "failed" in r:
             lines.append(f"| {r['n']:,} | failed: {r['failed']} | | | | | | |")
             continue
-        p = r["peaks"]
-        steps = ", ".join(f"{k} {v:.0f} s" for k, v in r["steps"].items())
+        run = r["run"]
         lines.append(
-            f"| {r['n']:,} | {r['wall']:.0f} | {steps} | {p.get('Python', 0) / gb:.2f} GB "
-            f"| {p.get('JVM', 0) / gb:.2f} GB | {p.get('Python worker', 0) / gb:.2f} GB "
-            f"| {r['peak_sum'] / gb:.2f} GB | {100 * r['p1']:.1f} % |"
+            f"| {r['n']:,} | {run.wall:.0f} | {steps_text(run)} "
+            + memory_cells(run)
+            + f" {100 * r['p1']:.1f} % |"
         )
-    lines += [
-        "",
-        "RSS sampled every 0.5 s over the command's process tree; pages that forked workers "
-        "share count once per process in the sum.",
-    ]
-    return "\n".join(lines)
+    return "\n".join([*lines, "", MEMORY_NOTE])
 
 
 def main(argv=None) -> int:

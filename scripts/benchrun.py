@@ -177,3 +177,24 @@ def _number(text: str):
             return float(text.replace(",", ""))
         except ValueError:
             return text
+
+
+# The memory columns of a scale table: headers, separators, and what the figures are.
+MEMORY_HEADERS = "| peak Python driver | peak JVM | peak Python worker | peak sum |"
+MEMORY_NOTE = (
+    "RSS sampled every 0.5 s over the command's process tree; pages that forked workers "
+    "share count once per process in the sum."
+)
+
+
+def memory_cells(run: Run) -> str:
+    """``run``'s peaks as the cells under MEMORY_HEADERS, in GB."""
+    gb, p = 2**30, run.peak_by_kind
+    return (
+        f"| {p.get('Python', 0) / gb:.2f} GB | {p.get('JVM', 0) / gb:.2f} GB "
+        f"| {p.get('Python worker', 0) / gb:.2f} GB | {run.peak_sum / gb:.2f} GB |"
+    )
+
+
+def steps_text(run: Run) -> str:
+    return ", ".join(f"{k} {v:.0f} s" for k, v in run.summary.get("steps", {}).items())

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up if needed, then run the main job end to end on the bundled sample (gensim's
 # shortened English Wikipedia dump, 106 articles) in local mode:
-# tokenize -> cooccur -> train (svd and word2vec) -> evaluate -> similar queries.
+# tokenize -> cooccur -> train (svd and word2vec) -> evaluate -> aggregate (article
+# vectors) -> similar queries.
 # Stages whose parameters and inputs are unchanged are skipped on a re-run; --force redoes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +26,8 @@ for method in svd word2vec; do
   $SE similar "$WORK/vectors-$method" paris -france +germany --topn 5
 done
 echo
-echo "demo: vectors in $WORK/vectors-svd and $WORK/vectors-word2vec, reports in $WORK/report-*"
+echo "== documents: the articles nearest to 'Autism' (doc 25), by their SIF vectors"
+$SE similar "$WORK/aggregate-svd/doc_vectors" 25 --topn 5
+echo
+echo "demo: vectors in $WORK/vectors-svd and $WORK/vectors-word2vec, reports in $WORK/report-*,"
+echo "      article vectors in $WORK/aggregate-svd/doc_vectors"

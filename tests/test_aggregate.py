@@ -105,6 +105,15 @@ def sample(spark, tmp_path_factory):
     }
 
 
+@pytest.fixture(scope="module")
+def sif_table(sample):
+    """OUT/doc_vectors of the sample with the defaults (sif, one component)."""
+    out = sample["root"] / "out-sif-1"
+    if not (out / "doc_vectors" / "_SUCCESS").exists():
+        assert _aggregate(sample["dir"], sample["vectors"], "--output", out) == 0
+    return out / "doc_vectors"
+
+
 def _read(spark, path):
     df = spark.read.parquet(str(path))
     return df.select(
@@ -201,7 +210,7 @@ def test_components_from_an_earlier_table_embed_new_documents_the_same_way(spark
     assert _aggregate(*args, sample["vectors"]) == 1  # a word vector table has none
 
 
-def test_sentence_vectors_and_document_queries(spark, sample, tmp_path, capsys):
+def test_sentence_vectors_and_document_queries(spark, sample, sif_table, tmp_path, capsys):
     out = tmp_path / "sentences"
     assert _aggregate(sample["dir"], sample["vectors"], "--output", out, "--unit", "sentence") == 0
     got = spark.read.parquet(str(out / "doc_vectors"))
@@ -209,12 +218,12 @@ def test_sentence_vectors_and_document_queries(spark, sample, tmp_path, capsys):
     assert got.count() == 9
     kv = Embeddings.load(str(out / "doc_vectors"))
     assert "d1#1" in kv and "d3#0" in kv
-    docs = Embeddings.load(str(sample["root"] / "out-sif-1" / "doc_vectors"))
+    docs = Embeddings.load(str(sif_table))
     assert set(docs.index_to_key) == {"d1", "d2", "d3", "d4", "d6"}
     best = docs.most_similar("d1", topn=1)[0][0]
     assert best == "d4"  # the other law-and-court document
     capsys.readouterr()
-    assert cli.main(["similar", str(sample["root"] / "out-sif-1" / "doc_vectors"), "d2", "-q"]) == 0
+    assert cli.main(["similar", str(sif_table), "d2", "-q"]) == 0
     assert capsys.readouterr().out.splitlines()[2].split()[1] == "d3"  # river, boat
 
 
@@ -283,3 +292,27 @@ def test_the_docs_logistic_regression_example_runs(spark, sample, tmp_path, caps
     exec(compile(code, "docs/aggregate.md", "exec"), {})
     accuracy = float(capsys.readouterr().out.split()[-1])
     assert accuracy >= 0.9  # the topics' words are apart: near-perfect
+
+
+def test_duckdb_and_polars_read_the_document_vectors(sif_table):
+    import duckdb
+    import polars as pl
+
+    path = sif_table
+    kv = Embeddings.load(str(path))
+    glob = f"{path}/**/*.parquet"
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"select doc_id, title, lang, vector, n_tokens, n_oov from read_parquet('{glob}', "
+            "hive_partitioning=true) order by doc_id"
+        )
+        .fetchall()
+    )
+    assert [r[0] for r in rows] == ["d1", "d2", "d3", "d4", "d6"]
+    assert rows[2][1:3] == ("Title d3", "en") and rows[2][4:] == (7, 1)
+    np.testing.assert_array_equal(np.array(rows[0][3], np.float32), kv.get_vector("d1"))
+    df = pl.read_parquet(glob, hive_partitioning=True).sort("doc_id")
+    assert df["doc_id"].to_list() == ["d1", "d2", "d3", "d4", "d6"]
+    matrix = df["vector"].cast(pl.Array(pl.Float32, DIM)).to_numpy()
+    np.testing.assert_allclose(df["norm"].to_numpy(), np.linalg.norm(matrix, axis=1), rtol=1e-6)
