@@ -140,7 +140,14 @@ def _stored_components(spark, path: str, langs, dim: int) -> tuple[dict, dict]:
             f"--components-from {path}: no components for lang {', '.join(missing)} "
             f"(it has {', '.join(sorted(stored)) or 'none'})"
         )
-    comps = {lang: np.asarray(stored[lang], np.float64).reshape(-1, dim) for lang in langs}
+    comps = {lang: np.asarray(stored[lang], np.float64) for lang in langs}
+    for lang, u in comps.items():
+        if u.size and (u.ndim != 2 or u.shape[1] != dim):
+            raise SparkembedError(
+                f"--components-from {path}: components of lang {lang} have shape "
+                f"{list(u.shape)}, the word vectors dim {dim}"
+            )
+        comps[lang] = u.reshape(-1, dim)
     values = {lang: (meta.get("singular_values") or {}).get(lang, []) for lang in langs}
     return comps, values
 
@@ -165,11 +172,16 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
             with task_errors():
                 vocab_arrow = vocab.toArrow()
                 langs_here = [r["lang"] for r in tokens.select("lang").distinct().collect()]
-            langs.update(x for x in langs_here if x is not None)
+            langs.update(x if x is not None else "und" for x in langs_here)
             documents = _documents(spark, tokens, t_path) if a.weighting == "idf" else 0
             sources.append((vocab_arrow, documents))
             names.append(t_path)
-            frames.append(tokens.select(F.lit(i).alias("input"), *TOKEN_COLUMNS))
+            # a row without a lang is looked up, and written, as "und" (undetermined)
+            columns = [
+                F.coalesce("lang", F.lit("und")).alias("lang") if c == "lang" else c
+                for c in TOKEN_COLUMNS
+            ]
+            frames.append(tokens.select(F.lit(i).alias("input"), *columns))
         vlangs = [a.vectors_lang] if a.vectors_lang else sorted(langs)
         meta = table_metadata(spark, plan.inputs["vectors"]) or {}
         table, dim = _word_table(
