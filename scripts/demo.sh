@@ -2,7 +2,7 @@
 # Set up if needed, then run the main job end to end on the bundled sample (gensim's
 # shortened English Wikipedia dump, 106 articles) in local mode:
 # tokenize -> cooccur -> train (svd and word2vec) -> evaluate -> aggregate (article
-# vectors) -> similar queries.
+# vectors) -> report (pictures) -> similar queries.
 # Stages whose parameters and inputs are unchanged are skipped on a re-run; --force redoes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,4 +30,4 @@ echo "== documents: the articles nearest to 'Autism' (doc 25), by their SIF vect
 $SE similar "$WORK/aggregate-svd/doc_vectors" 25 --topn 5
 echo
 echo "demo: vectors in $WORK/vectors-svd and $WORK/vectors-word2vec, reports in $WORK/report-*,"
-echo "      article vectors in $WORK/aggregate-svd/doc_vectors"
+echo "      article vectors in $WORK/aggregate-svd/doc_vectors, pictures in $WORK/pictures-svd/report.html"

@@ -12,8 +12,9 @@ SCALA=2.13
 log() { echo "[setup] $*" >&2; }
 
 # --- Debian packages: native BLAS/LAPACK for MLlib, bzip2 tools for the benchmarks, the
-# JDK (javac, jar) that builds .jars/sparkembed-udfs.jar.
-APT_PACKAGES=(libopenblas0 liblapack3 bzip2 openjdk-17-jdk-headless)
+# JDK (javac, jar) that builds .jars/sparkembed-udfs.jar, and headless Chromium, in which
+# the tests open the HTML page of `sparkembed report`.
+APT_PACKAGES=(libopenblas0 liblapack3 bzip2 openjdk-17-jdk-headless chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

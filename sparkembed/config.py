@@ -198,6 +198,16 @@ class AggregateConfig:
 
 
 @dataclass
+class ReportConfig:
+    top: int = param(1000, ge=10)  # the most frequent words (or documents) on the map
+    clusters: int = param(12, ge=2)  # k of the k-means (MLlib, unit vectors)
+    projection: str = param("tsne", choices=("tsne", "umap"))  # 2-D map, on the driver
+    labels: int = param(150, ge=0)  # words written on the map (the most frequent)
+    seed: int = param(42, ge=0)  # k-means and projection
+    heatmap_words: list = field(default_factory=list)  # []: king, queen, man, woman... if known
+
+
+@dataclass
 class EvaluateConfig:
     restrict_vocab: int = param(300000, ge=0)
     case_insensitive: bool = True
@@ -222,6 +232,7 @@ class Config:
     walks: WalksConfig = field(default_factory=WalksConfig)
     align: AlignConfig = field(default_factory=AlignConfig)
     aggregate: AggregateConfig = field(default_factory=AggregateConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:

@@ -20,7 +20,8 @@ fingerprints as this run would; otherwise it runs, and the line says why
 stage downstream of it runs too. ``--force`` reruns everything. Vectors of
 ``train:METHOD`` go to ``WORKDIR/vectors-METHOD``; evaluation reports to
 ``WORKDIR/report-METHOD``; ``aggregate:METHOD`` writes the documents' vectors of
-``WORKDIR/tokens`` to ``WORKDIR/aggregate-METHOD/doc_vectors``.
+``WORKDIR/tokens`` to ``WORKDIR/aggregate-METHOD/doc_vectors``; ``report:METHOD`` draws
+``WORKDIR/pictures-METHOD/report.html`` (with the evaluation, when the pipeline has it).
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ from sparkembed.errors import ConfigError, SparkembedError
 from sparkembed.tables import table_metadata
 
 # What a pipeline can run.
-STAGES = ("tokenize", "walks", "cooccur", "train", "align", "aggregate", "evaluate", "neighbors")
+STAGES = (
+    "tokenize", "walks", "cooccur", "train", "align", "aggregate", "evaluate", "neighbors",
+    "report",
+)  # fmt: skip
 
 
 @dataclass
@@ -157,6 +161,12 @@ def stage_argv(p: Pipeline, stage: str) -> list[str]:
             argv += ["--pairs", f]
         for f in p.analogies:
             argv += ["--analogies", f]
+        return argv
+    if name == "report":
+        method = method or "word2vec"
+        argv = ["report", f"{w}/vectors-{method}", "--output", f"{w}/pictures-{method}"]
+        if f"evaluate:{method}" in p.stages or (method == "word2vec" and "evaluate" in p.stages):
+            argv += ["--evaluation", f"{w}/report-{method}"]
         return argv
     if name == "neighbors":
         method = method or "word2vec"

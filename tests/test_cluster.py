@@ -210,7 +210,7 @@ def test_demo_pipeline_on_the_cluster_equals_local_mode(
     spark, cluster_run, tmp_path, gensim_data, monkeypatch
 ):
     work, out = cluster_run
-    assert "run: 7 stages run, 0 skipped" in out.stdout
+    assert "run: 8 stages run, 0 skipped" in out.stdout
     # sparkembed's progress lines (spark-submit passes the Python driver's stderr to its
     # stdout), Spark's log at WARN: no INFO flood, no known harmless warnings.
     assert "[cooccur] count ..." in out.stdout and "[train] svd ..." in out.stdout
@@ -223,6 +223,9 @@ def test_demo_pipeline_on_the_cluster_equals_local_mode(
     assert_same_tables(spark, work, local, TABLES, ["vectors-svd", "vectors-word2vec"])
     docs = [spark.read.parquet(str(w / "aggregate-svd" / "doc_vectors")) for w in (work, local)]
     assert docs[0].count() == 106  # every article of the sample
+    # the report, drawn by the driver of the cluster run too (k-means ran on the cluster)
+    rows = (work / "pictures-svd" / "word_map.tsv").read_text().splitlines()
+    assert len(rows) == 1 + 1000 and (work / "pictures-svd" / "report.html").is_file()
     assertDataFrameEqual(
         docs[0].orderBy("doc_id"),
         docs[1].orderBy("doc_id"),

@@ -30,6 +30,10 @@ def test_pipeline_parses_and_expands(tmp_path, monkeypatch):
     assert stage_argv(p, "aggregate:svd") == [
         "aggregate", w, f"{w}/vectors-svd", "--output", f"{w}/aggregate-svd"
     ]  # fmt: skip
+    assert stage_argv(p, "report:svd") == [
+        "report", f"{w}/vectors-svd", "--output", f"{w}/pictures-svd",
+        "--evaluation", f"{w}/report-svd",
+    ]  # fmt: skip
     assert stage_argv(p, "evaluate:svd") == [
         "evaluate",
         f"{w}/vectors-svd",

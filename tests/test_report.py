@@ -1,0 +1,128 @@
+"""sparkembed report: planted clusters found by MLlib k-means, the same coordinates and PNG
+bytes for the same input, the page opened in headless Chromium (every image loaded, no
+errors), labels as colours, and the one-line message without the plotting extra."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from helpers import CLI_SESSION
+
+from sparkembed import cli
+from sparkembed.vectors.table import write_vectors
+
+GROUPS, PER_GROUP, DIM = 5, 40, 16
+
+
+@pytest.fixture(scope="module")
+def planted(spark, tmp_path_factory):
+    """A vector table of 5 groups of 40 words around random centres; frequency falls with
+    the row, and raw norms grow with it (as trained vectors' do)."""
+    root = tmp_path_factory.mktemp("report")
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((GROUPS, DIM)) * 3
+    rows, groups = [], {}
+    for i in range(GROUPS * PER_GROUP):
+        g = i % GROUPS
+        count = 10_000 // (i + 1) + 1
+        x = (centres[g] + 0.3 * rng.standard_normal(DIM)) * np.log(count + 1)
+        word = f"g{g}w{i}"
+        rows.append((word, [float(v) for v in x], count))
+        groups[word] = f"group {g}"
+    df = spark.createDataFrame(rows, "token string, vector array<float>, count long")
+    path = root / "vectors"
+    write_vectors(df, str(path), dim=DIM, method="svd", lang="en", stage="train")
+    evaluation = root / "eval"
+    evaluation.mkdir()
+    (evaluation / "evaluation.json").write_text(
+        json.dumps(
+            {
+                "vectors": str(path),
+                "word_pairs": [{"name": "pairs.tsv", "spearman": 0.61}],
+                "analogies": [{"name": "questions.txt", "method": "3cosadd", "accuracy": 0.2}],
+            }
+        )
+    )
+    labels = root / "labels.tsv"
+    labels.write_text("".join(f"{w}\t{g}\n" for w, g in groups.items()))
+    return {"root": root, "vectors": str(path), "eval": str(evaluation), "groups": groups,
+            "labels": str(labels)}  # fmt: skip
+
+
+def _report(planted, out, *extra) -> int:
+    argv = ["report", planted["vectors"], "--output", str(out), "--clusters", str(GROUPS)]
+    return cli.main([*argv, "--top", "200", "--evaluation", planted["eval"], *extra, "-q",
+                     *CLI_SESSION])  # fmt: skip
+
+
+def _map(out) -> list[list[str]]:
+    return [line.split("\t") for line in (out / "word_map.tsv").read_text().splitlines()[1:]]
+
+
+@pytest.fixture(scope="module")
+def report(planted):
+    out = planted["root"] / "report"
+    assert _report(planted, out) == 0
+    return out
+
+
+def test_kmeans_finds_the_planted_groups_and_the_map_repeats(planted, report):
+    rows = _map(report)
+    assert len(rows) == GROUPS * PER_GROUP
+    by_cluster: dict[str, list[str]] = {}
+    for key, _x, _y, cluster, _label in rows:
+        by_cluster.setdefault(cluster, []).append(planted["groups"][key])
+    # every k-means cluster is one planted group
+    assert sorted(len(set(g)) for g in by_cluster.values()) == [1] * GROUPS
+    for name in ("report.html", "word_map.png", "heatmap.png", "norms.png", "evaluation.png"):
+        assert (report / name).stat().st_size > 1000, name
+    again = planted["root"] / "again"
+    assert _report(planted, again) == 0
+    assert _map(again) == rows  # same clusters and coordinates
+    assert (again / "word_map.png").read_bytes() == (report / "word_map.png").read_bytes()
+    html = (report / "report.html").read_text()
+    assert "Spearman rank correlation of norm and count: +" in html  # norms grow with count
+
+
+def test_the_page_opens_in_headless_chromium(report, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, "headless Chromium not found: scripts/setup.sh installs Debian's chromium"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
+    url = (report / "report.html").resolve().as_uri()
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [browser, *flags, "--window-size=1400,3600", f"--screenshot={shot}", url],
+        capture_output=True, timeout=180, check=True,
+    )  # fmt: skip
+    assert shot.stat().st_size > 50_000  # a page with pictures, not a blank one
+    dom = subprocess.run(
+        [browser, *flags, "--enable-logging=stderr", "--v=0", "--dump-dom", url],
+        capture_output=True, text=True, timeout=180, check=True,
+    )  # fmt: skip
+    body = dom.stdout[dom.stdout.index("<body") :].split(">", 1)[0]
+    assert 'data-images="4"' in body and 'data-loaded="4"' in body and 'data-errors="0"' in body
+    console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
+    assert console == []
+
+
+def test_labels_colour_the_map(planted, tmp_path):
+    out = tmp_path / "labelled"
+    assert _report(planted, out, "--labels", planted["labels"]) == 0
+    rows = _map(out)
+    assert all(label == planted["groups"][key] for key, *_rest, label in rows)
+    html = (out / "report.html").read_text()
+    assert html.count("<img") == 4
+
+
+def test_without_the_plotting_extra_one_line(planted, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    capsys.readouterr()
+    assert _report(planted, tmp_path / "none") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "sparkembed report: error: sparkembed report needs the plotting extra: pip install "
+        "'sparkembed[report]' (scripts/setup.sh installs it)"
+    ]
