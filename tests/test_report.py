@@ -126,3 +126,38 @@ def test_without_the_plotting_extra_one_line(planted, tmp_path, monkeypatch, cap
         "sparkembed report: error: sparkembed report needs the plotting extra: pip install "
         "'sparkembed[report]' (scripts/setup.sh installs it)"
     ]
+
+
+def test_document_vectors_get_a_map_named_by_their_titles(spark, tmp_path):
+    from sparkembed.tables import Commit
+    from sparkembed.vectors.table import write_doc_vectors
+
+    rng = np.random.default_rng(8)
+    centres = rng.standard_normal((2, DIM)) * 3
+    rows = [
+        (
+            f"d{i}",
+            f"Article {i}",
+            "en",
+            None,
+            [float(v) for v in centres[i % 2] + rng.standard_normal(DIM) * 0.2],
+            10 + i,
+            0,
+        )
+        for i in range(30)
+    ]
+    schema = "doc_id string, title string, lang string, sentence int, vector array<float>, n_tokens int, n_oov int"
+    df = spark.createDataFrame(rows, schema)
+    df = df.withColumn("norm", df["n_tokens"].cast("float"))
+    path = tmp_path / "doc_vectors"
+    with Commit(spark, "aggregate", {}, []) as c:
+        write_doc_vectors(df, str(path), dim=DIM, commit=c)
+    out = tmp_path / "docs-report"
+    argv = ["report", str(path), "--output", str(out), "--clusters", "2", "-q", *CLI_SESSION]
+    assert cli.main(argv) == 0
+    rows_out = _map(out)
+    assert sorted(r[0] for r in rows_out) == sorted(f"d{i}" for i in range(30))
+    clusters = {r[0]: r[3] for r in rows_out}
+    assert len({clusters[f"d{i}"] for i in range(0, 30, 2)}) == 1  # one centre, one cluster
+    assert clusters["d0"] != clusters["d1"]
+    assert "Article 29" in (out / "report.html").read_text()  # named by title
