@@ -199,7 +199,8 @@ class AggregateConfig:
 
 @dataclass
 class ReportConfig:
-    top: int = param(1000, ge=10)  # the most frequent words (or documents) on the map
+    # the most frequent words (or documents) on the map; t-SNE and UMAP run on the driver
+    top: int = param(1000, ge=10, le=5000)
     clusters: int = param(12, ge=2)  # k of the k-means (MLlib, unit vectors)
     projection: str = param("tsne", choices=("tsne", "umap"))  # 2-D map, on the driver
     labels: int = param(150, ge=0)  # words written on the map (the most frequent)

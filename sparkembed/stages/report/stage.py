@@ -25,6 +25,7 @@ from sparkembed.stages.report.page import write_page
 from sparkembed.textfiles import read_lines
 from sparkembed.vectors.table import load_vectors
 
+MAX_MAP = 5000  # points of the 2-D projection, which runs on the driver
 FLAGS = {"top": "top", "clusters": "clusters", "projection": "projection"}
 
 
@@ -120,7 +121,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         index = {t: i for i, t in reversed(list(enumerate(vs.tokens)))}
         if "words" in plan.inputs:
             wanted = _lines(plan.inputs["words"], "word list")
-            rows = [index[w] for w in dict.fromkeys(wanted) if w in index]
+            rows = [index[w] for w in dict.fromkeys(wanted) if w in index][:MAX_MAP]
             unknown = [w for w in wanted if w not in index]
             if unknown:
                 ctx.log(
