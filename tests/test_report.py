@@ -161,3 +161,28 @@ def test_document_vectors_get_a_map_named_by_their_titles(spark, tmp_path):
     assert len({clusters[f"d{i}"] for i in range(0, 30, 2)}) == 1  # one centre, one cluster
     assert clusters["d0"] != clusters["d1"]
     assert "Article 29" in (out / "report.html").read_text()  # named by title
+
+
+def test_a_pipeline_reports_what_its_evaluate_stage_writes(tmp_path, capsys):
+    """``run`` plans every stage before the first runs: the report's --evaluation folder
+    does not exist yet when it is planned."""
+    corpus = tmp_path / "corpus.txt"
+    words = [f"w{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(40)]  # letters only
+    rng = np.random.default_rng(2)
+    corpus.write_text("\n".join(" ".join(rng.choice(words, 12)) for _ in range(400)) + "\n")
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("".join(f"{words[i]}\t{words[i + 1]}\t{i % 7}\n" for i in range(20)))
+    f = tmp_path / "p.toml"
+    f.write_text(
+        f'[pipeline]\nworkdir = "{tmp_path}/work"\ninputs = ["{corpus}"]\n'
+        f'pairs = ["{pairs}"]\n'
+        'stages = ["tokenize", "cooccur", "train:svd", "evaluate:svd", "report:svd"]\n'
+        "[tokenize]\nmin_count = 1\n[train]\ndim = 8\n[report]\ntop = 40\nclusters = 3\n"
+    )
+    assert cli.main(["run", str(f), "-q", *CLI_SESSION]) == 0
+    assert "run: 5 stages run, 0 skipped" in capsys.readouterr().out
+    assert (tmp_path / "work" / "pictures-svd" / "evaluation.png").is_file()
+    missing = tmp_path / "nothing"
+    assert cli.main(["report", str(tmp_path / "work" / "vectors-svd"), "--output",
+                     str(tmp_path / "r2"), "--evaluation", str(missing), "-q",
+                     *CLI_SESSION]) == 1  # fmt: skip

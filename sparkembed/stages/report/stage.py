@@ -63,6 +63,13 @@ def read_labels(path: str) -> dict[str, str]:
     return out
 
 
+def _check_evaluation(d: str) -> Path:
+    path = Path(d) / "evaluation.json"
+    if not path.is_file():
+        raise SparkembedError(f"--evaluation {d}: no evaluation.json (run evaluate --report)")
+    return path
+
+
 def plan(args, cfg) -> Plan:
     set_flags(args, cfg.report, FLAGS)
     r = cfg.report
@@ -76,8 +83,10 @@ def plan(args, cfg) -> Plan:
         read_labels(args.labels)
         inputs["labels"] = args.labels
     for i, d in enumerate(args.evaluation):
-        if not (Path(d) / "evaluation.json").is_file():
-            raise SparkembedError(f"--evaluation {d}: no evaluation.json (run evaluate --report)")
+        # A folder that is not there yet may be an earlier stage's output in a pipeline
+        # (``run`` plans every stage first): ``run`` checks it again.
+        if Path(d).exists():
+            _check_evaluation(d)
         inputs[f"evaluation{i + 1}"] = d
     pictures.plotting()  # the extra is missing: say so before Spark starts
     return Plan(
@@ -159,7 +168,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
     reports = []
     for role in sorted(k for k in plan.inputs if k.startswith("evaluation")):
         d = Path(plan.inputs[role])
-        data = json.loads((d / "evaluation.json").read_text(encoding="utf-8"))
+        data = json.loads(_check_evaluation(str(d)).read_text(encoding="utf-8"))
         reports.append((Path(data.get("vectors") or d.name).name or d.name, data))
     source = Path(plan.inputs["vectors"]).name
 
