@@ -3,7 +3,7 @@ the right singular vectors of ``X`` (uncentred, as SIF's common component is), w
 deterministic signs.
 
 Each task sums ``xᵀx`` over its rows in float64 (a d × d partial per group); the partials
-are combined by ``treeReduce``, so the driver receives a few d × d matrices, never one per
+are combined by ``treeAggregate``, so the driver receives a few d × d matrices, never one per
 task of a big cluster, and never a row of ``X``.
 """
 
@@ -27,7 +27,8 @@ def _float_matrix(values, dim: int) -> np.ndarray:
 
 def gram_matrices(df, dim: int, group: str | None = None) -> dict[str, tuple[int, np.ndarray]]:
     """``{group value: (rows, XᵀX)}`` over ``df``'s ``vector`` column (array<float>, or
-    ``arrowio.packed_rows`` binary; no nulls), one entry per value of the ``group`` column (``""`` for all rows without one)."""
+    ``arrowio.packed_rows`` binary; no nulls), one entry per value of the ``group`` column
+    (``""`` for all rows without one)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -99,17 +99,12 @@ def write_doc_vectors(
     )
 
 
-def _keys(table, metadata: dict[str, Any]) -> tuple[list[str], Any]:
-    """A table's keys and counts: tokens, or documents (``doc_id``, with ``#sentence``
-    for sentence vectors) and their token counts."""
-    if "token" in table.column_names:
-        return table.column("token").to_pylist(), table.column("count")
-    if "doc_id" not in table.column_names:
-        raise SparkembedError("not a vector table: it has neither a token nor a doc_id column")
-    ids = table.column("doc_id").to_pylist()
-    if metadata.get("unit") == "sentence" and "sentence" in table.column_names:
+def _keys(table, key: str, metadata: dict[str, Any]) -> list[str]:
+    """A table's keys: tokens, or ``doc_id`` (``doc_id#sentence`` for sentence vectors)."""
+    ids = table.column(key).to_pylist()
+    if key == "doc_id" and metadata.get("unit") == "sentence" and "sentence" in table.column_names:
         ids = [f"{d}#{s}" for d, s in zip(ids, table.column("sentence").to_pylist(), strict=True)]
-    return ids, table.column("n_tokens")
+    return ids
 
 
 @dataclass
@@ -150,16 +145,15 @@ def load_vectors(path: str | Path, lang: str | None = None) -> VectorSet:
     if key == "doc_id" and "sentence" in table.column_names:
         sort_keys.append(("sentence", "ascending"))
     table = table.take(pc.sort_indices(table, sort_keys=sort_keys))
-    keys, counts = _keys(table, metadata)
     lists = table.column("vector").combine_chunks()
     dim = metadata.get("dim") or len(lists[0].as_py())
     flat = lists.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
     if flat.size != table.num_rows * dim:
         raise SparkembedError(f"{root}: vectors are not all of dimension {dim}")
     return VectorSet(
-        tokens=keys,
+        tokens=_keys(table, key, metadata),
         vectors=flat.reshape(-1, dim),
-        counts=counts.to_numpy().astype(np.int64),
+        counts=table.column(count).to_numpy().astype(np.int64),
         langs=[str(x) for x in table.column("lang").to_pylist()],
         metadata=metadata,
         titles=table.column("title").to_pylist() if key == "doc_id" else [],

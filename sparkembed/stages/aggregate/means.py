@@ -29,7 +29,6 @@ from sparkembed.errors import SparkembedError
 from sparkembed.linalg.gram import remove_components
 
 WEIGHTINGS = ("sif", "idf", "uniform")
-UNITS = ("document", "sentence")
 EXCERPT_TOKENS = 12
 
 # The weighted means before component removal (float32 rows packed as binary, null for a
@@ -87,7 +86,7 @@ def word_weights(vocab, lookup_tokens, documents: int, weighting: str, a: float)
     return weights_of(counts, doc_counts, total, documents, weighting, a)
 
 
-def unit_rows(tokens, unit: str):
+def unit_frame(tokens, unit: str):
     """The tokens table as units: one row per document (its sentences' tokens in order) or
     per sentence; columns input, doc_id, title, lang, sentence (null for documents),
     tokens. ``tokens`` has an ``input`` int column: which tokens table the row is from."""
@@ -106,7 +105,7 @@ def unit_rows(tokens, unit: str):
 
 
 def weighted_means(units, table: WordTable, dim: int, vectors_lang: str, source_names):
-    """``units`` (from ``unit_rows``) -> the MEANS frame: one row per unit."""
+    """``units`` (from ``unit_frame``) -> the MEANS frame: one row per unit."""
     spark = units.sparkSession
     shared = spark.sparkContext.broadcast(table)
     names = list(source_names)
@@ -222,8 +221,9 @@ def removed_frame(means, components: dict[str, np.ndarray], dim: int):
         comps = shared.value
         for b in batches:
             langs = b.column(b.schema.get_field_index("lang"))
-            for lang in pc.unique(langs).to_pylist():
-                sub = b.filter(pc.equal(langs, lang)) if len(pc.unique(langs)) > 1 else b
+            present = pc.unique(langs).to_pylist()
+            for lang in present:
+                sub = b.filter(pc.equal(langs, lang)) if len(present) > 1 else b
                 x = unpacked_rows(sub.column(sub.schema.get_field_index("vector")), dim)
                 u = comps.get(lang)
                 y = (remove_components(x, u) if u is not None else x).astype(np.float32)

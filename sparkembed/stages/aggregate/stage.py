@@ -18,11 +18,12 @@ import numpy as np
 from sparkembed import schemas
 from sparkembed.errors import SparkembedError, task_errors
 from sparkembed.linalg.gram import gram_matrices, top_components
+from sparkembed.linalg.topk import unit_rows
 from sparkembed.stage import Context, Plan, set_flags
 from sparkembed.stages.aggregate.means import (
     WordTable,
     removed_frame,
-    unit_rows,
+    unit_frame,
     weighted_means,
     word_weights,
 )
@@ -120,8 +121,7 @@ def _word_table(spark, vectors_path: str, vlangs, sources, a, dim_hint) -> tuple
             )
         x = flat.reshape(got.num_rows, dim)
         if a.word_norm == "unit":
-            norms = np.linalg.norm(x, axis=1)
-            x = x / np.where(norms > 0, norms, 1)[:, None]
+            x = unit_rows(x)
         tokens = pc.fill_null(got.column("token"), "").combine_chunks()
         table.tokens[lang], table.vectors[lang] = tokens, x
         for i, (vocab, documents) in enumerate(sources):
@@ -198,7 +198,9 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
     outputs = plan.outputs
     with task_errors(), ctx.commit(STAGE, plan) as commit:
         with timer.step("means"):
-            means = weighted_means(unit_rows(tokens_all, a.unit), table, dim, a.vectors_lang, names)
+            means = weighted_means(
+                unit_frame(tokens_all, a.unit), table, dim, a.vectors_lang, names
+            )
             scratch = commit.scratch(outputs["doc_vectors"], "means")
             # Sorted, so the Gram pass below sums in an order set by the data alone.
             means.sortWithinPartitions("lang", "doc_id", "sentence").write.parquet(scratch)
@@ -236,7 +238,11 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
                 outputs["doc_vectors"],
                 dim=dim,
                 commit=commit,
-                counts={"tokens": int(totals["tokens"] or 0), "oov": int(totals["oov"] or 0)},
+                counts={
+                    "documents": int(totals["units"] or 0),
+                    "tokens": int(totals["tokens"] or 0),
+                    "oov": int(totals["oov"] or 0),
+                },
                 extra=extra,
             )
             reason = F.when(F.col("n_tokens") == 0, F.lit("no tokens")).otherwise(

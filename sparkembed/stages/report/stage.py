@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from sparkembed.errors import SparkembedError, task_errors
+from sparkembed.linalg.topk import unit_rows
 from sparkembed.stage import Context, Plan, set_flags
 from sparkembed.stages.report import pictures
 from sparkembed.stages.report.page import write_page
@@ -113,11 +114,6 @@ def kmeans_clusters(spark, unit: np.ndarray, k: int, seed: int) -> np.ndarray:
     return np.array([first[c] for c in raw])
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.where(n > 0, n, 1)).astype(np.float64)
-
-
 def run(ctx: Context, plan: Plan, cfg) -> dict:
     from scipy.stats import spearmanr
 
@@ -141,7 +137,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         else:
             rows = list(range(min(r.top, len(vs.tokens))))
         rows_arr = np.array(rows)
-        unit = _unit(vs.vectors[rows_arr])
+        unit = unit_rows(vs.vectors[rows_arr])
     with timer.step("cluster"):
         clusters = kmeans_clusters(ctx.spark, unit, r.clusters, r.seed)
     with timer.step("project"):
@@ -162,7 +158,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
     heat_words = [w for w in (r.heatmap_words or pictures.HEATMAP_WORDS) if w in index]
     if len(heat_words) < 2:
         heat_words = [vs.tokens[i] for i in rows[:10]]
-    heat_rows = _unit(vs.vectors[[index[w] for w in heat_words]])
+    heat_rows = unit_rows(vs.vectors[[index[w] for w in heat_words]])
     norms = np.linalg.norm(vs.vectors.astype(np.float64), axis=1)
     rho = float(spearmanr(vs.counts, norms).statistic) if len(norms) > 2 else float("nan")
     reports = []
