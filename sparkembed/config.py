@@ -108,7 +108,7 @@ class CooccurConfig:
 
 @dataclass
 class TrainConfig:
-    method: str = param("word2vec", choices=("word2vec", "svd", "umap"))
+    method: str = param("word2vec", choices=("word2vec", "svd", "glove", "umap"))
     # a sanity cap; the check against the vocabulary size is done when training
     dim: int = param(100, ge=1, le=100_000)
     seed: int = param(42, ge=0)
@@ -135,6 +135,17 @@ class SvdConfig:
     oversample: int = param(100, ge=0)
     power_iters: int = param(4, ge=0)  # randomized SVD: subspace iterations (2 Spark passes each)
     # partitions of the cached PPMI matrix; 0: Spark's default parallelism
+    partitions: int = param(0, ge=0)
+
+
+@dataclass
+class GloveConfig:
+    x_max: float = param(10.0, gt=0)  # f(x) = min(1, (x / x_max)^alpha), GloVe's weighting
+    alpha: float = param(0.75, gt=0)
+    iterations: int = param(5, ge=1)  # alternating least squares: both sides solved once each
+    ridge: float = param(1.0, gt=0)  # penalty on the vectors (not the biases)
+    add_context: bool = True  # W + C (GloVe's default output); false: W
+    # partitions of the cached counts for asymmetric tables; 0: Spark's default parallelism
     partitions: int = param(0, ge=0)
 
 
@@ -229,6 +240,7 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     word2vec: Word2VecConfig = field(default_factory=Word2VecConfig)
     svd: SvdConfig = field(default_factory=SvdConfig)
+    glove: GloveConfig = field(default_factory=GloveConfig)
     umap: UmapConfig = field(default_factory=UmapConfig)
     walks: WalksConfig = field(default_factory=WalksConfig)
     align: AlignConfig = field(default_factory=AlignConfig)

@@ -76,6 +76,35 @@ def test_train_svd_cli_publishes_a_vector_table(spark, tmp_path, capsys):
     assert np.all(np.diff(meta["singular_values"]) <= 0) and meta["singular_values"][-1] > 0
 
 
+def test_train_glove_cli_publishes_a_vector_table(spark, tmp_path, capsys):
+    counts = _small_corpus(n_words=60, n_docs=120)
+    root = str(tmp_path / "work")
+    _publish_svd_inputs(spark, root, counts)
+    argv = ["train", root, "--method", "glove", "--dim", "6", "--set", "glove.iterations=3",
+            "--set", "glove.x_max=5"]  # fmt: skip
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip().startswith("train: method glove, dim 6, vectors 60, lang xx |")
+    progress = [line for line in captured.err.splitlines() if "GloVe iteration" in line]
+    assert [line.split(":")[0] for line in progress] == [
+        f"[train] GloVe iteration {i}/3" for i in (1, 2, 3)
+    ]
+    vs = load_vectors(f"{root}/vectors")
+    assert vs.vectors.shape == (60, 6) and vs.langs == ["xx"] * 60
+    assert np.all(np.isfinite(vs.vectors)) and np.all(np.linalg.norm(vs.vectors, axis=1) > 0)
+    meta = read_metadata(spark, f"{root}/vectors")
+    assert meta["dim"] == 6 and meta["method"] == "glove"
+    assert meta["params"]["glove"] == {
+        "x_max": 5.0, "alpha": 0.75, "iterations": 3, "ridge": 1.0, "add_context": True,
+        "partitions": 0,
+    }  # fmt: skip
+    assert [i["path"].rsplit("/", 1)[1] for i in meta["inputs"]] == ["cooccurrence", "vocab"]
+    c = meta["counts"]
+    assert c["vectors"] == 60 and c["cooccurrence_entries"] == int((counts > 0).sum())
+    assert c["spark_passes"] == 2 * 3
+    assert len(meta["cost"]) == 3 and meta["cost"][0] > meta["cost"][1] > meta["cost"][2] > 0
+
+
 def _sentences(n=400, seed=3):
     """Two topics whose words only co-occur within their topic."""
     rng = np.random.default_rng(seed)

@@ -206,14 +206,15 @@ def test_p_and_q_must_be_positive(tmp_path, capsys, flag, value):
     assert err == f"sparkembed walks: error: walks.{flag[2:]} must be > 0, got {float(value)}"
 
 
-def test_walks_embed_with_cooccur_and_train(spark, tmp_path, capsys):
+@pytest.mark.parametrize("method", ["svd", "glove"])
+def test_walks_embed_with_cooccur_and_train(spark, tmp_path, capsys, method):
     g, edges = karate(spark, weighted=False)
     work = tmp_path / "w"
     walk_graph(spark, edges.select("src", "dst"), str(work), config(walks_per_node=20))
     assert main(["cooccur", str(work), "--window", "5", "-q", *SESSION]) == 0
     vectors = tmp_path / "vectors"
     code = main(
-        ["train", str(work), "--method", "svd", "--dim", "8", "--output", str(vectors), "-q"]
+        ["train", str(work), "--method", method, "--dim", "8", "--output", str(vectors), "-q"]
         + SESSION
     )
     assert code == 0
@@ -287,7 +288,7 @@ def test_umap_of_the_transition_matrix_and_its_size_limit(spark, tmp_path, capsy
     assert err == (
         "sparkembed train: error: umap runs on the driver and is for small graphs: 34 vertices "
         "and 156 out-edges exceed umap.max_vertices 10 or umap.max_edges 5,000,000; use "
-        "--method svd or word2vec on the walks"
+        "--method svd, glove or word2vec on the walks"
     )
 
 

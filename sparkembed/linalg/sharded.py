@@ -25,6 +25,7 @@ _BLOCK_NNZ = 1 << 20  # non-zeros per packed block (whole rows): ~12 MB of binar
 
 
 BLOCK_SCHEMA = "ids binary, indptr binary, indices binary, data binary"
+PRODUCT_SCHEMA = "ids binary, product binary"
 
 
 # Matrix values, factors and products cross the JVM/Python border as float32 (QR and the
@@ -80,7 +81,7 @@ def _pack_fn(batches):
     yield from pack_rows(r[order], c[order], v[order])
 
 
-def _block(batch, i: int, n_cols: int):
+def block_matrix(batch, i: int, n_cols: int):
     """Row ``i`` of a BLOCK_SCHEMA batch: its row ids and its CSR matrix (zero-copy views
     of the cached binary cells)."""
     from scipy.sparse import csr_matrix
@@ -133,7 +134,7 @@ def _product_fn(factor_bc, n_cols: int, cols: int):
         slices = _slices(factor_bc.value, cols)
         for b in batches:
             for i in range(b.num_rows):
-                ids, m = _block(b, i, n_cols)
+                ids, m = block_matrix(b, i, n_cols)
                 product = _times_each(slices, lambda z, m=m: m @ z)
                 product = np.ascontiguousarray(product, dtype=WIRE_DTYPE)
                 yield pa.RecordBatch.from_arrays(
@@ -159,7 +160,7 @@ def _gram_product_fn(factor_bc, n_cols: int, cols: int):
         total = None
         for b in batches:
             for i in range(b.num_rows):
-                ids, m = _block(b, i, n_cols)
+                ids, m = block_matrix(b, i, n_cols)
                 mt = m.T
                 part = _times_each(slices, lambda z, m=m, mt=mt: mt @ (m @ z))
                 total = part if total is None else total + part
@@ -233,9 +234,12 @@ class ShardedMatrix:
         by_col = blocks.where(F.col("kind") == KIND_AT).drop("kind")
         return cls(by_row, by_col, n_ids, n_ids, int(nnz), cached=(blocks,))
 
-    def _pass(self, blocks, product_fn, n_in: int, factor: np.ndarray):
-        """One Spark pass: ``factor`` broadcast as float32, ``product_fn(bc, n_in)`` over the
-        cached blocks, the products back to the driver as an Arrow table."""
+    def map_blocks(
+        self, blocks, block_fn, n_in: int, factor: np.ndarray, schema: str = PRODUCT_SCHEMA
+    ):
+        """One Spark pass: ``factor`` broadcast as float32, ``block_fn(bc, n_in, cols)``
+        (a mapInArrow function, ``cols`` the factor's column slice width) over the cached
+        ``blocks``, its output (``schema``) back to the driver as an Arrow table."""
         if factor.shape[0] != n_in:
             raise ValueError(f"factor has {factor.shape[0]} rows, expected {n_in}")
         bc = blocks.sparkSession.sparkContext.broadcast(
@@ -243,9 +247,7 @@ class ShardedMatrix:
         )
         cols = slice_width(n_in, factor.shape[1])
         try:
-            table = blocks.mapInArrow(
-                product_fn(bc, n_in, cols), "ids binary, product binary"
-            ).toArrow()
+            table = blocks.mapInArrow(block_fn(bc, n_in, cols), schema).toArrow()
         finally:
             bc.destroy()
         self.passes += 1
@@ -253,7 +255,7 @@ class ShardedMatrix:
 
     def _apply(self, blocks, n_out: int, n_in: int, factor: np.ndarray) -> np.ndarray:
         width = factor.shape[1]
-        table = self._pass(blocks, _product_fn, n_in, factor)
+        table = self.map_blocks(blocks, _product_fn, n_in, factor)
         out = np.zeros((n_out, width), dtype=np.float64)
         ids_col, product_col = table.column("ids"), table.column("product")
         for i in range(table.num_rows):
@@ -284,7 +286,7 @@ class ShardedMatrix:
         width = factor.shape[1]
         if parts * self.n_cols * width * np.dtype(WIRE_DTYPE).itemsize > _GRAM_PARTIALS_BYTES:
             return None
-        table = self._pass(self.by_row, _gram_product_fn, self.n_cols, factor)
+        table = self.map_blocks(self.by_row, _gram_product_fn, self.n_cols, factor)
         out = np.zeros((self.n_cols, width), dtype=np.float64)
         products = table.column("product")
         for i in range(table.num_rows):

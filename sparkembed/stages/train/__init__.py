@@ -1,5 +1,6 @@
 """train: tables in, a vector table out. ``svd``: PPMI of DIR/cooccurrence (context
-smoothing, optional shift) and a randomized truncated SVD in Spark; ``word2vec``: Spark
+smoothing, optional shift) and a randomized truncated SVD in Spark; ``glove``: GloVe's
+weighted least squares on DIR/cooccurrence by alternating exact solves in Spark; ``word2vec``: Spark
 MLlib's skip-gram on DIR/tokens; ``umap``: UMAP of a small graph's transition matrix
 (DIR/graph of the walks stage), on the driver. All return a ``TrainResult`` of one
 schema."""
@@ -9,7 +10,7 @@ from sparkembed.stages.train import stage
 
 STAGE = Stage(
     name="train",
-    help="DIR -> vector table with word2vec, PPMI+SVD or (small graphs) UMAP",
+    help="DIR -> vector table with word2vec, PPMI+SVD, GloVe or (small graphs) UMAP",
     section="train",
     reads=("tokens", "vocab", "cooccurrence", "marginals", "graph"),
     writes=("vectors",),

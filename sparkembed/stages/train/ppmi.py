@@ -15,7 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparkembed.errors import SparkembedError
-from sparkembed.linalg.sharded import KIND_A, KIND_AT, KIND_STATS
+from sparkembed.linalg.sharded import KIND_A, KIND_AT
+from sparkembed.stages.train.cells import (
+    FILE_BLOCK_SCHEMA,
+    read_stats,
+    shard_cells,
+    shard_files,
+    stats_batch,
+    valid_entry,
+)
 
 
 @dataclass
@@ -24,22 +32,6 @@ class PpmiInfo:
     entries_rejected: int  # null / non-positive / non-finite counts, ids outside the vocab
     smoothed_total: float  # sum over contexts of count(c)^alpha
     nonzeros: int | None = None  # positive PMI entries, where the pass building them counted
-
-
-def valid_entry(n_ids: int):
-    """A Column: the entry has a finite positive count and ids in [0, n_ids)."""
-    from pyspark.sql import functions as F
-
-    return (
-        F.col("row").isNotNull()
-        & F.col("col").isNotNull()
-        & F.col("count").isNotNull()
-        & ~F.isnan("count")
-        & (F.col("count") > 0)
-        & (F.col("count") < float("inf"))
-        & F.col("row").between(0, n_ids - 1)
-        & F.col("col").between(0, n_ids - 1)
-    )
 
 
 def ppmi_entries(cooc, marginals, n_ids: int, alpha: float = 0.75, neg: float = 1.0):
@@ -89,49 +81,8 @@ def ppmi_entries(cooc, marginals, n_ids: int, alpha: float = 0.75, neg: float = 
 # Aᵀ[i, j] = pmi(j, i) uses the same count C[i, j] = C[j, i], so each task can build the
 # rows of both A and Aᵀ for the rows of its shards: no shuffle at all.
 
-FILE_BLOCK_SCHEMA = "kind int, ids binary, indptr binary, indices binary, data binary"
-
-
-def _read_cells(fs, path: str):
-    import pyarrow.parquet as pq
-
-    from sparkembed.errors import SparkembedError
-
-    try:
-        with fs.open_input_file(path) as f:
-            t = pq.read_table(f, columns=["row", "col", "count"])
-    except Exception as e:  # noqa: BLE001 - any reader failure names the file
-        raise SparkembedError(f"cooccurrence: cannot read {path}: {e}") from e
-    return (
-        t.column("row").to_numpy().astype(np.int64),
-        t.column("col").to_numpy().astype(np.int64),
-        t.column("count").to_numpy().astype(np.float64),
-    )
-
-
-def _valid_cells(rows, cols, counts, n_ids: int):
-    with np.errstate(invalid="ignore"):
-        return (
-            np.isfinite(counts)
-            & (counts > 0)
-            & (rows >= 0)
-            & (rows < n_ids)
-            & (cols >= 0)
-            & (cols < n_ids)
-        )
-
-
-def _sorted_cells(rows: np.ndarray, cols: np.ndarray) -> bool:
-    """Whether the cells are in (row, col) order (one linear pass; a sort costs ~10x)."""
-    if len(rows) < 2:
-        return True
-    dr = np.diff(rows)
-    return bool(np.all(dr >= 0) and np.all(np.diff(cols)[dr == 0] >= 0))
-
 
 def _ppmi_blocks(fs, n_ids: int, sums_bc):
-    import pyarrow as pa
-
     from sparkembed.linalg.sharded import pack_rows
 
     def blocks(batches):
@@ -139,30 +90,16 @@ def _ppmi_blocks(fs, n_ids: int, sums_bc):
         entries = rejected = nonzeros = 0
         for b in batches:
             for path in b.column(0).to_pylist():
-                r, c, v = _read_cells(fs, path)
-                ok = _valid_cells(r, c, v, n_ids)
-                entries += len(r)
-                rejected += int((~ok).sum())
-                r, c, v = r[ok], c[ok], np.log(v[ok]) + shift
-                if not _sorted_cells(r, c):  # cooccur writes its shards sorted
-                    order = np.lexsort((c, r))
-                    r, c, v = r[order], c[order], v[order]
+                (r, c, v), (read, set_aside) = shard_cells(fs, path, n_ids)
+                entries += read
+                rejected += set_aside
+                v = np.log(v) + shift
                 a = v - log_rows[r] - log_cols[c]  # A[r, c] = pmi(r, c)
                 t = v - log_rows[c] - log_cols[r]  # Aᵀ[r, c] = pmi(c, r), as C[c, r] = C[r, c]
                 nonzeros += int((a > 0).sum())
                 yield from pack_rows(r[a > 0], c[a > 0], a[a > 0], {"kind": KIND_A})
                 yield from pack_rows(r[t > 0], c[t > 0], t[t > 0], {"kind": KIND_AT})
-        counts = np.array([entries, rejected, nonzeros], np.int64).tobytes()
-        empty = pa.array([b""], pa.binary())
-        yield pa.RecordBatch.from_pydict(
-            {
-                "kind": pa.array([KIND_STATS], pa.int32()),
-                "ids": pa.array([counts], pa.binary()),
-                "indptr": empty,
-                "indices": empty,
-                "data": empty,
-            }
-        )
+        yield stats_batch([entries, rejected, nonzeros])
 
     return blocks
 
@@ -179,25 +116,14 @@ def ppmi_blocks_from_files(spark, cooc_path: str, marginals, n_ids: int, alpha: 
     """
     from pyspark import StorageLevel
 
-    from sparkembed.arrowio import arrow_location, parquet_files
-    from sparkembed.session import task_slots
-
     if alpha <= 0:
         raise SparkembedError(f"svd.alpha must be > 0, got {alpha}")
     if neg <= 0:
         raise SparkembedError(f"svd.neg must be > 0 (1 = no shift), got {neg}")
-    location = arrow_location(cooc_path)
-    if location is None:
+    located = shard_files(spark, cooc_path)
+    if located is None:
         return None
-    fs, root = location
-    files = parquet_files(fs, root)
-    if not files:
-        raise SparkembedError(f"cooccurrence: no Parquet files under {cooc_path}")
-    sc = spark.sparkContext
-    # parallelize deals the files evenly into the slices (a hash repartition may not)
-    # One partition per task slot: every pass ships the factor to each partition's task.
-    slices = min(len(files), task_slots(spark))
-    units = spark.createDataFrame(sc.parallelize([(f,) for f in files], slices), "path string")
+    fs, units = located
     margins = marginals.select("id", "count").toArrow()  # vocabulary-sized
     ids = margins.column("id").to_numpy(zero_copy_only=False).astype(np.int64)
     counts = margins.column("count").to_numpy(zero_copy_only=False).astype(np.float64)
@@ -211,14 +137,10 @@ def ppmi_blocks_from_files(spark, cooc_path: str, marginals, n_ids: int, alpha: 
     with np.errstate(divide="ignore"):
         # log(0) = -inf only for ids without entries, which no cell refers to
         sums = (np.log(row_sums), np.log(smoothed), math.log(total) - math.log(neg))
-    sums_bc = sc.broadcast(sums)
+    sums_bc = spark.sparkContext.broadcast(sums)
     blocks = units.mapInArrow(_ppmi_blocks(fs, n_ids, sums_bc), FILE_BLOCK_SCHEMA).persist(
         StorageLevel.MEMORY_AND_DISK
     )
-    from pyspark.sql import functions as F
-
-    # Fills the cache (whole partitions) and reads the tasks' counts back.
-    stats = blocks.where(F.col("kind") == KIND_STATS).select("ids").collect()
+    entries, rejected, nonzeros = read_stats(blocks)  # fills the cache (whole partitions)
     sums_bc.unpersist()
-    entries, rejected, nonzeros = np.sum([np.frombuffer(r["ids"], np.int64) for r in stats], axis=0)
     return blocks, PpmiInfo(int(entries), int(rejected), total, int(nonzeros))

@@ -1,4 +1,4 @@
-"""``sparkembed train DIR --method word2vec|svd|umap [--dim N] [--output VECTORS]``."""
+"""``sparkembed train DIR --method word2vec|svd|glove|umap [--dim N] [--output VECTORS]``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sparkembed.vectors.table import write_vectors
 METHOD_INPUTS = {
     "word2vec": ("tokens", "vocab"),
     "svd": ("cooccurrence", "marginals", "vocab"),
+    "glove": ("cooccurrence", "vocab"),
     "umap": ("graph", "vocab"),  # a walks work directory
 }
 
@@ -27,7 +28,9 @@ def plan(args, cfg) -> Plan:
     set_flags(args, cfg.train, {"method": "method", "dim": "dim"})
     method = cfg.train.method
     if method not in METHOD_INPUTS:
-        raise SparkembedError(f"train.method must be word2vec, svd or umap, got {method!r}")
+        raise SparkembedError(
+            f"train.method must be one of {', '.join(sorted(METHOD_INPUTS))}, got {method!r}"
+        )
     workdir = str(args.dir).rstrip("/")
     roles = METHOD_INPUTS[method]
     section = getattr(cfg, method)
@@ -70,6 +73,12 @@ def _lang(spark, tokens_path: str) -> str:
     return "mul" if langs else "und"
 
 
+def _symmetric(spark, cooc_path: str) -> bool:
+    """Whether the cooccurrence table's metadata says its counts are symmetric."""
+    meta = read_metadata(spark, cooc_path)
+    return bool(meta.get("symmetric", (meta.get("params") or {}).get("symmetric")))
+
+
 def run(ctx: Context, plan: Plan, cfg) -> dict:
     from sparkembed.stages.train import STAGE
 
@@ -93,13 +102,25 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         graph = read_table(spark, paths["graph"], table="graph")
         with timer.step("umap"):
             result = train_umap(graph, vocab, tc.dim, cfg.umap, tc.seed)
+    elif tc.method == "glove":
+        from sparkembed.stages.train.glove import train_glove
+
+        cooc = read_table(spark, paths["cooccurrence"], table="cooccurrence")
+        with timer.step("glove"):
+            result = train_glove(
+                cooc,
+                vocab,
+                tc,
+                cfg.glove,
+                quiet=ctx.quiet,
+                cooc_path=paths["cooccurrence"],
+                symmetric=_symmetric(spark, paths["cooccurrence"]),
+            )
     else:
         from sparkembed.stages.train.svd import train_svd
 
         cooc = read_table(spark, paths["cooccurrence"], table="cooccurrence")
         marginals = read_table(spark, paths["marginals"], table="marginals")
-        cooc_meta = read_metadata(spark, paths["cooccurrence"])
-        symmetric = cooc_meta.get("symmetric", (cooc_meta.get("params") or {}).get("symmetric"))
         with timer.step("svd"):
             result = train_svd(
                 cooc,
@@ -109,7 +130,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
                 cfg.svd,
                 quiet=ctx.quiet,
                 cooc_path=paths["cooccurrence"],
-                symmetric=bool(symmetric),
+                symmetric=_symmetric(spark, paths["cooccurrence"]),
             )
     with timer.step("write"), ctx.commit(STAGE, plan) as commit:
         meta = write_vectors(

@@ -14,7 +14,7 @@ from sparkembed.config import SvdConfig, TrainConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.linalg.sharded import ShardedMatrix, randomized_svd
 from sparkembed.stages.train.ppmi import ppmi_entries
-from sparkembed.stages.train.result import TrainResult
+from sparkembed.stages.train.result import TrainResult, vector_frame
 
 
 def _log(msg: str, quiet: bool = False) -> None:
@@ -87,34 +87,15 @@ def train_svd(
     w = u * weight
     if cfg.add_context:
         w = w + v * weight
-    # The vocabulary (vocab-sized, like w) joins on the driver, and the table leaves with
-    # float32 vectors and their norms: no Spark join, no per-element Spark functions in
-    # the write, and the number of vectors is known without reading the table back.
-    import pyarrow as pa
-
-    voc = vocab.select("id", "token", "count").toArrow()
-    voc_ids = voc.column("id").to_numpy().astype(np.int64)
-    present_ids = present[voc_ids]
-    ids = voc_ids[present_ids]
-    rows = w[ids].astype(np.float32)
-    offsets = pa.array(np.arange(0, rows.size + 1, k, dtype=np.int32))
-    table = pa.table(
-        {
-            "token": voc.column("token").filter(pa.array(present_ids)),
-            "vector": pa.ListArray.from_arrays(offsets, pa.array(rows.ravel())),
-            "count": voc.column("count").filter(pa.array(present_ids)).cast(pa.int64()),
-            "norm": pa.array(np.linalg.norm(rows.astype(np.float64), axis=1).astype(np.float32)),
-        }
-    )
-    out = spark.createDataFrame(table)
+    out, n_vectors = vector_frame(vocab, present, w)
     counts = {
         "vocab_size": int(vocab_stats["n"]),
         "corpus_tokens": int(vocab_stats["tokens"] or 0),
         "cooccurrence_entries": pinfo.entries_in,
         "cooccurrence_rejected": pinfo.entries_rejected,
         "ppmi_nonzeros": matrix.nnz,
-        "tokens_without_ppmi": int(vocab_stats["n"]) - len(ids),
-        "vectors": len(ids),
+        "tokens_without_ppmi": int(vocab_stats["n"]) - n_vectors,
+        "vectors": n_vectors,
         "spark_passes": passes,
     }
     return TrainResult(out, counts, {"singular_values": [float(x) for x in s]})

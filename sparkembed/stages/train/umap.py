@@ -56,7 +56,7 @@ def train_umap(graph, vocab, dim: int, cfg, seed: int) -> TrainResult:
         raise SparkembedError(
             f"umap runs on the driver and is for small graphs: {n:,} vertices and {e:,} "
             f"out-edges exceed umap.max_vertices {cfg.max_vertices:,} or umap.max_edges "
-            f"{cfg.max_edges:,}; use --method svd or word2vec on the walks"
+            f"{cfg.max_edges:,}; use --method svd, glove or word2vec on the walks"
         )
     if dim >= n - 1:
         raise SparkembedError(f"train.dim {dim} must be below the vertex count - 1 ({n - 1})")

@@ -1,0 +1,129 @@
+"""Cells of a cooccurrence table, read where the trainers that factorise it need them.
+
+Both the PPMI (svd) and the GloVe trainers turn the counts into packed CSR blocks cached
+in Spark. For the tables cooccur writes (symmetric counts, shard files partitioned by row
+and sorted by (row, col)) each task reads whole shard files with pyarrow and packs their
+rows: no join and no shuffle. This module holds what both read paths share: which cells
+are valid, reading and ordering one shard file, dealing the files to tasks, and the one
+row per task that carries its counts back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sparkembed.errors import SparkembedError
+from sparkembed.linalg.sharded import KIND_STATS
+
+# Blocks of one or two matrices (``kind``) and a row of counts per task (KIND_STATS).
+FILE_BLOCK_SCHEMA = "kind int, ids binary, indptr binary, indices binary, data binary"
+
+
+def valid_entry(n_ids: int):
+    """A Column: the entry has a finite positive count and ids in [0, n_ids)."""
+    from pyspark.sql import functions as F
+
+    return (
+        F.col("row").isNotNull()
+        & F.col("col").isNotNull()
+        & F.col("count").isNotNull()
+        & ~F.isnan("count")
+        & (F.col("count") > 0)
+        & (F.col("count") < float("inf"))
+        & F.col("row").between(0, n_ids - 1)
+        & F.col("col").between(0, n_ids - 1)
+    )
+
+
+def read_cells(fs, path: str):
+    """``(row int64, col int64, count float64)`` of one shard file; a reader failure is
+    one error naming the file."""
+    import pyarrow.parquet as pq
+
+    try:
+        with fs.open_input_file(path) as f:
+            t = pq.read_table(f, columns=["row", "col", "count"])
+    except Exception as e:  # noqa: BLE001 - any reader failure names the file
+        raise SparkembedError(f"cooccurrence: cannot read {path}: {e}") from e
+    return (
+        t.column("row").to_numpy().astype(np.int64),
+        t.column("col").to_numpy().astype(np.int64),
+        t.column("count").to_numpy().astype(np.float64),
+    )
+
+
+def valid_cells(rows, cols, counts, n_ids: int) -> np.ndarray:
+    """Mask of the cells ``valid_entry`` keeps."""
+    with np.errstate(invalid="ignore"):
+        return (
+            np.isfinite(counts)
+            & (counts > 0)
+            & (rows >= 0)
+            & (rows < n_ids)
+            & (cols >= 0)
+            & (cols < n_ids)
+        )
+
+
+def sorted_cells(rows: np.ndarray, cols: np.ndarray) -> bool:
+    """Whether the cells are in (row, col) order (one linear pass; a sort costs ~10x)."""
+    if len(rows) < 2:
+        return True
+    dr = np.diff(rows)
+    return bool(np.all(dr >= 0) and np.all(np.diff(cols)[dr == 0] >= 0))
+
+
+def shard_cells(fs, path: str, n_ids: int):
+    """One shard file's valid cells in (row, col) order, and (cells read, set aside)."""
+    r, c, v = read_cells(fs, path)
+    ok = valid_cells(r, c, v, n_ids)
+    read, rejected = len(r), int((~ok).sum())
+    r, c, v = r[ok], c[ok], v[ok]
+    if not sorted_cells(r, c):  # cooccur writes its shards sorted
+        order = np.lexsort((c, r))
+        r, c, v = r[order], c[order], v[order]
+    return (r, c, v), (read, rejected)
+
+
+def shard_files(spark, cooc_path: str):
+    """``(fs, DataFrame of path string)``: the table's shard files dealt evenly to one
+    partition per task slot, or None when pyarrow cannot reach ``cooc_path``."""
+    from sparkembed.arrowio import arrow_location, parquet_files
+    from sparkembed.session import task_slots
+
+    location = arrow_location(cooc_path)
+    if location is None:
+        return None
+    fs, root = location
+    files = parquet_files(fs, root)
+    if not files:
+        raise SparkembedError(f"cooccurrence: no Parquet files under {cooc_path}")
+    sc = spark.sparkContext
+    # parallelize deals the files evenly into the slices (a hash repartition may not).
+    # One partition per task slot: every pass ships the factor to each partition's task.
+    slices = min(len(files), task_slots(spark))
+    return fs, spark.createDataFrame(sc.parallelize([(f,) for f in files], slices), "path string")
+
+
+def stats_batch(counts: list[int]):
+    """The KIND_STATS row of a task: its int64 ``counts`` packed in ``ids``."""
+    import pyarrow as pa
+
+    empty = pa.array([b""], pa.binary())
+    return pa.RecordBatch.from_pydict(
+        {
+            "kind": pa.array([KIND_STATS], pa.int32()),
+            "ids": pa.array([np.array(counts, np.int64).tobytes()], pa.binary()),
+            "indptr": empty,
+            "indices": empty,
+            "data": empty,
+        }
+    )
+
+
+def read_stats(blocks) -> np.ndarray:
+    """The tasks' counts summed (this job also fills the cache of ``blocks``)."""
+    from pyspark.sql import functions as F
+
+    stats = blocks.where(F.col("kind") == KIND_STATS).select("ids").collect()
+    return np.sum([np.frombuffer(r["ids"], np.int64) for r in stats], axis=0)

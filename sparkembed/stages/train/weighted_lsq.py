@@ -1,0 +1,143 @@
+"""One half-step of GloVe's alternating least squares, for the rows of one CSR block.
+
+With the other side's vectors ``c_j`` and biases ``b̃_j`` fixed, each row i of the counts
+is an independent weighted ridge regression over its non-zeros x_ij:
+
+    minimise  Σ_j f(x_ij) (w_i · c_j + b_i + b̃_j − log x_ij)²  +  ridge · |w_i|²
+
+with f(x) = min(1, (x / x_max)^alpha). The bias is not penalised, so it is eliminated
+exactly by weighted centring (b_i = ν − μ · w_i, μ and ν the f-weighted means of c_j and
+of y_j = log x_ij − b̃_j); what remains is a ridge problem in ``d`` unknowns with the
+matrix S = √f ⊙ (C_rows − μ) (m × d) and target z = √f ⊙ (y − ν), always positive
+definite thanks to the ridge:
+
+- rows with more non-zeros than dimensions: the normal equations (SᵀS + ridge·I) w = Sᵀz,
+  the Gram matrix by float32 GEMM (where the flops are), a float64 Cholesky solve;
+- rows with few non-zeros (most of a Zipfian vocabulary): the same solution from the
+  m × m system (SSᵀ + ridge·I) α = z, w = Sᵀα, batched over rows padded to the same
+  power of two, in float64.
+
+Every row's result depends only on that row's non-zeros and the fixed factor, so the
+outcome does not depend on how rows are grouped into blocks or tasks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# Padded dual systems are gathered into float64 arrays of about this many bytes a batch.
+_BATCH_BYTES = 32 << 20
+
+
+def glove_weights(log_counts: np.ndarray, x_max: float, alpha: float) -> np.ndarray:
+    """f(x) = min(1, (x / x_max)^alpha), from log x (float64)."""
+    return np.minimum(1.0, np.exp(alpha * (log_counts.astype(np.float64) - math.log(x_max))))
+
+
+def _stored(x):
+    """``x`` as the float32 values the trainer keeps (the cost is that of these)."""
+    return np.asarray(x, dtype=np.float32).astype(np.float64)
+
+
+def dual_cap(dim: int) -> int:
+    """Rows with at most this many non-zeros take the dual (m × m) system."""
+    return 1 << int(math.floor(math.log2(max(dim, 1))))
+
+
+def solve_rows(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    log_counts: np.ndarray,
+    fixed: np.ndarray,
+    fixed_bias: np.ndarray,
+    *,
+    x_max: float,
+    alpha: float,
+    ridge: float,
+) -> tuple[np.ndarray, float]:
+    """``(theta, cost)`` for the rows of a CSR block of log counts.
+
+    ``fixed``: the other side's vectors (n_cols × d, float32), ``fixed_bias`` its biases.
+    ``theta``: rows × (d + 1), the vector then the bias of each row as float32 values
+    (zeros for a row without entries); ``cost``: the rows' share of the objective at those
+    values, ridge included.
+    """
+    n_rows, dim = len(indptr) - 1, fixed.shape[1]
+    theta = np.zeros((n_rows, dim + 1))
+    if n_rows == 0:
+        return theta, 0.0
+    weights = glove_weights(log_counts, x_max, alpha)
+    targets = log_counts.astype(np.float64) - fixed_bias[indices]
+    sizes = np.diff(indptr)
+    cap = dual_cap(dim)
+    cost = 0.0
+    small = (sizes > 0) & (sizes <= cap)
+    padded = np.zeros(n_rows, dtype=np.int64)
+    padded[small] = 1 << np.ceil(np.log2(sizes[small])).astype(np.int64)
+    for width in np.unique(padded[small]):
+        rows = np.flatnonzero(padded == width)
+        per_batch = max(1, _BATCH_BYTES // (int(width) * dim * 8))
+        for first in range(0, len(rows), per_batch):
+            batch = rows[first : first + per_batch]
+            cost += _solve_dual(
+                batch, int(width), indptr, indices, weights, targets, fixed, ridge, theta
+            )
+    for i in np.flatnonzero(sizes > cap):
+        lo, hi = indptr[i], indptr[i + 1]
+        cost += _solve_primal(
+            i, indices[lo:hi], weights[lo:hi], targets[lo:hi], fixed, ridge, theta
+        )
+    return theta, cost
+
+
+def _solve_dual(rows, width, indptr, indices, weights, targets, fixed, ridge, theta) -> float:
+    """Rows of at most ``width`` non-zeros, padded to ``width`` with zero weights."""
+    sizes = indptr[rows + 1] - indptr[rows]
+    slot = np.arange(width)
+    real = slot[None, :] < sizes[:, None]
+    at = np.where(real, indptr[rows][:, None] + slot[None, :], 0)
+    f = np.where(real, weights[at], 0.0)
+    y = np.where(real, targets[at], 0.0)
+    a = fixed[indices[at]].astype(np.float64)  # batch × width × d
+    total = f.sum(axis=1)
+    mu = (f[:, None, :] @ a)[:, 0, :] / total[:, None]
+    nu = (f * y).sum(axis=1) / total
+    root = np.sqrt(f)
+    s = root[:, :, None] * (a - mu[:, None, :])
+    z = root * (y - nu[:, None])
+    k = s @ s.transpose(0, 2, 1)
+    k[:, slot, slot] += ridge
+    dual = np.linalg.solve(k, z[:, :, None])  # batch × width × 1
+    w = _stored((s.transpose(0, 2, 1) @ dual)[:, :, 0])
+    bias = _stored(nu - (mu * w).sum(axis=1))
+    theta[rows, :-1] = w
+    theta[rows, -1] = bias
+    residual = (a @ w[:, :, None])[:, :, 0] + bias[:, None] - y
+    return float((f * residual * residual).sum() + ridge * (w * w).sum())
+
+
+def _solve_primal(i, cols, f, y, fixed, ridge, theta) -> float:
+    """One row with more non-zeros than dimensions: the d × d normal equations."""
+    from scipy.linalg import lapack
+
+    a = fixed[cols]  # m × d float32
+    total = f.sum()
+    mu = (f.astype(np.float32) @ a).astype(np.float64) / total
+    nu = float(f @ y) / total
+    root = np.sqrt(f)
+    s = (a - mu.astype(np.float32)) * root.astype(np.float32)[:, None]
+    z = root * (y - nu)
+    gram = (s.T @ s).astype(np.float64)  # the flops: float32 GEMM
+    gram[np.diag_indices_from(gram)] += ridge
+    rhs = (s.T @ z.astype(np.float32)).astype(np.float64)
+    _, w, info = lapack.dposv(gram, rhs)
+    if info != 0:  # not positive definite in floating point: least squares
+        w = np.linalg.lstsq(gram, rhs, rcond=None)[0]
+    w = _stored(w)
+    bias = _stored(nu - mu @ w)
+    theta[i, :-1] = w
+    theta[i, -1] = bias
+    residual = (a @ w.astype(np.float32)).astype(np.float64) + bias - y
+    return float(f @ (residual * residual) + ridge * (w @ w))
