@@ -108,16 +108,21 @@ def sentence_tokens_function(
     name = f"sparkembed_sentence_tokens_{digest}"
     if spark.catalog.functionExists(name):
         return name
-    sc = spark.sparkContext
-    jvm = sc._jvm
-    words = sc._gateway.new_array(jvm.java.lang.String, len(stop_words))
-    for i, w in enumerate(stop_words):
-        words[i] = w
-    tokenizer = jvm.sparkembed.SentenceTokenizer(*args[:7], words, args[8])
-    udf = jvm.sparkembed.SentenceTokensUdf(tokenizer)
+    udf = spark.sparkContext._jvm.sparkembed.SentenceTokensUdf(sentence_tokenizer(spark, *args))
     return_type = spark._jsparkSession.parseDataType(TOKENS_RETURN.json())
     spark._jsparkSession.udf().register(name, udf, return_type)
     return name
+
+
+def sentence_tokenizer(spark: SparkSession, *args):
+    """The JVM ``SentenceTokenizer`` for sentence_tokens_function's arguments, in order."""
+    sc = spark.sparkContext
+    jvm = sc._jvm
+    stop_words = args[7]
+    words = sc._gateway.new_array(jvm.java.lang.String, len(stop_words))
+    for i, w in enumerate(stop_words):
+        words[i] = w
+    return jvm.sparkembed.SentenceTokenizer(*args[:7], words, args[8])
 
 
 PAGE_FIELDS_CLASS = "sparkembed.PageFieldsUdf"

@@ -192,24 +192,32 @@ def count_file_vocab(spark: SparkSession, tokens_path: str) -> tuple[pa.Table, d
     # (vocabulary-sized per task) come to the driver.
     parts = units.mapInArrow(_count_files(fs), PARTIAL_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        docs = (
-            parts.where(F.col("sentences").isNotNull())
-            .agg(
-                F.count("doc_id").alias("named"),
-                F.count_distinct("doc_id").alias("documents"),
-                F.count_if(F.col("doc_id").isNull()).alias("unnamed"),
-                F.coalesce(F.sum("sentences"), F.lit(0)).alias("sentences"),
-                F.coalesce(F.sum("count"), F.lit(0)).alias("tokens"),
-            )
-            .first()
-        )
-        if docs["named"] != docs["documents"] or docs["unnamed"] > 1:
-            return None
-        token_rows = (
-            parts.where(F.col("sentences").isNull()).select("token", "count", "doc_count").toArrow()
-        )
+        return summarise_partials(parts)
     finally:
         parts.unpersist()
+
+
+def summarise_partials(parts: DataFrame) -> tuple[pa.Table, dict] | None:
+    """count_file_vocab's answer from the tasks' rows (PARTIAL_SCHEMA's columns; other rows,
+    with a null ``count``, are left alone). ``parts`` should be persisted: read twice."""
+    docs = (
+        parts.where(F.col("sentences").isNotNull())
+        .agg(
+            F.count("doc_id").alias("named"),
+            F.count_distinct("doc_id").alias("documents"),
+            F.count_if(F.col("doc_id").isNull()).alias("unnamed"),
+            F.coalesce(F.sum("sentences"), F.lit(0)).alias("sentences"),
+            F.coalesce(F.sum("count"), F.lit(0)).alias("tokens"),
+        )
+        .first()
+    )
+    if docs["named"] != docs["documents"] or docs["unnamed"] > 1:
+        return None
+    token_rows = (
+        parts.where(F.col("sentences").isNull() & F.col("count").isNotNull())
+        .select("token", "count", "doc_count")
+        .toArrow()
+    )
     stats = {k: int(docs[k]) for k in ("sentences", "tokens", "documents")}
     counts = (
         token_rows.group_by("token", use_threads=False)

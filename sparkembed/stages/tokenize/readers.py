@@ -194,6 +194,15 @@ def _freeze_scan(df: DataFrame) -> DataFrame:
     return DataFrame(jframe, spark)
 
 
+def even_split_bytes(spark: SparkSession, total_bytes: int, split_mb: int) -> int:
+    """Split size for ``total_bytes`` of input: at most ``split_mb``, and even, so that the
+    last wave of tasks keeps every slot busy (a 50 MB file on 2 cores: 2 x 25 MB; 505 MB:
+    8 x 63 MB, not 7 x 64 + 57 MB on one core)."""
+    slots = task_slots(spark)
+    waves = max(1, -(-total_bytes // (slots * split_mb * MB)))
+    return max(1, min(split_mb * MB, -(-total_bytes // (slots * waves))))
+
+
 def scan_text(
     spark: SparkSession,
     paths: list[str],
@@ -202,16 +211,20 @@ def scan_text(
     split_mb: int,
     max_record_mb: int,
     whole_text: bool = False,
+    total_bytes: int | None = None,
 ) -> DataFrame:
     """Text source in splits of ``split_mb``: ``value string, source string, file_size long``.
 
-    Records longer than ``max_record_mb`` are skipped by Hadoop's line reader (never held
-    in memory); ``long_records`` accounts for them.
+    With ``total_bytes`` (the files' sizes) splits are cut evenly (``even_split_bytes``).
+    Spark packs small files together into splits. Records longer than ``max_record_mb``
+    are skipped by Hadoop's line reader (never held in memory); ``long_records`` accounts
+    for them.
     """
     reader = spark.read.option(_MAX_LINE_OPTION, str(max_record_mb * MB))
     if line_sep is not None and not whole_text:
         reader = reader.option("lineSep", line_sep)
-    with _session_conf(spark, "spark.sql.files.maxPartitionBytes", str(split_mb * MB)):
+    split = split_mb * MB if total_bytes is None else even_split_bytes(spark, total_bytes, split_mb)
+    with _session_conf(spark, "spark.sql.files.maxPartitionBytes", str(split)):
         # text() sets wholetext itself: it must be its argument, not an option.
         df = reader.text(paths, wholetext=whole_text).select(
             "value",
@@ -236,10 +249,7 @@ def scan_wiki_bz2(
     that the last wave of tasks keeps every core busy (107 MB on 2 cores: 2 x 53.5 MB, not
     64 + 43 MB); the stages after the read keep these partitions.
     """
-    slots = task_slots(spark)
-    total = sum(f.size for f in files)
-    waves = max(1, -(-total // (slots * split_mb * MB)))
-    step = max(1, min(split_mb * MB, -(-total // (slots * waves))))
+    step = even_split_bytes(spark, sum(f.size for f in files), split_mb)
     rows = [
         (f.path, f.path, f.size, start, min(start + step, f.size))
         for f in files
@@ -487,7 +497,12 @@ def read_text(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) 
     if cfg.text_unit != "line":
         raise SparkembedError(f"tokenize.text_unit must be 'line' or 'file', got {cfg.text_unit!r}")
     raw = scan_text(
-        spark, paths, line_sep="\n", split_mb=cfg.split_mb, max_record_mb=cfg.max_record_mb
+        spark,
+        paths,
+        line_sep="\n",
+        split_mb=cfg.split_mb,
+        max_record_mb=cfg.max_record_mb,
+        total_bytes=sum(f.size for f in files),
     )
     v = F.col("value")
     # Validity on the bytes as read; then a trailing \r goes (left() keeps the bytes).
@@ -575,7 +590,8 @@ def read_jsonl(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig)
         .option("columnNameOfCorruptRecord", "_corrupt_record")
         .option(_MAX_LINE_OPTION, str(cfg.max_record_mb * MB))
     )
-    with _session_conf(spark, "spark.sql.files.maxPartitionBytes", str(cfg.split_mb * MB)):
+    split = even_split_bytes(spark, sum(f.size for f in files), cfg.split_mb)
+    with _session_conf(spark, "spark.sql.files.maxPartitionBytes", str(split)):
         raw = _freeze_scan(
             reader.json([f.path for f in files]).select(
                 "*", F.col("_metadata.file_path").alias("source")
@@ -586,7 +602,9 @@ def read_jsonl(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig)
 
 def read_parquet(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) -> DataFrame:
     """Parquet: the text in column ``text_column`` (optional ``id_field``, ``title_field``)."""
-    raw = spark.read.parquet(*[f.path for f in files])
+    split = even_split_bytes(spark, sum(f.size for f in files), cfg.split_mb)
+    with _session_conf(spark, "spark.sql.files.maxPartitionBytes", str(split)):
+        raw = _freeze_scan(spark.read.parquet(*[f.path for f in files]).select("*", "_metadata"))
     for name in [cfg.text_column] + [f for f in (cfg.id_field, cfg.title_field) if f]:
         if name not in raw.columns:
             raise SparkembedError(

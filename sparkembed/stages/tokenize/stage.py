@@ -13,7 +13,9 @@ import sys
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
+from sparkembed import schemas
 from sparkembed.stage import Context, Plan, set_flags
+from sparkembed.stages.tokenize import token_files
 from sparkembed.stages.tokenize.readers import (
     check_inputs_exist,
     read_errors_as_sparkembed,
@@ -25,6 +27,7 @@ from sparkembed.vocabulary import build_vocab
 from sparkembed.vocabulary.files import (
     count_file_vocab,
     file_vocab_supported,
+    summarise_partials,
     vocab_from_counts,
 )
 
@@ -59,6 +62,8 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
     t, spark, timer = cfg.tokenize, ctx.spark, ctx.timer
     inputs = list(plan.inputs.values())
     out = plan.outputs
+    if token_files.supported(spark, out["tokens"], t):
+        return _run_one_pass(ctx, plan, cfg)
     with read_errors_as_sparkembed(), ctx.commit(STAGE, plan) as commit:
         with timer.step("read"):
             # One scan feeds tokens, rejected and the counts: keep it.
@@ -110,6 +115,80 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
     if n_rejected and not ctx.quiet:
         print(f"[tokenize] {n_rejected:,} records set aside in {out['rejected']}", file=sys.stderr)
     return summary
+
+
+def _run_one_pass(ctx: Context, plan: Plan, cfg) -> dict:
+    """The java engine with a pyarrow-reachable output: the input is read once, by the job
+    that writes the token files (token_files.py) and returns the vocabulary counts, the
+    rejected records and the skipped count."""
+    from sparkembed.stages.tokenize import STAGE
+
+    t, spark, timer = cfg.tokenize, ctx.spark, ctx.timer
+    out = plan.outputs
+    found: dict = {}
+    with read_errors_as_sparkembed(), ctx.commit(STAGE, plan) as commit:
+        with timer.step("read"):  # listing and planning; the reading is in "tokens"
+            records = read_records(spark, list(plan.inputs.values()), t)
+
+        def write(staging: str) -> None:
+            found["parts"] = token_files.write_tokens_table(spark, records, t, staging)
+            found["summary"] = summarise_partials(found["parts"])
+
+        with timer.step("tokens"):
+            fallback = _token_counts(spark)
+
+            def stat(key: str):
+                def get(path: str) -> int:
+                    summary = found["summary"]
+                    return summary[1][key] if summary else fallback[key](path)
+
+                return get
+
+            tok_meta = commit.write_with(
+                "tokens",
+                out["tokens"],
+                write,
+                schema=spark.createDataFrame([], schemas.TOKENS).schema,
+                counts={k: stat(k) for k in ("sentences", "tokens", "documents")},
+            )
+        parts = found["parts"]
+        with timer.step("rejected"):
+            row = parts.agg(
+                F.count("reason").alias("rejected"),
+                F.coalesce(F.sum("skipped"), F.lit(0)).alias("skipped"),
+            ).first()
+            n_rejected = int(row["rejected"])
+            rejected = parts.where(F.col("reason").isNotNull()).select(
+                "source", "reason", "excerpt"
+            )
+            commit.write_df(
+                "rejected", out["rejected"], rejected.coalesce(1), counts={"rejected": n_rejected}
+            )
+        parts.unpersist()
+        with timer.step("vocab"):
+            if found["summary"] is not None:
+                vocab = vocab_from_counts(spark, found["summary"][0], t.min_count, t.max_vocab)
+            else:  # a doc_id in two tasks' files: counted again in Spark
+                vocab = build_vocab(
+                    spark.read.parquet(commit.staged("tokens")), t.min_count, t.max_vocab
+                )
+            vocab_meta = commit.write_df(
+                "vocab",
+                out["vocab"],
+                vocab,
+                counts={"vocab": lambda p: spark.read.parquet(p).count()},
+            )
+    counts = tok_meta["counts"]
+    if n_rejected and not ctx.quiet:
+        print(f"[tokenize] {n_rejected:,} records set aside in {out['rejected']}", file=sys.stderr)
+    return {
+        "documents": int(counts["documents"]),
+        "sentences": int(counts["sentences"]),
+        "tokens": int(counts["tokens"]),
+        "vocab": int(vocab_meta["counts"]["vocab"]),
+        "rejected": n_rejected,
+        "skipped": int(row["skipped"]),
+    }
 
 
 def _token_counts(spark, file_counts: dict | None = None) -> dict:

@@ -100,11 +100,14 @@ def chunked_sentence_tokens(spark: SparkSession, text: Column, cfg: TokenizeConf
     """
     if udfs.resolve_engine(spark, cfg.engine) == "sql":
         return chunk(sentence_tokens(text, cfg), cfg.max_sentence_length)
+    return F.call_function(udfs.sentence_tokens_function(spark, **_java_arguments(cfg)), text)
+
+
+def _java_arguments(cfg: TokenizeConfig) -> dict:
     fold_from, fold_to = (
         (_ACCENTED + _ACCENTED.upper(), _PLAIN + _PLAIN.upper()) if cfg.fold_accents else ("", "")
     )
-    name = udfs.sentence_tokens_function(
-        spark,
+    return dict(
         token_pattern=cfg.token_pattern,
         lowercase=cfg.lowercase,
         fold_from=fold_from,
@@ -115,7 +118,23 @@ def chunked_sentence_tokens(spark: SparkSession, text: Column, cfg: TokenizeConf
         stop_words=_stop_words(cfg),
         max_sentence_length=cfg.max_sentence_length,
     )
-    return F.call_function(name, text)
+
+
+def tokenizer_object(spark: SparkSession, cfg: TokenizeConfig):
+    """The java engine's ``SentenceTokenizer`` for ``cfg`` (a py4j object)."""
+    a = _java_arguments(cfg)
+    return udfs.sentence_tokenizer(
+        spark,
+        a["token_pattern"],
+        bool(a["lowercase"]),
+        a["fold_from"],
+        a["fold_to"],
+        bool(a["split_sentences"]),
+        int(a["min_token_length"]),
+        int(a["max_token_length"]),
+        list(a["stop_words"]),
+        int(a["max_sentence_length"]),
+    )
 
 
 def tokenize_documents(documents: DataFrame, cfg: TokenizeConfig) -> DataFrame:

@@ -1,0 +1,208 @@
+package sparkembed;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.unsafe.types.UTF8String;
+
+/**
+ * A records table (readers.RECORD_COLUMNS) to packed batches of sentence tokens, one pass per
+ * partition: many documents per output row instead of one row per sentence.
+ *
+ * <p>Documents are tokenised by SentenceTokenizer (wiki ones with fewer than minArticleTokens
+ * tokens left out, as tokenize_documents does) and packed as Arrow-style buffers (UTF-8 bytes
+ * and little-endian int32 offsets or lengths), so that the Python side wraps them as Arrow
+ * arrays without touching a token: see tokenize/token_files.py, which reads BATCH_SCHEMA. A
+ * rejected record passes through as a row of its own (source, reason, excerpt); skipped
+ * records are counted in the partition's last row.
+ */
+public final class TokenBatches {
+  /** The output rows' type, in this field order (token_files.BATCH_SCHEMA mirrors it). */
+  public static final String SCHEMA =
+      "doc_ids binary, doc_offsets binary, doc_valid binary, titles binary,"
+          + " title_offsets binary, doc_sentences binary, sentence_lengths binary, tokens binary, token_offsets binary,"
+          + " source string, reason string, excerpt string, skipped long";
+
+  // RECORD_COLUMNS: source, doc_id, title, text, format, status, reason, excerpt
+  private static final int SOURCE = 0, DOC_ID = 1, TITLE = 2, TEXT = 3, FORMAT = 4;
+  private static final int STATUS = 5, REASON = 6, EXCERPT = 7;
+  private static final UTF8String DOCUMENT = UTF8String.fromString("document");
+  private static final UTF8String REJECTED = UTF8String.fromString("rejected");
+  private static final UTF8String SKIPPED = UTF8String.fromString("skipped");
+  private static final UTF8String WIKI = UTF8String.fromString("wiki");
+
+  private TokenBatches() {}
+
+  public static RDD<InternalRow> pack(
+      RDD<InternalRow> records,
+      SentenceTokenizer tokenizer,
+      int minArticleTokens,
+      int batchTokens) {
+    JavaRDD<InternalRow> in = records.toJavaRDD();
+    FlatMapFunction<Iterator<InternalRow>, InternalRow> f =
+        rows -> new Packer(rows, tokenizer, minArticleTokens, batchTokens);
+    return in.mapPartitions(f).rdd();
+  }
+
+  /** Little-endian int32 values, growable. */
+  private static final class Ints {
+    private int[] values = new int[1024];
+    private int size;
+
+    void add(int v) {
+      if (size == values.length) values = java.util.Arrays.copyOf(values, size * 2);
+      values[size++] = v;
+    }
+
+    byte[] bytes() {
+      ByteBuffer b = ByteBuffer.allocate(4 * size).order(ByteOrder.LITTLE_ENDIAN);
+      b.asIntBuffer().put(values, 0, size);
+      return b.array();
+    }
+  }
+
+  /** UTF-8 strings as Arrow's string layout: data bytes and size + 1 offsets. */
+  private static final class Strings {
+    final ByteArrayOutputStream data = new ByteArrayOutputStream(1 << 16);
+    final Ints offsets = new Ints();
+    int count;
+
+    Strings() {
+      offsets.add(0);
+    }
+
+    void add(byte[] utf8) {
+      data.write(utf8, 0, utf8.length);
+      offsets.add(data.size());
+      count++;
+    }
+  }
+
+  private static final class Packer implements Iterator<InternalRow> {
+    private final Iterator<InternalRow> rows;
+    private final SentenceTokenizer tokenizer;
+    private final int minArticleTokens;
+    private final int batchTokens;
+    private final ArrayList<InternalRow> ready = new ArrayList<>();
+    private int next;
+    private long skipped;
+    private boolean finished;
+
+    Packer(Iterator<InternalRow> rows, SentenceTokenizer tok, int minArticleTokens, int batch) {
+      this.rows = rows;
+      this.tokenizer = tok;
+      this.minArticleTokens = minArticleTokens;
+      this.batchTokens = batch;
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (next < ready.size()) return true;
+      ready.clear();
+      next = 0;
+      if (finished) return false;
+      fill();
+      return next < ready.size();
+    }
+
+    @Override
+    public InternalRow next() {
+      if (!hasNext()) throw new java.util.NoSuchElementException();
+      return ready.get(next++);
+    }
+
+    /** Reads records until a batch is full (or the input ends) into ``ready``. */
+    private void fill() {
+      Strings docIds = new Strings();
+      ByteArrayOutputStream docValid = new ByteArrayOutputStream();
+      Strings titles = new Strings();
+      Ints docSentences = new Ints();
+      Ints sentenceLengths = new Ints();
+      Strings tokens = new Strings();
+      while (rows.hasNext() && tokens.count < batchTokens) {
+        InternalRow r = rows.next();
+        UTF8String status = r.getUTF8String(STATUS);
+        if (REJECTED.equals(status)) {
+          ready.add(
+              row(r.getUTF8String(SOURCE), r.getUTF8String(REASON), excerpt(r), 0L));
+          continue;
+        }
+        if (SKIPPED.equals(status)) skipped++;
+        if (!DOCUMENT.equals(status) || r.isNullAt(TEXT)) continue;
+        String[][] sentences = tokenizer.apply(r.getUTF8String(TEXT).toString());
+        if (sentences.length == 0) continue;
+        if (minArticleTokens > 0 && !r.isNullAt(FORMAT) && WIKI.equals(r.getUTF8String(FORMAT))) {
+          int n = 0;
+          for (String[] s : sentences) n += s.length;
+          if (n < minArticleTokens) continue;
+        }
+        // A null doc_id (no id field in a record) stays null: one validity byte per document.
+        boolean hasId = !r.isNullAt(DOC_ID);
+        docIds.add(hasId ? r.getUTF8String(DOC_ID).getBytes() : new byte[0]);
+        docValid.write(hasId ? 1 : 0);
+        titles.add(r.isNullAt(TITLE) ? new byte[0] : r.getUTF8String(TITLE).getBytes());
+        docSentences.add(sentences.length);
+        for (String[] s : sentences) {
+          sentenceLengths.add(s.length);
+          for (String t : s) tokens.add(t.getBytes(StandardCharsets.UTF_8));
+        }
+      }
+      if (docIds.count > 0) {
+        ready.add(
+            new GenericInternalRow(
+                new Object[] {
+                  docIds.data.toByteArray(),
+                  docIds.offsets.bytes(),
+                  docValid.toByteArray(),
+                  titles.data.toByteArray(),
+                  titles.offsets.bytes(),
+                  docSentences.bytes(),
+                  sentenceLengths.bytes(),
+                  tokens.data.toByteArray(),
+                  tokens.offsets.bytes(),
+                  null,
+                  null,
+                  null,
+                  0L
+                }));
+      }
+      if (!rows.hasNext()) {
+        finished = true;
+        if (skipped > 0) ready.add(row(null, null, null, skipped));
+      }
+    }
+
+    private static UTF8String excerpt(InternalRow r) {
+      return r.isNullAt(EXCERPT) ? UTF8String.EMPTY_UTF8 : r.getUTF8String(EXCERPT).clone();
+    }
+
+    /** A row without a batch: a rejected record, or the partition's skipped count. */
+    private static InternalRow row(
+        UTF8String source, UTF8String reason, UTF8String excerpt, long skipped) {
+      return new GenericInternalRow(
+          new Object[] {
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            source == null ? null : source.clone(),
+            reason == null ? null : reason.clone(),
+            excerpt,
+            skipped
+          });
+    }
+  }
+}

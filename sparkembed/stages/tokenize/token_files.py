@@ -1,0 +1,242 @@
+"""Records → the token table's Parquet files, with the vocabulary counts, in one pass.
+
+The java engine packs a partition's documents into batches (``sparkembed.TokenBatches``:
+many documents per row, tokens as UTF-8 bytes and int32 offsets); a ``mapInArrow`` task
+wraps each batch as Arrow arrays without touching a token, writes them with pyarrow as one
+Parquet file per task into the table's staging folder, and counts the batch's tokens with
+numpy. A document never spans two batches, so per-batch distinct (document, token) pairs
+give exact ``doc_count``s. The tasks return what ``vocabulary.files`` returns for written
+files (vocabulary-sized token rows, one row per document), plus the rejected records and
+the skipped count: the input is read once for all three tables.
+
+Same rows as ``tokenize_documents`` written by Spark (tests/test_token_files.py); used when
+the engine is java and pyarrow can reach the output path.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyspark.sql import DataFrame, SparkSession
+
+from sparkembed.arrowio import arrow_location
+from sparkembed.config import TokenizeConfig
+from sparkembed.jvm import udfs
+from sparkembed.stages.tokenize.tokens import _check, tokenizer_object
+
+# Tokens per packed batch (bounds a task's Python memory: a batch and its counts).
+BATCH_TOKENS = 1 << 20
+# What the tasks return: PARTIAL_SCHEMA of vocabulary.files, then the rejected records
+# and each partition's skipped count.
+PARTS_SCHEMA = (
+    "token string, count long, doc_count long, doc_id string, sentences long,"
+    " source string, reason string, excerpt string, skipped long"
+)
+TOKENS_ARROW = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("title", pa.string()),
+        ("lang", pa.string()),
+        ("sentence", pa.int32()),
+        ("tokens", pa.list_(pa.string())),
+    ]
+)
+_PARTS_NAMES = [c.split()[0] for c in PARTS_SCHEMA.split(",")]
+_PARTS_TYPES = {
+    "token": pa.string(),
+    "doc_id": pa.string(),
+    "source": pa.string(),
+    "reason": pa.string(),
+    "excerpt": pa.string(),
+}
+
+
+def pack_records(spark: SparkSession, records: DataFrame, cfg: TokenizeConfig) -> DataFrame:
+    """A records table (``read_records``) → packed token batches (``TokenBatches.SCHEMA``)."""
+    from sparkembed.stages.tokenize.readers import RECORD_COLUMNS
+
+    _check(cfg)
+    jdf = records.select(*RECORD_COLUMNS)._jdf
+    jvm = spark.sparkContext._jvm
+    rdd = jvm.sparkembed.TokenBatches.pack(
+        jdf.queryExecution().toRdd(),
+        tokenizer_object(spark, cfg),
+        int(cfg.min_article_tokens),
+        BATCH_TOKENS,
+    )
+    schema = spark._jsparkSession.parseDataType(
+        spark.createDataFrame([], jvm.sparkembed.TokenBatches.SCHEMA).schema.json()
+    )
+    return DataFrame(spark._jsparkSession.internalCreateDataFrame(rdd, schema, False), spark)
+
+
+def _strings(data: pa.Buffer, offsets: pa.Buffer, valid: np.ndarray | None = None) -> pa.Array:
+    n = offsets.size // 4 - 1
+    array = pa.StringArray.from_buffers(n, offsets, data)
+    if valid is not None and not valid.all():
+        array = pc.if_else(pa.array(valid), array, pa.scalar(None, pa.string()))
+    return array
+
+
+def _parts(columns: dict[str, pa.Array], n: int) -> pa.RecordBatch:
+    """A PARTS_SCHEMA batch of ``n`` rows: ``columns`` given, the others null."""
+    arrays = [
+        columns.get(name, pa.nulls(n, _PARTS_TYPES.get(name, pa.int64()))) for name in _PARTS_NAMES
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=_PARTS_NAMES)
+
+
+def _unpack(batch: pa.RecordBatch, i: int, lang: str) -> tuple[pa.RecordBatch, list]:
+    """Row ``i`` of a packed batch → (tokens rows, [token counts, document rows] as
+    PARTS batches)."""
+    buf = {name: batch.column(name)[i].as_buffer() for name in batch.schema.names[:9]}
+    valid = np.frombuffer(buf["doc_valid"], np.uint8).astype(bool)
+    doc_ids = _strings(buf["doc_ids"], buf["doc_offsets"], valid)
+    titles = _strings(buf["titles"], buf["title_offsets"])
+    per_doc = np.frombuffer(buf["doc_sentences"], np.int32)
+    lengths = np.frombuffer(buf["sentence_lengths"], np.int32)
+    tokens = _strings(buf["tokens"], buf["token_offsets"])
+    n_docs, n_sentences = len(per_doc), len(lengths)
+    sentence_doc = np.repeat(np.arange(n_docs), per_doc)
+    first = np.zeros(n_docs, np.int64)
+    np.cumsum(per_doc[:-1], out=first[1:])
+    offsets = np.zeros(n_sentences + 1, np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    doc_index = pa.array(sentence_doc)
+    rows = pa.RecordBatch.from_arrays(
+        [
+            doc_ids.take(doc_index),
+            titles.take(doc_index),
+            pa.repeat(pa.scalar(lang, pa.string()), n_sentences),
+            pa.array((np.arange(n_sentences) - first[sentence_doc]).astype(np.int32)),
+            pa.ListArray.from_arrays(pa.array(offsets), tokens),
+        ],
+        schema=TOKENS_ARROW,
+    )
+    # Counts: tokens by value, distinct (document, token) pairs within the batch.
+    encoded = pc.dictionary_encode(tokens)
+    index = encoded.indices.to_numpy().astype(np.int64)
+    n_values = len(encoded.dictionary)
+    count = np.bincount(index, minlength=n_values)
+    pairs = np.repeat(sentence_doc, lengths) * n_values + index
+    pairs.sort()
+    new = np.ones(len(pairs), bool)
+    np.not_equal(pairs[1:], pairs[:-1], out=new[1:])
+    doc_count = np.bincount(pairs[new] % n_values, minlength=n_values)
+    doc_tokens = np.bincount(sentence_doc, weights=lengths, minlength=n_docs).astype(np.int64)
+    parts = [
+        _parts(
+            {
+                "token": encoded.dictionary,
+                "count": pa.array(count),
+                "doc_count": pa.array(doc_count),
+            },
+            n_values,
+        ),
+        _parts(
+            {
+                "doc_id": doc_ids,
+                "count": pa.array(doc_tokens),
+                "sentences": pa.array(per_doc.astype(np.int64)),
+            },
+            n_docs,
+        ),
+    ]
+    return rows, parts
+
+
+def write_token_files(spark: SparkSession, batches: DataFrame, out_path: str, lang: str):
+    """Write ``pack_records``' batches as the token table's files under ``out_path`` (one
+    file per task, ``part-NNNNN.parquet``); returns the tasks' PARTS_SCHEMA rows (lazy: run
+    it once, persisted)."""
+    fs, root = arrow_location(out_path)
+
+    def write(inputs):
+        from pyspark import TaskContext
+
+        part = TaskContext.get().partitionId()
+        writer = stream = tmp = None
+        token_counts = []  # per batch; summed per task (vocabulary-sized rows out)
+        try:
+            for b in inputs:
+                packed = pc.is_valid(b.column("tokens")).to_numpy(zero_copy_only=False)
+                others = b.filter(pa.array(~packed))
+                if others.num_rows:
+                    yield _parts(
+                        {
+                            name: others.column(name)
+                            for name in ("source", "reason", "excerpt", "skipped")
+                        },
+                        others.num_rows,
+                    )
+                for i in np.flatnonzero(packed):
+                    rows, parts = _unpack(b, int(i), lang)
+                    if writer is None:
+                        fs.create_dir(root, recursive=True)
+                        # Hidden while being written; a retried task replaces the final name.
+                        tmp = f"{root}/.part-{part:05d}-{uuid.uuid4().hex[:8]}.parquet"
+                        stream = fs.open_output_stream(tmp)
+                        writer = pq.ParquetWriter(stream, TOKENS_ARROW)
+                    writer.write_batch(rows)
+                    token_counts.append(parts[0])
+                    yield parts[1]
+            if writer is not None:
+                writer.close()
+                stream.close()
+                writer = None
+                fs.move(tmp, f"{root}/part-{part:05d}.parquet")
+            if token_counts:
+                summed = (
+                    pa.Table.from_batches(token_counts)
+                    .group_by("token", use_threads=False)
+                    .aggregate([("count", "sum"), ("doc_count", "sum")])
+                )
+                yield _parts(
+                    {
+                        "token": summed.column("token").combine_chunks(),
+                        "count": summed.column("count_sum").combine_chunks(),
+                        "doc_count": summed.column("doc_count_sum").combine_chunks(),
+                    },
+                    summed.num_rows,
+                )
+        finally:
+            if writer is not None:  # failed mid-way: no half file left visible
+                writer.close()
+                stream.close()
+                fs.delete_file(tmp)
+
+    return batches.mapInArrow(write, PARTS_SCHEMA)
+
+
+def supported(spark: SparkSession, out_path: str, cfg: TokenizeConfig) -> bool:
+    """Whether the command writes the token files itself: java engine, pyarrow output."""
+    return udfs.resolve_engine(spark, cfg.engine) == "java" and arrow_location(out_path) is not None
+
+
+def write_tokens_table(
+    spark: SparkSession, records: DataFrame, cfg: TokenizeConfig, out_path: str
+) -> DataFrame:
+    """Tokenise ``records`` into token files under ``out_path`` (one Spark job, run here)
+    and return the tasks' PARTS_SCHEMA rows, persisted (the caller unpersists them)."""
+    from pyspark import StorageLevel
+
+    batches = pack_records(spark, records, cfg)
+    parts = write_token_files(spark, batches, out_path, cfg.lang)
+    parts = parts.persist(StorageLevel.MEMORY_AND_DISK)
+    parts.count()
+    fs, root = arrow_location(out_path)
+    fs.create_dir(root, recursive=True)
+    if not [i for i in fs.get_file_info(pafs_selector(root)) if i.base_name.startswith("part-")]:
+        # No document at all: one empty file, so the table still has its schema.
+        pq.write_table(TOKENS_ARROW.empty_table(), f"{root}/part-00000.parquet", filesystem=fs)
+    return parts
+
+
+def pafs_selector(root: str):
+    import pyarrow.fs as pafs
+
+    return pafs.FileSelector(root, allow_not_found=True)

@@ -1,0 +1,99 @@
+"""The one-pass token writer (token_files.py, used by `sparkembed tokenize` on the java
+engine) against the stage functions it replaces: same tokens, vocab and rejected tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+from helpers import CLI_SESSION
+from pyspark.testing import assertDataFrameEqual
+
+from sparkembed.cli import main
+from sparkembed.config import TokenizeConfig
+from sparkembed.stages.tokenize.readers import read_records, split_records
+from sparkembed.stages.tokenize.tokens import tokenize_documents
+from sparkembed.tables import read_metadata, read_table
+from sparkembed.vocabulary import build_vocab
+
+
+def _corpus(tmp_path):
+    text = tmp_path / "corpus.txt"
+    lines = [
+        "The cat sat. The dog sat! Über Äpfel?",
+        "",
+        "   ",
+        "broken \xff line",
+        "1234 5678",
+        "ΣΟΦΙΑ ΟΔΟΣ. Ἰησοῦς Χριστός",
+        "word " * 2500 + "end",  # chunked at max_sentence_length
+    ] + [f"line {i} of many words here" for i in range(300)]
+    text.write_bytes(
+        "\n".join(lines).encode("utf-8", "surrogateescape").replace(b"\xc3\xbf", b"\xff") + b"\r\n"
+    )
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_text(
+        "\n".join(
+            [
+                json.dumps({"text": "json text one. two words", "id": "j1"}),
+                "{broken",
+                json.dumps({"id": "j2"}),
+            ]
+        )
+        + "\n"
+    )
+    return [str(text), str(jsonl)]
+
+
+def _expected(spark, inputs, cfg):
+    documents, rejected = split_records(read_records(spark, inputs, cfg))
+    tokens = tokenize_documents(documents, cfg)
+    return tokens, build_vocab(tokens, cfg.min_count, cfg.max_vocab), rejected
+
+
+def test_one_pass_equals_stage_functions(spark, tmp_path, enwiki_sample):
+    inputs = _corpus(tmp_path) + [str(enwiki_sample)]
+    out = tmp_path / "work"
+    code = main(["tokenize", *inputs, "--output", str(out), "--min-count", "1", "-q", *CLI_SESSION])
+    assert code == 0
+    # Written by the tasks' pyarrow writer (Spark's files are part-NNNNN-<uuid>-c000...).
+    names = [p.name for p in (out / "tokens").glob("part-*")]
+    assert names and all(re.fullmatch(r"part-\d{5}\.parquet", n) for n in names), names
+    tokens = read_table(spark, str(out / "tokens"), stage="tokenize")
+    exp_tokens, exp_vocab, exp_rejected = _expected(
+        spark, inputs, dataclasses.replace(TokenizeConfig(), min_count=1)
+    )
+    assert tokens.count() > 20000  # the wiki sample's sentences are in
+    assert tokens.where("doc_id like 'corpus.txt:%' and size(tokens) = 1000").count() == 2
+    assertDataFrameEqual(tokens, exp_tokens)
+    assertDataFrameEqual(read_table(spark, str(out / "vocab")), exp_vocab)
+    assertDataFrameEqual(read_table(spark, str(out / "rejected")), exp_rejected)
+    reasons = sorted(r.reason for r in read_table(spark, str(out / "rejected")).collect())
+    assert reasons == ["invalid UTF-8", "no 'text' field", "unparseable JSON"]
+    counts = read_metadata(spark, str(out / "tokens"))["counts"]
+    assert counts == {
+        "sentences": exp_tokens.count(),
+        "tokens": exp_tokens.selectExpr("sum(size(tokens))").first()[0],
+        "documents": exp_tokens.select("doc_id").distinct().count(),
+    }
+
+
+def test_one_pass_keeps_null_ids_and_empty_tables(spark, tmp_path):
+    # Records without the id field: null doc_ids (vocab then counted again in Spark).
+    jsonl = tmp_path / "noid.jsonl"
+    jsonl.write_text('{"text": "alpha beta"}\n{"text": "beta gamma", "id": null}\n')
+    cfg = dataclasses.replace(TokenizeConfig(), id_field="id", min_count=1)
+    out = tmp_path / "w1"
+    args = ["--set", 'tokenize.id_field="id"', "--min-count", "1", "-q", *CLI_SESSION]
+    assert main(["tokenize", str(jsonl), "--output", str(out), *args]) == 0
+    exp_tokens, exp_vocab, _ = _expected(spark, [str(jsonl)], cfg)
+    assertDataFrameEqual(read_table(spark, str(out / "tokens")), exp_tokens)
+    assertDataFrameEqual(read_table(spark, str(out / "vocab")), exp_vocab)
+    # Nothing to tokenise: the tables exist, empty, with their schemas.
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n  \n1234\n")
+    out2 = tmp_path / "w2"
+    assert main(["tokenize", str(blank), "--output", str(out2), "-q", *CLI_SESSION]) == 0
+    assert read_table(spark, str(out2 / "tokens")).count() == 0
+    assert read_table(spark, str(out2 / "vocab")).count() == 0
