@@ -219,14 +219,21 @@ def train_glove(
     vectors = words[:, :dim].astype(np.float64)
     if cfg.add_context:
         vectors = vectors + contexts[:, :dim]
-    out, n_vectors = vector_frame(vocab, present, vectors)
+    # A word seen with one distinct context (or with contexts whose vectors coincide) is
+    # fitted by its bias alone: its vector is zero up to rounding, has no direction, and
+    # is left out like a word without counts (a zero norm breaks cosine readers).
+    norms = np.linalg.norm(vectors, axis=1)
+    floor = 1e-6 * float(np.median(norms[present])) if present.any() else 0.0
+    zero = present & (norms <= floor)
+    out, n_vectors = vector_frame(vocab, present & ~zero, vectors)
     counts = {
         "vocab_size": int(vocab_stats["n"]),
         "corpus_tokens": int(vocab_stats["tokens"] or 0),
         "cooccurrence_entries": entries,
         "cooccurrence_rejected": rejected,
         "cooccurrence_nonzeros": matrix.nnz,
-        "tokens_without_counts": int(vocab_stats["n"]) - n_vectors,
+        "tokens_without_counts": int(vocab_stats["n"]) - int(present.sum()),
+        "zero_vectors": int(zero.sum()),
         "vectors": n_vectors,
         "spark_passes": passes,
     }
