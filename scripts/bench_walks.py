@@ -9,10 +9,10 @@ labels.parquet works), for uniform walks (p 1, q 1) and node2vec (p 1, q 0.5):
     alpha 0.025). Timed apart: graph load (Parquet -> scipy CSR -> PecanPy's arrays, not
     its .edg text reader), walks, word2vec.
   - sparkembed, through its CLI, as a user runs it: one ``sparkembed run`` (one process and
-    JVM) of walks (p, q, walk length 80, 10 walks per node) -> cooccur (window 10) ->
-    train svd (dim 128) -> train word2vec (window 10, dim 128, min count 1, --w2v-epochs
-    iterations, MLlib's single partition). A method's end-to-end seconds: the run's
-    start-up (its wall minus its stages) + walks + its own stages.
+    JVM) per trainer: walks (p, q, walk length 80, 10 walks per node) -> cooccur (window
+    10) -> train svd (dim 128); the same with train glove; walks -> train word2vec (window
+    10, dim 128, min count 1, --w2v-epochs iterations, MLlib's single partition). A
+    method's end-to-end seconds: the run's wall time, start-up included.
   - ``--umap``: ``train W --method umap --dim 16`` on the uniform run's DIR/graph (UMAP of
     the transition matrix; one command of its own).
 Walk length counts vertices, the start included, as in node2vec's reference code and
@@ -320,7 +320,7 @@ n_neighbors = 15
 def run_pipeline(args, edges: Path, wdir: Path, p, q, trainers, extra) -> Run:
     """walks -> cooccur -> the trainers as one ``sparkembed run`` (one process and JVM, as
     a user runs it), from scratch (--force)."""
-    stages = ["walks"] + (["cooccur"] if "svd" in trainers else [])
+    stages = ["walks"] + (["cooccur"] if {"svd", "glove"} & set(trainers) else [])
     stages += [f"train:{m}" for m in trainers]
     wdir.mkdir(parents=True, exist_ok=True)
     toml = wdir.parent / f"{wdir.name}.pipeline.toml"
@@ -406,9 +406,10 @@ def bench(args) -> int:
         if args.skip_sparkembed:
             continue
         trainers = [] if args.skip_svd else ["svd"]
+        trainers += [] if args.skip_glove else ["glove"]
         trainers += [] if args.skip_word2vec else ["word2vec"]
-        # One pipeline per trainer, as a user runs it: walks -> cooccur -> svd, and walks ->
-        # word2vec (each its own process, JVM and spark.jit choice).
+        # One pipeline per trainer, as a user runs it: walks -> cooccur -> svd (or glove),
+        # and walks -> word2vec (each its own process, JVM and spark.jit choice).
         for method in trainers:
             wdir = work / f"{name}-{method}"
             try:
@@ -423,7 +424,7 @@ def bench(args) -> int:
             visits = walk["counts"]["steps"] + walk["counts"]["walks"]
             overhead = run.wall - sum(x["total"] for x in lines.values())
             parts = [("walks", walk["total"])]
-            if method == "svd":
+            if method in ("svd", "glove"):
                 parts.append(("cooccur", lines["cooccur"]["total"]))
             parts.append((f"train {method}", lines[f"train:{method}"]["total"]))
             split = f"start-up {overhead:.1f} + " + " + ".join(f"{k} {v:.1f}" for k, v in parts)
@@ -529,6 +530,7 @@ def walks_markdown(args, graph, info, rows, cores, workers, load_before, load_af
         f"`embed` settings); MLlib word2vec {args.w2v_epochs} iteration(s), min count 1, "
         f"{args.w2v_partitions} "
         "partition(s); svd: `cooccur` (harmonic window) then PPMI + randomized SVD, default "
+        "config; glove: the same `cooccur`, then GloVe by alternating least squares, default "
         "config. Score: logistic regression (max_iter 1000) on L2-normalised vectors, 50/50 "
         f"stratified split (seed {args.seed}), macro-F1 and micro-F1 on the held-out half; a "
         "vertex with no vector counts as a wrong prediction. Machine: "
@@ -556,7 +558,8 @@ def walks_markdown(args, graph, info, rows, cores, workers, load_before, load_af
         "ring (the per-call numba compile stays in: `simulate_walks` compiles its kernels "
         "again at every call; estimated in the split); for sparkembed the walks stage's own "
         "`walk` step (walk and write the tokens; no JVM start). sparkembed runs one "
-        "`sparkembed run` pipeline per trainer (walks -> cooccur -> svd; walks -> word2vec), "
+        "`sparkembed run` pipeline per trainer (walks -> cooccur -> svd or glove; walks -> "
+        "word2vec), "
         "each its own process and JVM (`spark.jit` auto: C1 only for svd, full for "
         "word2vec); end-to-end = its wall time, start-up included; walk s = the walks "
         "stage, train s = the rest. PecanPy: end-to-end = graph load + walks + training "
@@ -736,6 +739,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-pecanpy", action="store_true")
     ap.add_argument("--skip-sparkembed", action="store_true")
     ap.add_argument("--skip-svd", action="store_true")
+    ap.add_argument("--skip-glove", action="store_true")
     ap.add_argument("--skip-word2vec", action="store_true", help="leave out MLlib word2vec")
     ap.add_argument("--umap", action="store_true", help="add a train --method umap row")
     ap.add_argument("--umap-dim", type=int, default=16)
