@@ -64,7 +64,10 @@ def test_wrong_type_names_key():
         ("svd.eig=-1", "svd.eig must be >= 0, got -1.0"),
         ("svd.alpha=0", "svd.alpha must be > 0, got 0.0"),
         ("word2vec.step_size=0", "word2vec.step_size must be > 0, got 0.0"),
-        ("train.method='mllib'", "train.method must be one of word2vec, svd, umap, got 'mllib'"),
+        (
+            "train.method='mllib'",
+            "train.method must be one of word2vec, svd, glove, umap, got 'mllib'",
+        ),
         ("tokenize.engine='jvm'", "tokenize.engine must be one of auto, java, sql, got 'jvm'"),
         (
             "spark.log_level='LOUD'",
