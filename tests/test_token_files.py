@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import re
 
 from helpers import CLI_SESSION
@@ -13,6 +14,7 @@ from pyspark.testing import assertDataFrameEqual
 from sparkembed.cli import main
 from sparkembed.config import TokenizeConfig
 from sparkembed.stages.tokenize.readers import read_records, split_records
+from sparkembed.stages.tokenize.token_files import write_tokens_table
 from sparkembed.stages.tokenize.tokens import tokenize_documents
 from sparkembed.tables import read_metadata, read_table
 from sparkembed.vocabulary import build_vocab
@@ -97,3 +99,28 @@ def test_one_pass_keeps_null_ids_and_empty_tables(spark, tmp_path):
     assert main(["tokenize", str(blank), "--output", str(out2), "-q", *CLI_SESSION]) == 0
     assert read_table(spark, str(out2 / "tokens")).count() == 0
     assert read_table(spark, str(out2 / "vocab")).count() == 0
+
+
+def test_ascii_scanner_equals_tokenizer(spark, tmp_path):
+    # ASCII documents take TokenBatches' byte scanner, others SentenceTokenizer.apply; the
+    # stage functions (tokenize_documents) always the latter: same sentences either way.
+    rng = random.Random(7)
+    pieces = ["The", "cat", "SAT", "a", "ab", "x" * 16, "Word", "Ünï", "end.", "ok!", "why?"]
+    pieces += [" ", "  ", "\t", "\n", " \r\n ", "\x0b", "\f", ". ", "! ", "?", "12", "-", "'"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 60))) for _ in range(400)]
+    path = tmp_path / "random.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    configs = [
+        TokenizeConfig(),
+        TokenizeConfig(stop_words=["the", "Word"], max_sentence_length=3),
+        TokenizeConfig(lowercase=False, split_sentences=False, min_token_length=1),
+        TokenizeConfig(fold_accents=True, max_token_length=4),
+    ]
+    for i, cfg in enumerate(configs):
+        records = read_records(spark, [str(path)], cfg)
+        parts = write_tokens_table(spark, records, cfg, str(tmp_path / f"t{i}"), False)
+        parts.unpersist()
+        got = spark.read.parquet(str(tmp_path / f"t{i}"))
+        expected = tokenize_documents(split_records(records)[0], cfg)
+        assert expected.count() > 300
+        assertDataFrameEqual(got, expected)

@@ -213,18 +213,23 @@ def summarise_partials(parts: DataFrame) -> tuple[pa.Table, dict] | None:
     )
     if docs["named"] != docs["documents"] or docs["unnamed"] > 1:
         return None
+    stats = {k: int(docs[k]) for k in ("sentences", "tokens", "documents")}
+    return token_counts(parts), stats
+
+
+def token_counts(parts: DataFrame) -> pa.Table:
+    """The token rows of ``parts`` (``sentences`` null, ``count`` not) summed on the driver
+    (vocabulary-sized): ``token, count, doc_count``."""
     token_rows = (
         parts.where(F.col("sentences").isNull() & F.col("count").isNotNull())
         .select("token", "count", "doc_count")
         .toArrow()
     )
-    stats = {k: int(docs[k]) for k in ("sentences", "tokens", "documents")}
-    counts = (
+    return (
         token_rows.group_by("token", use_threads=False)
         .aggregate([("count", "sum"), ("doc_count", "sum")])
         .rename_columns(["token", "count", "doc_count"])
     )
-    return counts, stats
 
 
 def vocab_from_counts(

@@ -67,6 +67,39 @@ public final class SentenceTokenizer implements Serializable {
     this.maxSentenceLength = maxSentenceLength;
   }
 
+  // For TokenBatches' ASCII scanner, which has this class's semantics on ASCII texts.
+  boolean lettersPattern() {
+    return LETTERS.equals(tokenPattern);
+  }
+
+  boolean lowercases() {
+    return lowercase;
+  }
+
+  boolean splitsSentences() {
+    return splitSentences;
+  }
+
+  int minTokenLength() {
+    return minTokenLength;
+  }
+
+  int maxTokenLength() {
+    return maxTokenLength;
+  }
+
+  int maxSentenceLength() {
+    return maxSentenceLength;
+  }
+
+  boolean isStopWord(String token) {
+    return !stopWords.isEmpty() && stopWords.contains(token);
+  }
+
+  boolean hasStopWords() {
+    return !stopWords.isEmpty();
+  }
+
   /** F.translate's dictionary: code point to replacement ("" deletes); first entry wins. */
   private static Map<Integer, String> translation(String from, String to) {
     Map<Integer, String> dict = new HashMap<>();

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -58,8 +59,16 @@ public final class TokenBatches {
     private int size;
 
     void add(int v) {
-      if (size == values.length) values = java.util.Arrays.copyOf(values, size * 2);
+      if (size == values.length) values = Arrays.copyOf(values, size * 2);
       values[size++] = v;
+    }
+
+    void truncate(int n) {
+      size = n;
+    }
+
+    int size() {
+      return size;
     }
 
     byte[] bytes() {
@@ -71,7 +80,8 @@ public final class TokenBatches {
 
   /** UTF-8 strings as Arrow's string layout: data bytes and size + 1 offsets. */
   private static final class Strings {
-    final ByteArrayOutputStream data = new ByteArrayOutputStream(1 << 16);
+    private byte[] data = new byte[1 << 16];
+    private int size;
     final Ints offsets = new Ints();
     int count;
 
@@ -79,10 +89,58 @@ public final class TokenBatches {
       offsets.add(0);
     }
 
+    private void reserve(int more) {
+      if (size + more > data.length) {
+        data = Arrays.copyOf(data, Math.max(2 * data.length, size + more));
+      }
+    }
+
     void add(byte[] utf8) {
-      data.write(utf8, 0, utf8.length);
-      offsets.add(data.size());
+      reserve(utf8.length);
+      System.arraycopy(utf8, 0, data, size, utf8.length);
+      size += utf8.length;
+      offsets.add(size);
       count++;
+    }
+
+    /** A token, encoded in place when ASCII (most are): no byte[] per token. */
+    void add(String s) {
+      int n = s.length();
+      reserve(n);
+      for (int i = 0; i < n; i++) {
+        char c = s.charAt(i);
+        if (c >= 0x80) {
+          add(s.getBytes(StandardCharsets.UTF_8)); // from the start, in its own bytes
+          return;
+        }
+        data[size + i] = (byte) c;
+      }
+      size += n;
+      offsets.add(size);
+      count++;
+    }
+
+    /** An ASCII token from ``b``, lowercased if asked. */
+    void addAscii(byte[] b, int from, int length, boolean lower) {
+      reserve(length);
+      for (int i = 0; i < length; i++) {
+        byte c = b[from + i];
+        data[size + i] = lower && c >= 'A' && c <= 'Z' ? (byte) (c + 32) : c;
+      }
+      size += length;
+      offsets.add(size);
+      count++;
+    }
+
+    /** Back to the first ``n`` strings. */
+    void truncate(int n) {
+      count = n;
+      offsets.truncate(n + 1);
+      size = offsets.values[n];
+    }
+
+    byte[] bytes() {
+      return Arrays.copyOf(data, size);
     }
   }
 
@@ -91,6 +149,7 @@ public final class TokenBatches {
     private final SentenceTokenizer tokenizer;
     private final int minArticleTokens;
     private final int batchTokens;
+    private final boolean fast; // the default token pattern: ASCII texts take asciiSentences
     private final ArrayList<InternalRow> ready = new ArrayList<>();
     private int next;
     private long skipped;
@@ -101,6 +160,7 @@ public final class TokenBatches {
       this.tokenizer = tok;
       this.minArticleTokens = minArticleTokens;
       this.batchTokens = batch;
+      this.fast = tok.lettersPattern();
     }
 
     @Override
@@ -137,36 +197,45 @@ public final class TokenBatches {
         }
         if (SKIPPED.equals(status)) skipped++;
         if (!DOCUMENT.equals(status) || r.isNullAt(TEXT)) continue;
-        String[][] sentences = tokenizer.apply(r.getUTF8String(TEXT).toString());
-        if (sentences.length == 0) continue;
-        if (minArticleTokens > 0 && !r.isNullAt(FORMAT) && WIKI.equals(r.getUTF8String(FORMAT))) {
+        boolean wiki = !r.isNullAt(FORMAT) && WIKI.equals(r.getUTF8String(FORMAT));
+        int minTokens = wiki ? minArticleTokens : 0;
+        UTF8String text = r.getUTF8String(TEXT);
+        byte[] ascii = fast ? asciiBytes(text) : null;
+        int nSentences;
+        if (ascii != null) {
+          nSentences = asciiSentences(ascii, minTokens, tokens, sentenceLengths);
+          if (nSentences == 0) continue;
+        } else {
+          String[][] sentences = tokenizer.apply(text.toString());
+          if (sentences.length == 0) continue;
           int n = 0;
           for (String[] s : sentences) n += s.length;
-          if (n < minArticleTokens) continue;
+          if (n < minTokens) continue;
+          nSentences = sentences.length;
+          for (String[] s : sentences) {
+            sentenceLengths.add(s.length);
+            for (String t : s) tokens.add(t);
+          }
         }
         // A null doc_id (no id field in a record) stays null: one validity byte per document.
         boolean hasId = !r.isNullAt(DOC_ID);
         docIds.add(hasId ? r.getUTF8String(DOC_ID).getBytes() : new byte[0]);
         docValid.write(hasId ? 1 : 0);
         titles.add(r.isNullAt(TITLE) ? new byte[0] : r.getUTF8String(TITLE).getBytes());
-        docSentences.add(sentences.length);
-        for (String[] s : sentences) {
-          sentenceLengths.add(s.length);
-          for (String t : s) tokens.add(t.getBytes(StandardCharsets.UTF_8));
-        }
+        docSentences.add(nSentences);
       }
       if (docIds.count > 0) {
         ready.add(
             new GenericInternalRow(
                 new Object[] {
-                  docIds.data.toByteArray(),
+                  docIds.bytes(),
                   docIds.offsets.bytes(),
                   docValid.toByteArray(),
-                  titles.data.toByteArray(),
+                  titles.bytes(),
                   titles.offsets.bytes(),
                   docSentences.bytes(),
                   sentenceLengths.bytes(),
-                  tokens.data.toByteArray(),
+                  tokens.bytes(),
                   tokens.offsets.bytes(),
                   null,
                   null,
@@ -178,6 +247,89 @@ public final class TokenBatches {
         finished = true;
         if (skipped > 0) ready.add(row(null, null, null, skipped));
       }
+    }
+
+    /** The text's bytes when they are all ASCII, else null. */
+    private static byte[] asciiBytes(UTF8String text) {
+      byte[] b = text.getBytes();
+      for (byte c : b) if (c < 0) return null;
+      return b;
+    }
+
+    private static boolean isSpace(byte c) {
+      return c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
+    }
+
+    private static boolean isLetter(byte c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
+
+    /**
+     * SentenceTokenizer.apply for an ASCII text, on its bytes (no String per token): its
+     * sentences' tokens appended to tokens, their lengths to lengths; the number of sentences,
+     * or 0 (nothing appended) when it has fewer than minTokens tokens. Same breaks, letters
+     * and lowercasing as apply on ASCII (accent folding leaves ASCII as it is).
+     */
+    private int asciiSentences(byte[] b, int minTokens, Strings tokens, Ints lengths) {
+      int firstToken = tokens.count;
+      int firstSentence = lengths.size();
+      int n = b.length;
+      int start = 0;
+      if (tokenizer.splitsSentences()) {
+        int i = 0;
+        while (i < n) {
+          if (!isSpace(b[i])) {
+            i++;
+            continue;
+          }
+          int e = i;
+          boolean newline = false;
+          while (e < n && isSpace(b[e])) {
+            if (b[e] == '\n') newline = true;
+            e++;
+          }
+          byte before = i > 0 ? b[i - 1] : 0;
+          if (newline || (i > 0 && (before == '.' || before == '!' || before == '?'))) {
+            asciiSentence(b, start, i, tokens, lengths);
+            start = e;
+          }
+          i = e;
+        }
+      }
+      asciiSentence(b, start, n, tokens, lengths);
+      if (tokens.count - firstToken < Math.max(minTokens, 1)) {
+        tokens.truncate(firstToken);
+        lengths.truncate(firstSentence);
+        return 0;
+      }
+      return lengths.size() - firstSentence;
+    }
+
+    private void asciiSentence(byte[] b, int from, int to, Strings tokens, Ints lengths) {
+      boolean lower = tokenizer.lowercases();
+      int lo = tokenizer.minTokenLength();
+      int hi = tokenizer.maxTokenLength();
+      boolean stop = tokenizer.hasStopWords();
+      int first = tokens.count;
+      int i = from;
+      while (i < to) {
+        if (!isLetter(b[i])) {
+          i++;
+          continue;
+        }
+        int s = i;
+        while (i < to && isLetter(b[i])) i++;
+        int len = i - s;
+        if (len < lo || len > hi) continue;
+        if (stop) {
+          String t = new String(b, s, len, StandardCharsets.US_ASCII);
+          if (tokenizer.isStopWord(lower ? t.toLowerCase(java.util.Locale.ROOT) : t)) continue;
+        }
+        tokens.addAscii(b, s, len, lower);
+      }
+      int size = tokens.count - first;
+      int max = tokenizer.maxSentenceLength();
+      for (int c = 0; c < size; c += max) lengths.add(Math.min(max, size - c));
     }
 
     private static UTF8String excerpt(InternalRow r) {

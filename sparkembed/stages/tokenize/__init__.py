@@ -1,7 +1,7 @@
 """tokenize: corpus files (Wikipedia dumps, text, JSON lines, Parquet) -> tokens, vocab,
 rejected. Readers in ``readers`` (and ``bz2blocks``, ``wikitext``), sentence tokens in
-``tokens``, the vocabulary in the shared ``sparkembed.vocabulary``; the command in
-``stage``."""
+``tokens``, the one-pass token writer in ``token_files``, the vocabulary in the shared
+``sparkembed.vocabulary``; the command in ``stage``."""
 
 from sparkembed.stage import Stage
 from sparkembed.stages.tokenize import stage

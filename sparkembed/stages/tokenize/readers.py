@@ -203,6 +203,18 @@ def even_split_bytes(spark: SparkSession, total_bytes: int, split_mb: int) -> in
     return max(1, min(split_mb * MB, -(-total_bytes // (slots * waves))))
 
 
+def _file_split_bytes(spark: SparkSession, files: list[InputFile], split_mb: int) -> int:
+    """even_split_bytes for Spark's file sources, never under the cost Spark gives opening a
+    file (``spark.sql.files.openCostInBytes``, 4 MB): smaller splits are not worth a task,
+    and Spark would not cut finer anyway."""
+    try:  # Spark's own parse of the setting ("4MB", "8m", bytes)
+        open_cost = int(spark._jsparkSession.sessionState().conf().filesOpenCostInBytes())
+    except Exception:  # pragma: no cover - no JVM gateway (Spark Connect)
+        open_cost = 4 * MB
+    even = even_split_bytes(spark, sum(f.size for f in files), split_mb)
+    return min(split_mb * MB, max(even, open_cost))
+
+
 def scan_text(
     spark: SparkSession,
     paths: list[str],
@@ -211,11 +223,11 @@ def scan_text(
     split_mb: int,
     max_record_mb: int,
     whole_text: bool = False,
-    total_bytes: int | None = None,
+    split_bytes: int | None = None,
 ) -> DataFrame:
     """Text source in splits of ``split_mb``: ``value string, source string, file_size long``.
 
-    With ``total_bytes`` (the files' sizes) splits are cut evenly (``even_split_bytes``).
+    ``split_bytes`` replaces ``split_mb`` (``_file_split_bytes``: even splits).
     Spark packs small files together into splits. Records longer than ``max_record_mb``
     are skipped by Hadoop's line reader (never held in memory); ``long_records`` accounts
     for them.
@@ -223,7 +235,7 @@ def scan_text(
     reader = spark.read.option(_MAX_LINE_OPTION, str(max_record_mb * MB))
     if line_sep is not None and not whole_text:
         reader = reader.option("lineSep", line_sep)
-    split = split_mb * MB if total_bytes is None else even_split_bytes(spark, total_bytes, split_mb)
+    split = split_mb * MB if split_bytes is None else split_bytes
     with _session_conf(spark, "spark.sql.files.maxPartitionBytes", str(split)):
         # text() sets wholetext itself: it must be its argument, not an option.
         df = reader.text(paths, wholetext=whole_text).select(
@@ -459,9 +471,10 @@ def read_wiki(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) 
 
 
 def _position_id(source: Column) -> Column:
-    """``<file name>:<position>``: deterministic for the same files and split size."""
+    """``<file name>:<position>``: deterministic for the same files, split size and task
+    slots (the position numbers the rows of each split)."""
     return F.concat(
-        F.element_at(F.split(source, "/"), -1),
+        F.substring_index(source, "/", -1),  # the last part, without split()'s regex and array
         F.lit(":"),
         F.monotonically_increasing_id().cast("string"),
     )
@@ -502,7 +515,7 @@ def read_text(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) 
         line_sep="\n",
         split_mb=cfg.split_mb,
         max_record_mb=cfg.max_record_mb,
-        total_bytes=sum(f.size for f in files),
+        split_bytes=_file_split_bytes(spark, files, cfg.split_mb),
     )
     v = F.col("value")
     # Validity on the bytes as read; then a trailing \r goes (left() keeps the bytes).
@@ -590,7 +603,7 @@ def read_jsonl(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig)
         .option("columnNameOfCorruptRecord", "_corrupt_record")
         .option(_MAX_LINE_OPTION, str(cfg.max_record_mb * MB))
     )
-    split = even_split_bytes(spark, sum(f.size for f in files), cfg.split_mb)
+    split = _file_split_bytes(spark, files, cfg.split_mb)
     with _session_conf(spark, "spark.sql.files.maxPartitionBytes", str(split)):
         raw = _freeze_scan(
             reader.json([f.path for f in files]).select(
@@ -602,7 +615,7 @@ def read_jsonl(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig)
 
 def read_parquet(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) -> DataFrame:
     """Parquet: the text in column ``text_column`` (optional ``id_field``, ``title_field``)."""
-    split = even_split_bytes(spark, sum(f.size for f in files), cfg.split_mb)
+    split = _file_split_bytes(spark, files, cfg.split_mb)
     with _session_conf(spark, "spark.sql.files.maxPartitionBytes", str(split)):
         raw = _freeze_scan(spark.read.parquet(*[f.path for f in files]).select("*", "_metadata"))
     for name in [cfg.text_column] + [f for f in (cfg.id_field, cfg.title_field) if f]:

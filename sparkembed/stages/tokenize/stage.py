@@ -18,6 +18,7 @@ from sparkembed.stage import Context, Plan, set_flags
 from sparkembed.stages.tokenize import token_files
 from sparkembed.stages.tokenize.readers import (
     check_inputs_exist,
+    list_inputs,
     read_errors_as_sparkembed,
     read_records,
     split_records,
@@ -27,7 +28,6 @@ from sparkembed.vocabulary import build_vocab
 from sparkembed.vocabulary.files import (
     count_file_vocab,
     file_vocab_supported,
-    summarise_partials,
     vocab_from_counts,
 )
 
@@ -128,11 +128,16 @@ def _run_one_pass(ctx: Context, plan: Plan, cfg) -> dict:
     found: dict = {}
     with read_errors_as_sparkembed(), ctx.commit(STAGE, plan) as commit:
         with timer.step("read"):  # listing and planning; the reading is in "tokens"
-            records = read_records(spark, list(plan.inputs.values()), t)
+            inputs = list(plan.inputs.values())
+            records = read_records(spark, inputs, t)
+            # Ids made from file name and position are unique; page ids and id fields are
+            # checked across tasks (a row per document).
+            formats = {f.format for f in list_inputs(spark, inputs, t.format)}
+            check_ids = "wiki" in formats or bool(t.id_field and formats & {"jsonl", "parquet"})
 
         def write(staging: str) -> None:
-            found["parts"] = token_files.write_tokens_table(spark, records, t, staging)
-            found["summary"] = summarise_partials(found["parts"])
+            found["parts"] = token_files.write_tokens_table(spark, records, t, staging, check_ids)
+            found["summary"] = token_files.summarise(found["parts"], check_ids)
 
         with timer.step("tokens"):
             fallback = _token_counts(spark)

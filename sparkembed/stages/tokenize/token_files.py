@@ -22,11 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from sparkembed.arrowio import arrow_location
 from sparkembed.config import TokenizeConfig
 from sparkembed.jvm import udfs
 from sparkembed.stages.tokenize.tokens import _check, tokenizer_object
+from sparkembed.vocabulary.files import summarise_partials, token_counts
 
 # Tokens per packed batch (bounds a task's Python memory: a batch and its counts).
 BATCH_TOKENS = 1 << 20
@@ -34,7 +36,7 @@ BATCH_TOKENS = 1 << 20
 # and each partition's skipped count.
 PARTS_SCHEMA = (
     "token string, count long, doc_count long, doc_id string, sentences long,"
-    " source string, reason string, excerpt string, skipped long"
+    " source string, reason string, excerpt string, skipped long, documents long"
 )
 TOKENS_ARROW = pa.schema(
     [
@@ -45,6 +47,7 @@ TOKENS_ARROW = pa.schema(
         ("tokens", pa.list_(pa.string())),
     ]
 )
+STATS = ["doc_id", "title", "lang", "sentence"]
 _PARTS_NAMES = [c.split()[0] for c in PARTS_SCHEMA.split(",")]
 _PARTS_TYPES = {
     "token": pa.string(),
@@ -149,10 +152,16 @@ def _unpack(batch: pa.RecordBatch, i: int, lang: str) -> tuple[pa.RecordBatch, l
     return rows, parts
 
 
-def write_token_files(spark: SparkSession, batches: DataFrame, out_path: str, lang: str):
+def write_token_files(
+    spark: SparkSession, batches: DataFrame, out_path: str, lang: str, check_ids: bool
+):
     """Write ``pack_records``' batches as the token table's files under ``out_path`` (one
     file per task, ``part-NNNNN.parquet``); returns the tasks' PARTS_SCHEMA rows (lazy: run
-    it once, persisted)."""
+    it once, persisted).
+
+    ``check_ids``: a row per document (``doc_id``, ``sentences``, ``count`` = its tokens),
+    for ids that may repeat across tasks; else one row of totals per task (``documents``).
+    """
     fs, root = arrow_location(out_path)
 
     def write(inputs):
@@ -161,6 +170,7 @@ def write_token_files(spark: SparkSession, batches: DataFrame, out_path: str, la
         part = TaskContext.get().partitionId()
         writer = stream = tmp = None
         token_counts = []  # per batch; summed per task (vocabulary-sized rows out)
+        totals = np.zeros(3, np.int64)  # documents, sentences, tokens
         try:
             for b in inputs:
                 packed = pc.is_valid(b.column("tokens")).to_numpy(zero_copy_only=False)
@@ -180,10 +190,15 @@ def write_token_files(spark: SparkSession, batches: DataFrame, out_path: str, la
                         # Hidden while being written; a retried task replaces the final name.
                         tmp = f"{root}/.part-{part:05d}-{uuid.uuid4().hex[:8]}.parquet"
                         stream = fs.open_output_stream(tmp)
-                        writer = pq.ParquetWriter(stream, TOKENS_ARROW)
+                        # No min/max statistics of the tokens (15% of the write, and
+                        # nothing filters on them).
+                        writer = pq.ParquetWriter(stream, TOKENS_ARROW, write_statistics=STATS)
                     writer.write_batch(rows)
                     token_counts.append(parts[0])
-                    yield parts[1]
+                    docs = parts[1]
+                    if check_ids:
+                        yield docs
+                    totals += [docs.num_rows, rows.num_rows, len(rows.column(4).values)]
             if writer is not None:
                 writer.close()
                 stream.close()
@@ -203,6 +218,15 @@ def write_token_files(spark: SparkSession, batches: DataFrame, out_path: str, la
                     },
                     summed.num_rows,
                 )
+            if not check_ids and totals[0]:
+                yield _parts(
+                    {
+                        "documents": pa.array(totals[:1]),
+                        "sentences": pa.array(totals[1:2]),
+                        "count": pa.array(totals[2:]),
+                    },
+                    1,
+                )
         finally:
             if writer is not None:  # failed mid-way: no half file left visible
                 writer.close()
@@ -218,14 +242,14 @@ def supported(spark: SparkSession, out_path: str, cfg: TokenizeConfig) -> bool:
 
 
 def write_tokens_table(
-    spark: SparkSession, records: DataFrame, cfg: TokenizeConfig, out_path: str
+    spark: SparkSession, records: DataFrame, cfg: TokenizeConfig, out_path: str, check_ids: bool
 ) -> DataFrame:
     """Tokenise ``records`` into token files under ``out_path`` (one Spark job, run here)
     and return the tasks' PARTS_SCHEMA rows, persisted (the caller unpersists them)."""
     from pyspark import StorageLevel
 
     batches = pack_records(spark, records, cfg)
-    parts = write_token_files(spark, batches, out_path, cfg.lang)
+    parts = write_token_files(spark, batches, out_path, cfg.lang, check_ids)
     parts = parts.persist(StorageLevel.MEMORY_AND_DISK)
     parts.count()
     fs, root = arrow_location(out_path)
@@ -234,6 +258,22 @@ def write_tokens_table(
         # No document at all: one empty file, so the table still has its schema.
         pq.write_table(TOKENS_ARROW.empty_table(), f"{root}/part-00000.parquet", filesystem=fs)
     return parts
+
+
+def summarise(parts: DataFrame, check_ids: bool) -> tuple[pa.Table, dict] | None:
+    """(token counts, table statistics) as ``vocabulary.files.count_file_vocab`` gives them,
+    from write_tokens_table's rows; None when a doc_id is in two tasks' files."""
+    if check_ids:
+        return summarise_partials(parts)
+    row = (
+        parts.where(F.col("documents").isNotNull())
+        .agg(
+            *[F.coalesce(F.sum(c), F.lit(0)).alias(c) for c in ("documents", "sentences", "count")]
+        )
+        .first()
+    )
+    stats = {"sentences": row["sentences"], "tokens": row["count"], "documents": row["documents"]}
+    return token_counts(parts), {k: int(v) for k, v in stats.items()}
 
 
 def pafs_selector(root: str):
