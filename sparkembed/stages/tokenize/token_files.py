@@ -48,6 +48,11 @@ TOKENS_ARROW = pa.schema(
     ]
 )
 STATS = ["doc_id", "title", "lang", "sentence"]
+# What the tasks hand the writer: the tokens dictionary-encoded. Written without the Arrow
+# schema (store_schema=False), the files read back as TOKENS_ARROW.
+WRITE_SCHEMA = TOKENS_ARROW.set(
+    4, pa.field("tokens", pa.list_(pa.dictionary(pa.int32(), pa.string())))
+)
 _PARTS_NAMES = [c.split()[0] for c in PARTS_SCHEMA.split(",")]
 _PARTS_TYPES = {
     "token": pa.string(),
@@ -110,18 +115,19 @@ def _unpack(batch: pa.RecordBatch, i: int, lang: str) -> tuple[pa.RecordBatch, l
     offsets = np.zeros(n_sentences + 1, np.int32)
     np.cumsum(lengths, out=offsets[1:])
     doc_index = pa.array(sentence_doc)
+    # Encoded once, for the counts and for the writer (which then does not hash them again).
+    encoded = pc.dictionary_encode(tokens)
     rows = pa.RecordBatch.from_arrays(
         [
             doc_ids.take(doc_index),
             titles.take(doc_index),
             pa.repeat(pa.scalar(lang, pa.string()), n_sentences),
             pa.array((np.arange(n_sentences) - first[sentence_doc]).astype(np.int32)),
-            pa.ListArray.from_arrays(pa.array(offsets), tokens),
+            pa.ListArray.from_arrays(pa.array(offsets), encoded),
         ],
-        schema=TOKENS_ARROW,
+        schema=WRITE_SCHEMA,
     )
     # Counts: tokens by value, distinct (document, token) pairs within the batch.
-    encoded = pc.dictionary_encode(tokens)
     index = encoded.indices.to_numpy().astype(np.int64)
     n_values = len(encoded.dictionary)
     count = np.bincount(index, minlength=n_values)
@@ -192,7 +198,9 @@ def write_token_files(
                         stream = fs.open_output_stream(tmp)
                         # No min/max statistics of the tokens (15% of the write, and
                         # nothing filters on them).
-                        writer = pq.ParquetWriter(stream, TOKENS_ARROW, write_statistics=STATS)
+                        writer = pq.ParquetWriter(
+                            stream, WRITE_SCHEMA, write_statistics=STATS, store_schema=False
+                        )
                     writer.write_batch(rows)
                     token_counts.append(parts[0])
                     docs = parts[1]
