@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up if needed, then run the main job end to end on the bundled sample (gensim's
 # shortened English Wikipedia dump, 106 articles) in local mode:
-# tokenize -> cooccur -> train (svd and word2vec) -> evaluate -> aggregate (article
+# tokenize -> cooccur -> train (svd, glove and word2vec) -> evaluate -> aggregate (article
 # vectors) -> report (pictures) -> similar queries.
 # Stages whose parameters and inputs are unchanged are skipped on a re-run; --force redoes them.
 set -euo pipefail
@@ -17,7 +17,7 @@ $SE doctor
 echo
 echo "== pipeline (conf/pipeline.enwiki-sample.toml)"
 $SE run conf/pipeline.enwiki-sample.toml "$@"
-for method in svd word2vec; do
+for method in svd glove word2vec; do
   echo
   echo "== $method: neighbours and word algebra"
   $SE similar "$WORK/vectors-$method" king --topn 5
@@ -29,5 +29,5 @@ echo
 echo "== documents: the articles nearest to 'Autism' (doc 25), by their SIF vectors"
 $SE similar "$WORK/aggregate-svd/doc_vectors" 25 --topn 5
 echo
-echo "demo: vectors in $WORK/vectors-svd and $WORK/vectors-word2vec, reports in $WORK/report-*,"
+echo "demo: vectors in $WORK/vectors-{svd,glove,word2vec}, reports in $WORK/report-*,"
 echo "      article vectors in $WORK/aggregate-svd/doc_vectors, pictures in $WORK/pictures-svd/report.html"

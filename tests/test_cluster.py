@@ -210,7 +210,7 @@ def test_demo_pipeline_on_the_cluster_equals_local_mode(
     spark, cluster_run, tmp_path, gensim_data, monkeypatch
 ):
     work, out = cluster_run
-    assert "run: 8 stages run, 0 skipped" in out.stdout
+    assert "run: 10 stages run, 0 skipped" in out.stdout
     # sparkembed's progress lines (spark-submit passes the Python driver's stderr to its
     # stdout), Spark's log at WARN: no INFO flood, no known harmless warnings.
     assert "[cooccur] count ..." in out.stdout and "[train] svd ..." in out.stdout
@@ -220,7 +220,9 @@ def test_demo_pipeline_on_the_cluster_equals_local_mode(
     local = tmp_path / "local"
     monkeypatch.setenv("GENSIM_TEST_DATA", str(gensim_data))
     assert main(["run", str(pipeline_file(tmp_path / "local.toml", local)), "-q", *LOCAL]) == 0
-    assert_same_tables(spark, work, local, TABLES, ["vectors-svd", "vectors-word2vec"])
+    assert_same_tables(
+        spark, work, local, TABLES, ["vectors-svd", "vectors-glove", "vectors-word2vec"]
+    )
     docs = [spark.read.parquet(str(w / "aggregate-svd" / "doc_vectors")) for w in (work, local)]
     assert docs[0].count() == 106  # every article of the sample
     # the report, drawn by the driver of the cluster run too (k-means ran on the cluster)
@@ -233,7 +235,7 @@ def test_demo_pipeline_on_the_cluster_equals_local_mode(
         rtol=1e-4,
         atol=1e-5,
     )
-    for method in ("svd", "word2vec"):
+    for method in ("svd", "glove", "word2vec"):
         got, want = scores(work / f"report-{method}"), scores(local / f"report-{method}")
         assert got.keys() == want.keys()
         assert got == pytest.approx(want, abs=1e-4)
