@@ -123,12 +123,13 @@ def time_floor(paths: list[Path], exe: Path) -> tuple[float, int]:
     return time.perf_counter() - t0, words
 
 
-def time_ours(paths: list[Path], out: Path) -> tuple[benchrun.Run, dict]:
+def time_ours(paths: list[Path], out: Path) -> tuple[benchrun.Run, dict, int]:
+    """One run; its counts and its tasks (one token file each: both cores busy?)."""
     shutil.rmtree(out, ignore_errors=True)
     args = ["tokenize", *map(str, paths), "--format", "text", "--output", str(out)]
     run = benchrun.run_cli(args, ["--set", 'spark.master="local[2]"'], sample=True)
     meta = json.loads((out / "tokens" / "_sparkembed.json").read_text())
-    return run, meta["counts"]
+    return run, meta["counts"], len(list((out / "tokens").glob("part-*.parquet")))
 
 
 def main() -> int:
@@ -153,7 +154,7 @@ def main() -> int:
     for case in args.cases.split(","):
         paths = inputs[case]
         mb = sum(p.stat().st_size for p in paths) / 1e6
-        run, counts = time_ours(paths, data / f"out-{case}")
+        run, counts, tasks = time_ours(paths, data / f"out-{case}")
         steps = " ".join(f"{k} {v:.1f}s" for k, v in run.summary.get("steps", {}).items())
         g_s, g_tokens = time_gensim(paths)
         f_s, f_words = time_floor(paths, exe)
@@ -161,7 +162,7 @@ def main() -> int:
         print(f"{case}: ours {run.wall:.1f}s gensim {g_s:.1f}s floor {f_s:.1f}s", flush=True)
         rows.append(
             f"| {case} ({len(paths)} file{'s' if len(paths) > 1 else ''}, {mb:.0f} MB) "
-            f"| {run.wall:.1f} | {tokens / run.wall / 1e6:.2f} | {tokens:,} | {steps} "
+            f"| {run.wall:.1f} | {tokens / run.wall / 1e6:.2f} | {tokens:,} | {tasks} | {steps} "
             f"| {g_s:.1f} ({g_tokens:,}) | {f_s:.1f} ({f_words:,}) |"
         )
     md = f"""## tokenize-text
@@ -172,8 +173,8 @@ copies of the 50 MB file, as one file and as ten files; `scripts/bench_tokenize_
 {benchdoc.load_average()} after (2 cores).
 {benchdoc.versions(["pyspark", "pyarrow", "gensim"])}.
 
-| input | sparkembed s (local[2], all in) | M tokens/s | tokens | steps | gensim `simple_preprocess`, 2 processes: s (tokens) | C whitespace split, 1 thread: s (words) |
-|---|---:|---:|---:|---|---:|---:|
+| input | sparkembed s (local[2], all in) | M tokens/s | tokens | tasks | steps | gensim `simple_preprocess`, 2 processes: s (tokens) | C whitespace split, 1 thread: s (words) |
+|---|---:|---:|---:|---:|---|---:|---:|
 {chr(10).join(rows)}
 
 Target: ≥ 3M tokens/s on 2 cores for 505 MB. How it runs (docs/tokenize.md, "Text, JSON
