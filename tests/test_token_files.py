@@ -124,3 +124,13 @@ def test_ascii_scanner_equals_tokenizer(spark, tmp_path):
         expected = tokenize_documents(split_records(records)[0], cfg)
         assert expected.count() > 300
         assertDataFrameEqual(got, expected)
+
+
+def test_one_pass_vocab_count_follows_min_count_and_max_vocab(spark, tmp_path):
+    text = tmp_path / "few.txt"
+    text.write_text("alpha beta beta gamma gamma gamma\ndelta\n")
+    for extra, n in ((["--min-count", "2"], 2), (["--min-count", "1", "--max-vocab", "3"], 3)):
+        out = tmp_path / f"w{n}"
+        assert main(["tokenize", str(text), "--output", str(out), *extra, "-q", *CLI_SESSION]) == 0
+        assert read_metadata(spark, str(out / "vocab"))["counts"] == {"vocab": n}
+        assert read_table(spark, str(out / "vocab")).count() == n

@@ -10,6 +10,7 @@ import dataclasses
 import glob
 import sys
 
+import pyarrow.compute as pc
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
@@ -171,18 +172,18 @@ def _run_one_pass(ctx: Context, plan: Plan, cfg) -> dict:
             )
         parts.unpersist()
         with timer.step("vocab"):
+            n_vocab = lambda p: spark.read.parquet(p).count()  # noqa: E731
             if found["summary"] is not None:
-                vocab = vocab_from_counts(spark, found["summary"][0], t.min_count, t.max_vocab)
+                counts = found["summary"][0]
+                vocab = vocab_from_counts(spark, counts, t.min_count, t.max_vocab)
+                # Known on the driver (rank_vocab's filters): no read of the written table.
+                kept = pc.sum(pc.greater_equal(counts.column("count"), t.min_count)).as_py()
+                n_vocab = min(kept or 0, t.max_vocab) if t.max_vocab > 0 else (kept or 0)
             else:  # a doc_id in two tasks' files: counted again in Spark
                 vocab = build_vocab(
                     spark.read.parquet(commit.staged("tokens")), t.min_count, t.max_vocab
                 )
-            vocab_meta = commit.write_df(
-                "vocab",
-                out["vocab"],
-                vocab,
-                counts={"vocab": lambda p: spark.read.parquet(p).count()},
-            )
+            vocab_meta = commit.write_df("vocab", out["vocab"], vocab, counts={"vocab": n_vocab})
     counts = tok_meta["counts"]
     if n_rejected and not ctx.quiet:
         print(f"[tokenize] {n_rejected:,} records set aside in {out['rejected']}", file=sys.stderr)
