@@ -8,7 +8,7 @@ from test_svd import _frames, _publish_shards
 from sparkembed.config import GloveConfig, TrainConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.stages.train.glove import train_glove
-from sparkembed.stages.train.weighted_lsq import glove_weights, solve_rows
+from sparkembed.stages.train.weighted_lsq import FixedSide, glove_weights, solve_rows
 
 
 def _planted_counts(n=60, dim=4, seed=5):
@@ -49,8 +49,9 @@ def test_row_solves_equal_dense_weighted_ridge_regressions():
     indptr = np.concatenate([[0], np.cumsum(sizes)])
     indices = np.concatenate([np.sort(rng.choice(n, s, replace=False)) for s in sizes])
     logx = rng.normal(1, 1.5, len(indices)).astype(np.float32)
-    theta, cost = solve_rows(indptr, indices, logx, fixed, fixed_bias, x_max=10, alpha=0.75,
-                             ridge=ridge)  # fmt: skip
+    side = FixedSide(np.hstack([fixed, fixed_bias[:, None]]).astype(np.float32))
+    fixed_bias = side.bias  # as float32 values, as a trainer keeps them
+    theta, cost = solve_rows(indptr, indices, logx, side, x_max=10, alpha=0.75, ridge=ridge)
     expected_cost = 0.0
     for i in range(len(sizes)):
         cols = indices[indptr[i] : indptr[i + 1]]

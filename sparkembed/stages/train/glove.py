@@ -91,14 +91,13 @@ def log_count_matrix(spark, cooc, n_ids: int, *, cooc_path=None, symmetric=False
 def _solve_fn(x_max: float, alpha: float, ridge: float):
     """mapInArrow function factory for ``ShardedMatrix.map_blocks``: each block's rows
     solved against the broadcast fixed side ``[vectors | bias]``."""
-    from sparkembed.stages.train.weighted_lsq import solve_rows
+    from sparkembed.stages.train.weighted_lsq import FixedSide, solve_rows
 
     def make(fixed_bc, n_in: int, _cols: int):
         def solve(batches):
             import pyarrow as pa
 
-            fixed = fixed_bc.value
-            vectors, bias = fixed[:, :-1], fixed[:, -1].astype(np.float64)
+            fixed = FixedSide(fixed_bc.value)
             for b in batches:
                 for i in range(b.num_rows):
                     ids, m = block_matrix(b, i, n_in)
@@ -106,8 +105,7 @@ def _solve_fn(x_max: float, alpha: float, ridge: float):
                         m.indptr,
                         m.indices,
                         m.data,
-                        vectors,
-                        bias,
+                        fixed,
                         x_max=x_max,
                         alpha=alpha,
                         ridge=ridge,

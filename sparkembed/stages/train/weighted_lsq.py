@@ -16,7 +16,7 @@ Both forms are positive definite thanks to the ridge:
   the Gram matrix by float32 GEMM (where the flops are), a float64 Cholesky solve;
 - rows with few non-zeros (most of a Zipfian vocabulary): the same solution from the
   m × m system (SSᵀ + ridge·I) α = z, w = Sᵀα, batched over rows padded to the same
-  power of two, in float64.
+  size (1, 2, 3, 4, 6, 8, 12, ...), in float64.
 
 Every row's result depends only on that row's non-zeros and the fixed factor, so the
 outcome does not depend on how rows are grouped into blocks or tasks.
@@ -37,9 +37,30 @@ def glove_weights(log_counts: np.ndarray, x_max: float, alpha: float) -> np.ndar
     return np.minimum(1.0, np.exp(alpha * (log_counts.astype(np.float64) - math.log(x_max))))
 
 
+class FixedSide:
+    """The side held fixed in a half-step, laid out once per task for the row solves:
+    ``design`` = [c_j, 1, 0] (n × (d + 2) float32; the last column is where a row's
+    targets go, so one GEMM gives its Gram matrix and right-hand side) and the biases."""
+
+    def __init__(self, vectors_and_bias: np.ndarray):
+        n, width = vectors_and_bias.shape
+        self.dim = width - 1
+        self.design = np.zeros((n, width + 1), dtype=np.float32)
+        self.design[:, : self.dim] = vectors_and_bias[:, : self.dim]
+        self.design[:, self.dim] = 1.0
+        self.bias = vectors_and_bias[:, self.dim].astype(np.float64)
+
+
 def _stored(x):
     """``x`` as the float32 values the trainer keeps (the cost is that of these)."""
     return np.asarray(x, dtype=np.float32).astype(np.float64)
+
+
+def dual_widths(cap: int) -> np.ndarray:
+    """The padded sizes of the dual systems: 1, 2, 3, 4, 6, 8, 12, ... up to ``cap`` (steps
+    of at most 1.5x: a system costs ~width³, so less padding than powers of two)."""
+    sizes = {1 << k for k in range(cap.bit_length())} | {3 << k for k in range(cap.bit_length())}
+    return np.array(sorted(x for x in sizes if x <= cap), dtype=np.int64)
 
 
 def dual_cap(dim: int) -> int:
@@ -51,8 +72,7 @@ def solve_rows(
     indptr: np.ndarray,
     indices: np.ndarray,
     log_counts: np.ndarray,
-    fixed: np.ndarray,
-    fixed_bias: np.ndarray,
+    fixed: FixedSide,
     *,
     x_max: float,
     alpha: float,
@@ -60,23 +80,23 @@ def solve_rows(
 ) -> tuple[np.ndarray, float]:
     """``(theta, cost)`` for the rows of a CSR block of log counts.
 
-    ``fixed``: the other side's vectors (n_cols × d, float32), ``fixed_bias`` its biases.
-    ``theta``: rows × (d + 1), the vector then the bias of each row as float32 values
+    ``fixed``: the other side's vectors and biases (n_cols of them). ``theta``: rows × (d + 1), the vector then the bias of each row as float32 values
     (zeros for a row without entries); ``cost``: the rows' share of the objective at those
     values, ridge included.
     """
-    n_rows, dim = len(indptr) - 1, fixed.shape[1]
+    n_rows, dim = len(indptr) - 1, fixed.dim
     theta = np.zeros((n_rows, dim + 1))
     if n_rows == 0:
         return theta, 0.0
     weights = glove_weights(log_counts, x_max, alpha)
-    targets = log_counts.astype(np.float64) - fixed_bias[indices]
+    targets = log_counts.astype(np.float64) - fixed.bias[indices]
     sizes = np.diff(indptr)
     cap = dual_cap(dim)
     cost = 0.0
     small = (sizes > 0) & (sizes <= cap)
+    widths = dual_widths(cap)
     padded = np.zeros(n_rows, dtype=np.int64)
-    padded[small] = 1 << np.ceil(np.log2(sizes[small])).astype(np.int64)
+    padded[small] = widths[np.searchsorted(widths, sizes[small])]
     for width in np.unique(padded[small]):
         rows = np.flatnonzero(padded == width)
         per_batch = max(1, _BATCH_BYTES // (int(width) * dim * 8))
@@ -101,7 +121,7 @@ def _solve_dual(rows, width, indptr, indices, weights, targets, fixed, ridge, th
     at = np.where(real, indptr[rows][:, None] + slot[None, :], 0)
     f = np.where(real, weights[at], 0.0)
     y = np.where(real, targets[at], 0.0)
-    a = fixed[indices[at]].astype(np.float64)  # batch × width × d
+    a = fixed.design[indices[at], :-2].astype(np.float64)  # batch × width × d
     total = f.sum(axis=1)
     mu = (f[:, None, :] @ a)[:, 0, :] / total[:, None]
     nu = (f * y).sum(axis=1) / total
@@ -121,23 +141,23 @@ def _solve_dual(rows, width, indptr, indices, weights, targets, fixed, ridge, th
 
 def _solve_primal(i, cols, f, y, fixed, ridge, theta) -> float:
     """One row with more non-zeros than dimensions: the (d + 1) × (d + 1) normal equations
-    of [c_j, 1] (the bias unpenalised), uncentred so that the gathered rows are read by
-    one elementwise pass and two BLAS calls: this is where the trainer spends its time."""
+    of [c_j, 1] (the bias unpenalised), uncentred, with the targets as one more column so
+    that a single GEMM forms the Gram matrix and the right-hand side: this is where the
+    trainer spends its time."""
     from scipy.linalg import lapack
 
-    dim = fixed.shape[1]
-    a = np.empty((len(cols), dim + 1), dtype=np.float32)
-    a[:, :dim] = fixed[cols]
-    a[:, dim] = 1.0
-    fa = a * f.astype(np.float32)[:, None]
-    gram = (fa.T @ a).astype(np.float64)  # the flops: float32 GEMM
+    dim = fixed.dim
+    a = fixed.design[cols]  # m × (d + 2): [c_j, 1, y_j]
+    a[:, dim + 1] = y
+    fa = a[:, : dim + 1] * f.astype(np.float32)[:, None]
+    both = (fa.T @ a).astype(np.float64)  # the flops: one float32 GEMM
+    gram, rhs = both[:, : dim + 1], both[:, dim + 1]
     gram[np.arange(dim), np.arange(dim)] += ridge
-    rhs = (fa.T @ y.astype(np.float32)).astype(np.float64)
     _, solution, info = lapack.dposv(gram, rhs)
     if info != 0:  # not positive definite in floating point: least squares
         solution = np.linalg.lstsq(gram, rhs, rcond=None)[0]
     solution = _stored(solution)
     theta[i] = solution
-    residual = (a @ solution.astype(np.float32)).astype(np.float64) - y
+    residual = (a[:, : dim + 1] @ solution.astype(np.float32)).astype(np.float64) - y
     w = solution[:dim]
     return float(f @ (residual * residual) + ridge * (w @ w))
