@@ -4,6 +4,7 @@ engine) against the stage functions it replaces: same tokens, vocab and rejected
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 import random
 import re
@@ -134,3 +135,21 @@ def test_one_pass_vocab_count_follows_min_count_and_max_vocab(spark, tmp_path):
         assert main(["tokenize", str(text), "--output", str(out), *extra, "-q", *CLI_SESSION]) == 0
         assert read_metadata(spark, str(out / "vocab"))["counts"] == {"vocab": n}
         assert read_table(spark, str(out / "vocab")).count() == n
+
+
+def test_gz_text_reads_as_its_plain_text(spark, tmp_path):
+    # A .gz file cannot be cut: one task reads it whole; the rows are the plain file's.
+    lines = "".join(f"Line {i} says hello. Then more words {i % 7}!\n" for i in range(3000))
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "a.txt").write_text(lines)
+    with gzip.open(tmp_path / "a.txt.gz", "wt") as f:
+        f.write(lines)
+    cfg = TokenizeConfig()
+    gz_records = read_records(spark, [str(tmp_path / "a.txt.gz")], cfg)
+    write_tokens_table(spark, gz_records, cfg, str(tmp_path / "gz"), False).unpersist()
+    plain = tokenize_documents(
+        split_records(read_records(spark, [str(tmp_path / "plain" / "a.txt")], cfg))[0], cfg
+    )
+    got = spark.read.parquet(str(tmp_path / "gz"))
+    assert got.count() == 6000
+    assertDataFrameEqual(got.drop("doc_id"), plain.drop("doc_id"))
