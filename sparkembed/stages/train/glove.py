@@ -16,7 +16,6 @@ holds vocabulary-sized factors only, never the counts.
 
 from __future__ import annotations
 
-import sys
 import time
 
 import numpy as np
@@ -32,14 +31,9 @@ from sparkembed.stages.train.cells import (
     stats_batch,
     valid_entry,
 )
-from sparkembed.stages.train.result import TrainResult, vector_frame
+from sparkembed.stages.train.result import TrainResult, log, vector_frame, vocab_summary
 
 SOLVED_SCHEMA = "ids binary, theta binary, cost double"
-
-
-def _log(msg: str, quiet: bool = False) -> None:
-    if not quiet:
-        print(f"[train] {msg}", file=sys.stderr, flush=True)
 
 
 def _log_count_blocks(fs, n_ids: int):
@@ -156,7 +150,6 @@ def train_glove(
     With ``cooc_path`` (the table ``cooc`` was read from) and ``symmetric`` counts, the
     blocks are packed straight from the shard files.
     """
-    from pyspark.sql import functions as F
 
     spark = cooc.sparkSession
     dim, seed = train.dim, train.seed
@@ -167,12 +160,8 @@ def train_glove(
             raise SparkembedError(f"glove.{key} must be > 0, got {getattr(cfg, key)!r}")
     if cfg.iterations < 1:
         raise SparkembedError(f"glove.iterations must be >= 1, got {cfg.iterations}")
-    vocab_stats = vocab.agg(
-        F.count(F.lit(1)).alias("n"), F.max("id").alias("max_id"), F.sum("count").alias("tokens")
-    ).collect()[0]
-    if not vocab_stats["n"]:
-        raise SparkembedError("the vocabulary is empty")
-    n_ids = int(vocab_stats["max_id"]) + 1
+    voc = vocab_summary(vocab)
+    n_ids = voc.n_ids
     if dim > n_ids:
         raise SparkembedError(f"train.dim {dim} exceeds the vocabulary size {n_ids:,}")
     matrix, entries, rejected = log_count_matrix(
@@ -184,13 +173,13 @@ def train_glove(
         partitions=cfg.partitions,
     )
     if rejected:
-        _log(f"set aside {rejected:,} malformed co-occurrence entries", quiet)
+        log(f"set aside {rejected:,} malformed co-occurrence entries", quiet)
     solve = _solve_fn(cfg.x_max, cfg.alpha, cfg.ridge)
     costs = []
     try:
         if matrix.nnz == 0:
             raise SparkembedError("the co-occurrence table has no positive counts")
-        _log(
+        log(
             f"GloVe ALS {n_ids:,} x {n_ids:,}, {matrix.nnz:,} non-zeros, dim {dim}, "
             f"{cfg.iterations} iterations",
             quiet,
@@ -206,7 +195,7 @@ def train_glove(
             w = words[:, :dim].astype(np.float64)
             cost += cfg.ridge * float(np.einsum("ij,ij->", w, w))
             costs.append(cost)
-            _log(
+            log(
                 f"GloVe iteration {it + 1}/{cfg.iterations}: cost {cost:.6g} "
                 f"({cost / matrix.nnz:.5f} per non-zero), {time.perf_counter() - t0:.1f}s",
                 quiet,
@@ -225,12 +214,12 @@ def train_glove(
     zero = present & (norms <= floor)
     out, n_vectors = vector_frame(vocab, present & ~zero, vectors)
     counts = {
-        "vocab_size": int(vocab_stats["n"]),
-        "corpus_tokens": int(vocab_stats["tokens"] or 0),
+        "vocab_size": voc.size,
+        "corpus_tokens": voc.tokens,
         "cooccurrence_entries": entries,
         "cooccurrence_rejected": rejected,
         "cooccurrence_nonzeros": matrix.nnz,
-        "tokens_without_counts": int(vocab_stats["n"]) - int(present.sum()),
+        "tokens_without_counts": voc.size - int(present.sum()),
         "zero_vectors": int(zero.sum()),
         "vectors": n_vectors,
         "spark_passes": passes,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from sparkembed.errors import SparkembedError
 
 
 @dataclass
@@ -40,3 +43,28 @@ def vector_frame(vocab, present: np.ndarray, rows: np.ndarray):
         }
     )
     return vocab.sparkSession.createDataFrame(table), len(vectors)
+
+
+def log(msg: str, quiet: bool = False) -> None:
+    """A trainer's progress line on stderr."""
+    if not quiet:
+        print(f"[train] {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class VocabSummary:
+    size: int  # words
+    n_ids: int  # largest id + 1: the rows of the factors
+    tokens: int  # corpus tokens (the counts' sum)
+
+
+def vocab_summary(vocab) -> VocabSummary:
+    """One Spark job over the vocabulary table; an empty one is an error."""
+    from pyspark.sql import functions as F
+
+    row = vocab.agg(
+        F.count(F.lit(1)).alias("n"), F.max("id").alias("max_id"), F.sum("count").alias("tokens")
+    ).collect()[0]
+    if not row["n"]:
+        raise SparkembedError("the vocabulary is empty")
+    return VocabSummary(int(row["n"]), int(row["max_id"]) + 1, int(row["tokens"] or 0))

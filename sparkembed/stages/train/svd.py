@@ -6,20 +6,13 @@ randomized SVD of ``sparkembed.linalg.sharded`` over the cached blocks.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from sparkembed.config import SvdConfig, TrainConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.linalg.sharded import ShardedMatrix, randomized_svd
 from sparkembed.stages.train.ppmi import ppmi_entries
-from sparkembed.stages.train.result import TrainResult, vector_frame
-
-
-def _log(msg: str, quiet: bool = False) -> None:
-    if not quiet:
-        print(f"[train] {msg}", file=sys.stderr, flush=True)
+from sparkembed.stages.train.result import TrainResult, log, vector_frame, vocab_summary
 
 
 def train_svd(
@@ -39,7 +32,6 @@ def train_svd(
     PPMI blocks are built from the shard files in one pass without a
     shuffle (``ppmi_blocks_from_files``); otherwise from ``cooc`` with Spark joins.
     """
-    from pyspark.sql import functions as F
 
     spark = cooc.sparkSession
     dim, seed = train.dim, train.seed
@@ -48,12 +40,8 @@ def train_svd(
         raise SparkembedError(f"train.dim must be >= 1, got {dim}")
     if eig < 0:
         raise SparkembedError(f"svd.eig must be >= 0, got {eig}")
-    vocab_stats = vocab.agg(
-        F.count(F.lit(1)).alias("n"), F.max("id").alias("max_id"), F.sum("count").alias("tokens")
-    ).collect()[0]
-    if not vocab_stats["n"]:
-        raise SparkembedError("the vocabulary is empty")
-    n_ids = int(vocab_stats["max_id"]) + 1
+    voc = vocab_summary(vocab)
+    n_ids = voc.n_ids
     from_files = None
     if cooc_path and symmetric:
         from sparkembed.stages.train.ppmi import ppmi_blocks_from_files
@@ -67,16 +55,16 @@ def train_svd(
         partitions = cfg.partitions or max(2, spark.sparkContext.defaultParallelism)
         matrix = ShardedMatrix.cache(entries, n_ids, n_ids, partitions)
     if pinfo.entries_rejected:
-        _log(f"set aside {pinfo.entries_rejected:,} malformed co-occurrence entries", quiet)
+        log(f"set aside {pinfo.entries_rejected:,} malformed co-occurrence entries", quiet)
     try:
         if matrix.nnz == 0:
             raise SparkembedError("the PPMI matrix is empty (no positive PMI entry)")
         if dim > n_ids:
             raise SparkembedError(f"train.dim {dim} exceeds the vocabulary size {n_ids:,}")
         k = dim
-        _log(f"PPMI {n_ids:,} x {n_ids:,}, {matrix.nnz:,} non-zeros; randomized SVD, k={k}", quiet)
+        log(f"PPMI {n_ids:,} x {n_ids:,}, {matrix.nnz:,} non-zeros; randomized SVD, k={k}", quiet)
         u, s, v = randomized_svd(
-            matrix, k, cfg.oversample, cfg.power_iters, seed, log=lambda m: _log(m, quiet)
+            matrix, k, cfg.oversample, cfg.power_iters, seed, log=lambda m: log(m, quiet)
         )
         present = np.zeros(n_ids, dtype=bool)
         present[matrix.row_ids().astype(np.int64)] = True
@@ -89,12 +77,12 @@ def train_svd(
         w = w + v * weight
     out, n_vectors = vector_frame(vocab, present, w)
     counts = {
-        "vocab_size": int(vocab_stats["n"]),
-        "corpus_tokens": int(vocab_stats["tokens"] or 0),
+        "vocab_size": voc.size,
+        "corpus_tokens": voc.tokens,
         "cooccurrence_entries": pinfo.entries_in,
         "cooccurrence_rejected": pinfo.entries_rejected,
         "ppmi_nonzeros": matrix.nnz,
-        "tokens_without_ppmi": int(vocab_stats["n"]) - n_vectors,
+        "tokens_without_ppmi": voc.size - n_vectors,
         "vectors": n_vectors,
         "spark_passes": passes,
     }
