@@ -82,7 +82,7 @@ def log_count_matrix(spark, cooc, n_ids: int, *, cooc_path=None, symmetric=False
     return matrix, int(stats["n"]), int(stats["n"]) - int(stats["n_good"])
 
 
-def _solve_fn(x_max: float, alpha: float, ridge: float):
+def _solve_fn(x_max: float, alpha: float, ridge: float, with_cost: bool):
     """mapInArrow function factory for ``ShardedMatrix.map_blocks``: each block's rows
     solved against the broadcast fixed side ``[vectors | bias]``."""
     from sparkembed.stages.train.weighted_lsq import FixedSide, solve_rows
@@ -103,6 +103,7 @@ def _solve_fn(x_max: float, alpha: float, ridge: float):
                         x_max=x_max,
                         alpha=alpha,
                         ridge=ridge,
+                        with_cost=with_cost,
                     )
                     yield pa.RecordBatch.from_pydict(
                         {
@@ -174,7 +175,9 @@ def train_glove(
     )
     if rejected:
         log(f"set aside {rejected:,} malformed co-occurrence entries", quiet)
-    solve = _solve_fn(cfg.x_max, cfg.alpha, cfg.ridge)
+    # Only the second half-step's cost is reported: the first skips computing it.
+    solve_words = _solve_fn(cfg.x_max, cfg.alpha, cfg.ridge, with_cost=False)
+    solve_contexts = _solve_fn(cfg.x_max, cfg.alpha, cfg.ridge, with_cost=True)
     costs = []
     try:
         if matrix.nnz == 0:
@@ -190,8 +193,8 @@ def train_glove(
         contexts[:, :dim] = (rng.random((n_ids, dim)) - 0.5) / dim
         for it in range(cfg.iterations):
             t0 = time.perf_counter()
-            words, present, _ = _half_step(matrix, matrix.by_row, contexts, solve)
-            contexts, _, cost = _half_step(matrix, matrix.by_col, words, solve)
+            words, present, _ = _half_step(matrix, matrix.by_row, contexts, solve_words)
+            contexts, _, cost = _half_step(matrix, matrix.by_col, words, solve_contexts)
             w = words[:, :dim].astype(np.float64)
             cost += cfg.ridge * float(np.einsum("ij,ij->", w, w))
             costs.append(cost)
