@@ -318,7 +318,7 @@ def main() -> int:
     from sparkembed.config import SvdConfig
 
     lines = [
-        "## train: PPMI+SVD and MLlib word2vec vs gensim Word2Vec"
+        "## train: PPMI+SVD, GloVe and MLlib word2vec vs gensim Word2Vec and GloVe AdaGrad"
         + (" (synthetic corpus)" if synthetic else ""),
         "",
         (
