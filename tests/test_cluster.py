@@ -193,7 +193,12 @@ def scores(report: Path) -> dict[str, float]:
 
 
 def test_executors_run_the_shipped_environment(cluster, gensim_data):
-    out = submit(submit_command(cluster, ["doctor"]), submit_env(gensim_data), timeout=300)
+    # The first job must see both workers' executors: the scheduler waits for all the
+    # requested cores to register (else a job can start with one executor and report one).
+    wait = ("spark.scheduler.minRegisteredResourcesRatio=1.0",
+            "spark.scheduler.maxRegisteredResourcesWaitingTime=120s")  # fmt: skip
+    command = submit_command(cluster, ["doctor"], *wait)
+    out = submit(command, submit_env(gensim_data), timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     line = next(x for x in out.stdout.splitlines() if x.startswith("executors"))
     # Both workers' executors, each in the archive unpacked in its work folder, with the
