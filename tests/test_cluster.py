@@ -193,9 +193,10 @@ def scores(report: Path) -> dict[str, float]:
 
 
 def test_executors_run_the_shipped_environment(cluster, gensim_data):
-    # The first job must see both workers' executors: the scheduler waits for all the
-    # requested cores to register (else a job can start with one executor and report one).
-    wait = ("spark.scheduler.minRegisteredResourcesRatio=1.0",
+    # The first job must see both workers' executors: the scheduler waits for the 2 cores
+    # asked for to register (else a job can start with one executor and report one; a
+    # standalone master expects no cores unless spark.cores.max says how many).
+    wait = ("spark.cores.max=2", "spark.scheduler.minRegisteredResourcesRatio=1.0",
             "spark.scheduler.maxRegisteredResourcesWaitingTime=120s")  # fmt: skip
     command = submit_command(cluster, ["doctor"], *wait)
     out = submit(command, submit_env(gensim_data), timeout=300)
