@@ -38,9 +38,9 @@ def sh(*args: str) -> tuple[float, str]:
     return time.perf_counter() - t0, res.stdout
 
 
-SVD_PIPELINE = """[pipeline]
+PIPELINE = """[pipeline]
 workdir = "{workdir}"
-stages = ["cooccur", "train:svd"]
+stages = ["cooccur", "train:{method}"]
 
 [cooccur]
 window = {window}
@@ -50,16 +50,33 @@ dim = 100
 """
 
 
-GLOVE_PIPELINE = """[pipeline]
-workdir = "{workdir}"
-stages = ["cooccur", "train:glove"]
+def run_pipeline(work: Path, method: str, window: int):
+    """One `sparkembed run` (cooccur, then train:METHOD) in a work dir of its own that sees
+    the corpus through symlinks, as a user runs it end to end in one JVM; the vectors
+    exported and loaded. Returns (work dir, wall seconds, KeyedVectors, time split, cooccur
+    seconds)."""
+    from gensim.models import KeyedVectors
 
-[cooccur]
-window = {window}
-
-[train]
-dim = 100
-"""
+    wdir = work / f"{method}-w{window}-run"
+    wdir.mkdir(exist_ok=True)
+    for name in ("tokens", "vocab"):
+        link = wdir / name
+        if link.is_symlink():  # may point into another --work: link afresh
+            link.unlink()
+        if not link.exists():
+            link.symlink_to(work / name)
+    pipeline = wdir / "pipeline.toml"
+    text = PIPELINE.format(workdir=wdir, method=method, window=window)
+    pipeline.write_text(text, encoding="utf-8")
+    t_run, stdout = sh("run", str(pipeline), "--force")
+    exported = work / f"{method}-w{window}.bin"
+    sh("export", str(wdir / f"vectors-{method}"), "--output", str(exported), "--binary")
+    kv = KeyedVectors.load_word2vec_format(str(exported), binary=True)
+    detail = (
+        f"cooccur {stage_seconds(stdout, 'cooccur'):.0f} s + train "
+        f"{stage_seconds(stdout, 'train'):.0f} s (one `sparkembed run`)"
+    )
+    return wdir, t_run, kv, detail, stage_seconds(stdout, "cooccur")
 
 
 def glove_adagrad(cooc_dir: Path, vocab_dir: Path, dim=100, epochs=15, x_max=10.0, alpha=0.75,
@@ -224,56 +241,21 @@ def main() -> int:
     svd_kv = {}  # window -> svd vectors, for the paired comparison with gensim
 
     for w in windows:
-        # One `sparkembed run` (cooccur, then train) in a work dir of its own that sees
-        # the corpus through symlinks: what a user runs end to end, one JVM.
-        wdir = work / f"svd-w{w}-run"
-        wdir.mkdir(exist_ok=True)
-        for name in ("tokens", "vocab"):
-            link = wdir / name
-            if link.is_symlink():  # may point into another --work: link afresh
-                link.unlink()
-            if not link.exists():
-                link.symlink_to(work / name)
-        pipeline = wdir / "pipeline.toml"
-        pipeline.write_text(SVD_PIPELINE.format(workdir=wdir, window=w), encoding="utf-8")
-        t_run, stdout = sh("run", str(pipeline), "--force")
-        out = wdir / "vectors-svd"
-        sh("export", str(out), "--output", str(work / f"svd-w{w}.bin"), "--binary")
-        kv = KeyedVectors.load_word2vec_format(str(work / f"svd-w{w}.bin"), binary=True)
+        _wdir, t_run, kv, detail, _cooc_s = run_pipeline(work, "svd", w)
         svd_kv[w] = kv
-        detail = (
-            f"cooccur {stage_seconds(stdout, 'cooccur'):.0f} s + train "
-            f"{stage_seconds(stdout, 'train'):.0f} s (one `sparkembed run`)"
-        )
         rows.append((f"sparkembed svd, window {w}", w, t_run, scores(kv, data), len(kv), detail))
 
     glove_ref = None
     if not args.skip_glove:
         w = windows[0]
-        wdir = work / f"glove-w{w}-run"
-        wdir.mkdir(exist_ok=True)
-        for name in ("tokens", "vocab"):
-            link = wdir / name
-            if link.is_symlink():
-                link.unlink()
-            if not link.exists():
-                link.symlink_to(work / name)
-        pipeline = wdir / "pipeline.toml"
-        pipeline.write_text(GLOVE_PIPELINE.format(workdir=wdir, window=w), encoding="utf-8")
-        t_run, stdout = sh("run", str(pipeline), "--force")
-        sh("export", str(wdir / "vectors-glove"), "--output", str(work / "glove.bin"), "--binary")
-        kv = KeyedVectors.load_word2vec_format(str(work / "glove.bin"), binary=True)
-        detail = (
-            f"cooccur {stage_seconds(stdout, 'cooccur'):.0f} s + train "
-            f"{stage_seconds(stdout, 'train'):.0f} s (one `sparkembed run`)"
-        )
+        wdir, t_run, kv, detail, cooc_s = run_pipeline(work, "glove", w)
         rows.append((f"sparkembed glove (ALS, {GloveConfig.iterations} iterations), window {w}",
                      w, t_run, scores(kv, data), len(kv), detail))  # fmt: skip
         if not args.skip_glove_reference:
             kv, load_s, train_s = glove_adagrad(
                 wdir / "cooccurrence", wdir / "vocab", epochs=args.glove_epochs
             )
-            glove_ref = (stage_seconds(stdout, "cooccur"), load_s, train_s)
+            glove_ref = (cooc_s, load_s, train_s)
             rows.append(
                 (f"GloVe AdaGrad (glove.c's algorithm in numba, {args.glove_epochs} epochs, 2 "
                  f"threads), window {w}", w, train_s, scores(kv, data), len(kv),
