@@ -15,7 +15,7 @@ from pyspark.testing import assertDataFrameEqual
 from sparkembed.cli import main
 from sparkembed.config import TokenizeConfig
 from sparkembed.stages.tokenize.readers import read_records, split_records
-from sparkembed.stages.tokenize.token_files import write_tokens_table
+from sparkembed.stages.tokenize.token_files import rejected_table, write_tokens_table
 from sparkembed.stages.tokenize.tokens import tokenize_documents
 from sparkembed.tables import read_metadata, read_table
 from sparkembed.vocabulary import build_vocab
@@ -153,3 +153,52 @@ def test_gz_text_reads_as_its_plain_text(spark, tmp_path):
     got = spark.read.parquet(str(tmp_path / "gz"))
     assert got.count() == 6000
     assertDataFrameEqual(got.drop("doc_id"), plain.drop("doc_id"))
+
+
+def _one_pass(spark, inputs, cfg, out):
+    """write_tokens_table with the text lines read in the JVM (as `sparkembed tokenize`)."""
+    scans = []
+    records = read_records(spark, inputs, cfg, scans)
+    assert scans  # the text files' lines are left to the writing tasks
+    parts = write_tokens_table(spark, records, cfg, out, False, scans)
+    rejected = rejected_table(parts, cfg).toPandas()
+    skipped = parts.selectExpr("coalesce(sum(skipped), 0) as n").first().n
+    parts.unpersist()
+    return spark.read.parquet(out), spark.createDataFrame(rejected), skipped
+
+
+def test_text_lines_read_in_the_jvm_equal_the_sql_records(spark, tmp_path):
+    # Lines read by TokenBatches.packTextLines straight from the scan's splits, against the
+    # records of read_records: same doc_ids (file name and position in the split), tokens,
+    # rejected lines (invalid, cut, skipped unread) and skipped count, over splits of 1 MB,
+    # a file that spans several splits and small files packed into one split.
+    rng = random.Random(3)
+    words = ["The", "cat", "SAT", "a", "dog", "end.", "Ünï", "x" * 16, "12"] + ["word"] * 20
+    lines = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 200))) for _ in range(5000)]
+    lines[5] = "  "
+    lines[7] = "bad \udcff byte"
+    lines[9] = "tail cr\r"
+    lines[11] = "bad \udcfe and cr\r"
+    body = "\n".join(lines).encode("utf-8", "surrogateescape")
+    big = tmp_path / "big.txt"
+    long_line = b"word " * (1024 * 1024 // 5 + 10)  # over max_record_mb=1: skipped or cut
+    big.write_bytes(b"\xef\xbb\xbffirst line\n" + body + b"\n" + long_line + b"\n" + body + b"\n")
+    small = []
+    for i in range(3):
+        p = tmp_path / f"small{i}.txt"
+        p.write_bytes(f"small file {i} says hi\r\n\nand bye. Again!\n".encode())
+        small.append(str(p))
+    inputs = [str(big), *small]
+    cfg = dataclasses.replace(TokenizeConfig(), split_mb=1, max_record_mb=1, min_count=1)
+    tokens, rejected, skipped = _one_pass(spark, inputs, cfg, str(tmp_path / "t"))
+    records = read_records(spark, inputs, cfg)
+    documents, exp_rejected = split_records(records)
+    expected = tokenize_documents(documents, cfg)
+    assert tokens.select("doc_id").distinct().count() > 9000
+    # Compared in Spark (tens of thousands of rows).
+    assert tokens.count() == expected.count()
+    assert tokens.exceptAll(expected).isEmpty() and expected.exceptAll(tokens).isEmpty()
+    assertDataFrameEqual(rejected, exp_rejected)
+    reasons = sorted({r.reason for r in rejected.collect()})
+    assert "invalid UTF-8" in reasons and len(reasons) == 2, reasons  # + cut or skipped
+    assert skipped == records.where("status = 'skipped'").count() > 0

@@ -7,11 +7,21 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.Dependency;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.execution.datasources.FilePartition;
+import org.apache.spark.sql.execution.datasources.FileScanRDD;
+import org.apache.spark.util.SerializableConfiguration;
+import scala.jdk.javaapi.CollectionConverters;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
@@ -30,7 +40,8 @@ public final class TokenBatches {
   public static final String SCHEMA =
       "doc_ids binary, doc_offsets binary, doc_valid binary, titles binary,"
           + " title_offsets binary, doc_sentences binary, sentence_lengths binary, tokens binary, token_offsets binary,"
-          + " source string, reason string, excerpt string, skipped long";
+          + " source string, reason string, excerpt string, skipped long,"
+          + " file_size long, file_bytes long, file_cut boolean";
 
   // RECORD_COLUMNS: source, doc_id, title, text, format, status, reason, excerpt
   private static final int SOURCE = 0, DOC_ID = 1, TITLE = 2, TEXT = 3, FORMAT = 4;
@@ -41,6 +52,54 @@ public final class TokenBatches {
   private static final UTF8String WIKI = UTF8String.fromString("wiki");
 
   private TokenBatches() {}
+
+  /** Whether bytes [from, to) of b are all ASCII. */
+  static boolean isAscii(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) if (b[i] < 0) return false;
+    return true;
+  }
+
+  /**
+   * Plain-text lines straight from the splits of Spark's planned text scan ({@code scan}: an
+   * RDD with a FileScanRDD in its lineage, from readers.scan_text), one task per split, read
+   * by TextLineRecords (same records as readers.read_text, without Spark SQL) and packed as
+   * {@link #pack} packs records. A split's rows also end with a row per checked file (source,
+   * file_size, file_bytes, file_cut): see TextLineRecords.
+   */
+  public static RDD<InternalRow> packTextLines(
+      SparkSession spark,
+      RDD<?> scan,
+      int maxLineBytes,
+      String tooLongReason,
+      SentenceTokenizer tokenizer,
+      int batchTokens) {
+    FileScanRDD files = fileScan(scan);
+    if (files == null) throw new IllegalArgumentException("no file scan under " + scan);
+    List<FilePartition> splits = new ArrayList<>(CollectionConverters.asJava(files.filePartitions()));
+    Configuration conf = spark.sessionState().newHadoopConf();
+    // Hadoop's LineRecordReader skips lines longer than this instead of loading them.
+    conf.setInt("mapreduce.input.linerecordreader.line.maxlength", maxLineBytes);
+    SerializableConfiguration shared = new SerializableConfiguration(conf);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    if (splits.isEmpty()) return jsc.<InternalRow>emptyRDD().rdd();
+    FlatMapFunction<Iterator<FilePartition>, InternalRow> f =
+        it -> {
+          FilePartition split = it.next();
+          TextLineRecords lines =
+              new TextLineRecords(split, shared.value(), maxLineBytes, tooLongReason);
+          return new Packer(lines, tokenizer, 0, batchTokens);
+        };
+    return jsc.parallelize(splits, splits.size()).mapPartitions(f).rdd();
+  }
+
+  private static FileScanRDD fileScan(RDD<?> rdd) {
+    if (rdd instanceof FileScanRDD) return (FileScanRDD) rdd;
+    for (Dependency<?> d : CollectionConverters.asJava(rdd.dependencies())) {
+      FileScanRDD found = fileScan(d.rdd());
+      if (found != null) return found;
+    }
+    return null;
+  }
 
   public static RDD<InternalRow> pack(
       RDD<InternalRow> records,
@@ -120,12 +179,13 @@ public final class TokenBatches {
       count++;
     }
 
-    /** An ASCII token from ``b``, lowercased if asked. */
+    /** An ASCII token of letters from ``b``, lowercased if asked. */
     void addAscii(byte[] b, int from, int length, boolean lower) {
       reserve(length);
-      for (int i = 0; i < length; i++) {
-        byte c = b[from + i];
-        data[size + i] = lower && c >= 'A' && c <= 'Z' ? (byte) (c + 32) : c;
+      if (lower) {
+        for (int i = 0; i < length; i++) data[size + i] = (byte) (b[from + i] | 0x20);
+      } else {
+        System.arraycopy(b, from, data, size, length);
       }
       size += length;
       offsets.add(size);
@@ -154,6 +214,12 @@ public final class TokenBatches {
     private int next;
     private long skipped;
     private boolean finished;
+    private final Strings docIds = new Strings();
+    private final ByteArrayOutputStream docValid = new ByteArrayOutputStream();
+    private final Strings titles = new Strings();
+    private final Ints docSentences = new Ints();
+    private final Ints sentenceLengths = new Ints();
+    private final Strings tokens = new Strings();
 
     Packer(Iterator<InternalRow> rows, SentenceTokenizer tok, int minArticleTokens, int batch) {
       this.rows = rows;
@@ -181,12 +247,13 @@ public final class TokenBatches {
 
     /** Reads records until a batch is full (or the input ends) into ``ready``. */
     private void fill() {
-      Strings docIds = new Strings();
-      ByteArrayOutputStream docValid = new ByteArrayOutputStream();
-      Strings titles = new Strings();
-      Ints docSentences = new Ints();
-      Ints sentenceLengths = new Ints();
-      Strings tokens = new Strings();
+      // The buffers of the previous batch, emptied (grown once per task, not per batch).
+      docIds.truncate(0);
+      docValid.reset();
+      titles.truncate(0);
+      docSentences.truncate(0);
+      sentenceLengths.truncate(0);
+      tokens.truncate(0);
       while (rows.hasNext() && tokens.count < batchTokens) {
         InternalRow r = rows.next();
         UTF8String status = r.getUTF8String(STATUS);
@@ -200,12 +267,9 @@ public final class TokenBatches {
         boolean wiki = !r.isNullAt(FORMAT) && WIKI.equals(r.getUTF8String(FORMAT));
         int minTokens = wiki ? minArticleTokens : 0;
         UTF8String text = r.getUTF8String(TEXT);
-        byte[] ascii = fast ? asciiBytes(text) : null;
-        int nSentences;
-        if (ascii != null) {
-          nSentences = asciiSentences(ascii, minTokens, tokens, sentenceLengths);
-          if (nSentences == 0) continue;
-        } else {
+        int nSentences = fast ? asciiSentences(text, minTokens, tokens, sentenceLengths) : -1;
+        if (nSentences == 0) continue;
+        if (nSentences < 0) { // not ASCII (or another token pattern)
           String[][] sentences = tokenizer.apply(text.toString());
           if (sentences.length == 0) continue;
           int n = 0;
@@ -240,63 +304,106 @@ public final class TokenBatches {
                   null,
                   null,
                   null,
-                  0L
+                  0L,
+                  null,
+                  null,
+                  null
                 }));
       }
       if (!rows.hasNext()) {
         finished = true;
         if (skipped > 0) ready.add(row(null, null, null, skipped));
+        if (rows instanceof TextLineRecords) {
+          for (Object[] a : ((TextLineRecords) rows).accounts()) {
+            Object[] values = new Object[16];
+            values[9] = ((UTF8String) a[0]).clone();
+            values[12] = 0L;
+            values[13] = a[1];
+            values[14] = a[2];
+            values[15] = a[3];
+            ready.add(new GenericInternalRow(values));
+          }
+        }
       }
     }
 
-    /** The text's bytes when they are all ASCII, else null. */
-    private static byte[] asciiBytes(UTF8String text) {
-      byte[] b = text.getBytes();
-      for (byte c : b) if (c < 0) return null;
-      return b;
-    }
+    private static final byte LETTER = 1, SPACE = 2, NON_ASCII = 3;
+    // Byte classes of the ASCII scanner: SentenceTokenizer's letters (\p{L}) and white
+    // space (\s) among ASCII bytes, and the bytes of non-ASCII characters.
+    private static final byte[] CLASS = new byte[256];
 
-    private static boolean isSpace(byte c) {
-      return c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
-    }
-
-    private static boolean isLetter(byte c) {
-      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    static {
+      for (int c = 0x80; c < 0x100; c++) CLASS[c] = NON_ASCII;
+      for (int c = 'a'; c <= 'z'; c++) CLASS[c] = LETTER;
+      for (int c = 'A'; c <= 'Z'; c++) CLASS[c] = LETTER;
+      for (char c : new char[] {' ', '\t', '\n', 0x0B, '\f', '\r'}) CLASS[c] = SPACE;
     }
 
     /**
-     * SentenceTokenizer.apply for an ASCII text, on its bytes (no String per token): its
-     * sentences' tokens appended to tokens, their lengths to lengths; the number of sentences,
-     * or 0 (nothing appended) when it has fewer than minTokens tokens. Same breaks, letters
-     * and lowercasing as apply on ASCII (accent folding leaves ASCII as it is).
+     * SentenceTokenizer.apply for an ASCII text, on its UTF-8 bytes, in one pass (no String
+     * per token, no copy of a text that is a view of a byte array, as TextLineRecords' lines
+     * are): its sentences' tokens appended to tokens, their lengths to lengths; the number of
+     * sentences, 0 (nothing appended) when it has fewer than minTokens tokens, or -1 (nothing
+     * appended) when the text is not all ASCII. Same breaks (a run of white space with a line break in it, or after
+     * . ! ?), letters and lowercasing as apply on ASCII (accent folding leaves ASCII as it
+     * is). Tokens never span white space, so closing a sentence at the run gives the tokens
+     * apply gives for the text between breaks.
      */
-    private int asciiSentences(byte[] b, int minTokens, Strings tokens, Ints lengths) {
+    private int asciiSentences(UTF8String text, int minTokens, Strings tokens, Ints lengths) {
+      byte[] b;
+      int from;
+      if (text.getBaseObject() instanceof byte[]) {
+        b = (byte[]) text.getBaseObject();
+        from = (int) (text.getBaseOffset() - Platform.BYTE_ARRAY_OFFSET);
+      } else {
+        b = text.getBytes();
+        from = 0;
+      }
+      int to = from + text.numBytes();
       int firstToken = tokens.count;
       int firstSentence = lengths.size();
-      int n = b.length;
-      int start = 0;
-      if (tokenizer.splitsSentences()) {
-        int i = 0;
-        while (i < n) {
-          if (!isSpace(b[i])) {
-            i++;
-            continue;
+      boolean split = tokenizer.splitsSentences();
+      boolean lower = tokenizer.lowercases();
+      int lo = tokenizer.minTokenLength();
+      int hi = tokenizer.maxTokenLength();
+      boolean stop = tokenizer.hasStopWords();
+      int sentence = tokens.count; // first token of the open sentence
+      int i = from;
+      while (i < to) {
+        byte k = CLASS[b[i] & 0xFF];
+        if (k == LETTER) {
+          int s = i;
+          do i++;
+          while (i < to && CLASS[b[i] & 0xFF] == LETTER);
+          int len = i - s;
+          if (len < lo || len > hi) continue;
+          if (stop) {
+            String t = new String(b, s, len, StandardCharsets.US_ASCII);
+            if (tokenizer.isStopWord(lower ? t.toLowerCase(java.util.Locale.ROOT) : t)) continue;
           }
+          tokens.addAscii(b, s, len, lower);
+        } else if (k == SPACE && split) {
           int e = i;
           boolean newline = false;
-          while (e < n && isSpace(b[e])) {
+          while (e < to && CLASS[b[e] & 0xFF] == SPACE) {
             if (b[e] == '\n') newline = true;
             e++;
           }
-          byte before = i > 0 ? b[i - 1] : 0;
-          if (newline || (i > 0 && (before == '.' || before == '!' || before == '?'))) {
-            asciiSentence(b, start, i, tokens, lengths);
-            start = e;
+          byte before = i > from ? b[i - 1] : 0;
+          if (newline || before == '.' || before == '!' || before == '?') {
+            closeSentence(sentence, tokens, lengths);
+            sentence = tokens.count;
           }
           i = e;
+        } else if (k == NON_ASCII) {
+          tokens.truncate(firstToken);
+          lengths.truncate(firstSentence);
+          return -1;
+        } else {
+          i++;
         }
       }
-      asciiSentence(b, start, n, tokens, lengths);
+      closeSentence(sentence, tokens, lengths);
       if (tokens.count - firstToken < Math.max(minTokens, 1)) {
         tokens.truncate(firstToken);
         lengths.truncate(firstSentence);
@@ -305,28 +412,8 @@ public final class TokenBatches {
       return lengths.size() - firstSentence;
     }
 
-    private void asciiSentence(byte[] b, int from, int to, Strings tokens, Ints lengths) {
-      boolean lower = tokenizer.lowercases();
-      int lo = tokenizer.minTokenLength();
-      int hi = tokenizer.maxTokenLength();
-      boolean stop = tokenizer.hasStopWords();
-      int first = tokens.count;
-      int i = from;
-      while (i < to) {
-        if (!isLetter(b[i])) {
-          i++;
-          continue;
-        }
-        int s = i;
-        while (i < to && isLetter(b[i])) i++;
-        int len = i - s;
-        if (len < lo || len > hi) continue;
-        if (stop) {
-          String t = new String(b, s, len, StandardCharsets.US_ASCII);
-          if (tokenizer.isStopWord(lower ? t.toLowerCase(java.util.Locale.ROOT) : t)) continue;
-        }
-        tokens.addAscii(b, s, len, lower);
-      }
+    /** The tokens from ``first`` on as a sentence: chunks of maxSentenceLength (none if empty). */
+    private void closeSentence(int first, Strings tokens, Ints lengths) {
       int size = tokens.count - first;
       int max = tokenizer.maxSentenceLength();
       for (int c = 0; c < size; c += max) lengths.add(Math.min(max, size - c));
@@ -353,7 +440,10 @@ public final class TokenBatches {
             source == null ? null : source.clone(),
             reason == null ? null : reason.clone(),
             excerpt,
-            skipped
+            skipped,
+            null,
+            null,
+            null
           });
     }
   }

@@ -480,11 +480,20 @@ def _position_id(source: Column) -> Column:
     )
 
 
-def read_text(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) -> DataFrame:
+def read_text(
+    spark: SparkSession,
+    files: list[InputFile],
+    cfg: TokenizeConfig,
+    line_scans: list[DataFrame] | None = None,
+) -> DataFrame | None:
     """Plain text: a document per line (``text_unit="line"``) or per file (``"file"``).
 
     Lines longer than ``max_record_mb`` are skipped by the reader and reported per file
     (uncompressed files: bytes read are checked against the file size).
+
+    ``line_scans`` (a list; ``text_unit="line"`` only): the planned line scan is appended to
+    it and None returned; the caller makes the records itself (token_files.py reads the
+    scan's splits in the JVM, with the same records as below).
     """
     limit = cfg.max_record_mb * MB
     paths = [f.path for f in files]
@@ -517,6 +526,9 @@ def read_text(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) 
         max_record_mb=cfg.max_record_mb,
         split_bytes=_file_split_bytes(spark, files, cfg.split_mb),
     )
+    if line_scans is not None:
+        line_scans.append(raw)
+        return None
     v = F.col("value")
     # Validity on the bytes as read; then a trailing \r goes (left() keeps the bytes).
     lines = raw.select(
@@ -675,12 +687,23 @@ def _union(spark: SparkSession, parts: list[DataFrame]) -> DataFrame:
     return out
 
 
-def read_records(spark: SparkSession, inputs: list[str], cfg: TokenizeConfig) -> DataFrame:
+def read_records(
+    spark: SparkSession,
+    inputs: list[str],
+    cfg: TokenizeConfig,
+    line_scans: list[DataFrame] | None = None,
+) -> DataFrame:
     """All input records with their status (schema in the module docstring).
 
     Checks run on the driver before any Spark job: paths exist, formats are known, .bz2
     files are complete. Empty files are rejected without being read.
+
+    ``line_scans``: a list that receives the planned scan of the plain-text files read a
+    line per document (``scan_text``'s columns), whose records are then left out of the
+    result (token_files.py reads them in the JVM). Ignored with ``reject_empty``.
     """
+    if cfg.reject_empty:
+        line_scans = None
     fmt = cfg.format
     if fmt != "auto" and fmt not in FORMATS:
         raise SparkembedError(f"unknown format {fmt!r}; use auto, {', '.join(FORMATS)}")
@@ -700,7 +723,9 @@ def read_records(spark: SparkSession, inputs: list[str], cfg: TokenizeConfig) ->
         if name == "wiki":
             parts.append(read_wiki(spark, group, cfg))
         elif name == "text":
-            parts.append(read_text(spark, group, cfg))
+            text = read_text(spark, group, cfg, line_scans)
+            if text is not None:
+                parts.append(text)
         elif name == "jsonl":
             parts.append(read_jsonl(spark, group, cfg))
         else:

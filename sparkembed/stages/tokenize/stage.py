@@ -130,14 +130,17 @@ def _run_one_pass(ctx: Context, plan: Plan, cfg) -> dict:
     with read_errors_as_sparkembed(), ctx.commit(STAGE, plan) as commit:
         with timer.step("read"):  # listing and planning; the reading is in "tokens"
             inputs = list(plan.inputs.values())
-            records = read_records(spark, inputs, t)
+            line_scans: list = []  # plain-text lines: read by the writing tasks in the JVM
+            records = read_records(spark, inputs, t, line_scans)
             # Ids made from file name and position are unique; page ids and id fields are
             # checked across tasks (a row per document).
             formats = {f.format for f in list_inputs(spark, inputs, t.format)}
             check_ids = "wiki" in formats or bool(t.id_field and formats & {"jsonl", "parquet"})
 
         def write(staging: str) -> None:
-            found["parts"] = token_files.write_tokens_table(spark, records, t, staging, check_ids)
+            found["parts"] = token_files.write_tokens_table(
+                spark, records, t, staging, check_ids, line_scans
+            )
             found["summary"] = token_files.summarise(found["parts"], check_ids)
 
         with timer.step("tokens"):
@@ -159,14 +162,9 @@ def _run_one_pass(ctx: Context, plan: Plan, cfg) -> dict:
             )
         parts = found["parts"]
         with timer.step("rejected"):
-            row = parts.agg(
-                F.count("reason").alias("rejected"),
-                F.coalesce(F.sum("skipped"), F.lit(0)).alias("skipped"),
-            ).first()
-            n_rejected = int(row["rejected"])
-            rejected = parts.where(F.col("reason").isNotNull()).select(
-                "source", "reason", "excerpt"
-            )
+            row = parts.agg(F.coalesce(F.sum("skipped"), F.lit(0)).alias("skipped")).first()
+            rejected = token_files.rejected_table(parts, t)
+            n_rejected = rejected.count()
             commit.write_df(
                 "rejected", out["rejected"], rejected.coalesce(1), counts={"rejected": n_rejected}
             )

@@ -32,11 +32,13 @@ from sparkembed.vocabulary.files import summarise_partials, token_counts
 
 # Tokens per packed batch (bounds a task's Python memory: a batch and its counts).
 BATCH_TOKENS = 1 << 20
-# What the tasks return: PARTIAL_SCHEMA of vocabulary.files, then the rejected records
-# and each partition's skipped count.
+# What the tasks return: PARTIAL_SCHEMA of vocabulary.files, then the rejected records,
+# each partition's skipped count and, for text lines read in the JVM, the bytes read per
+# file (file_size, file_bytes, file_cut; see rejected_table).
 PARTS_SCHEMA = (
     "token string, count long, doc_count long, doc_id string, sentences long,"
-    " source string, reason string, excerpt string, skipped long, documents long"
+    " source string, reason string, excerpt string, skipped long, documents long,"
+    " file_size long, file_bytes long, file_cut boolean"
 )
 TOKENS_ARROW = pa.schema(
     [
@@ -60,22 +62,44 @@ _PARTS_TYPES = {
     "source": pa.string(),
     "reason": pa.string(),
     "excerpt": pa.string(),
+    "file_cut": pa.bool_(),
 }
+_PASSED = ("source", "reason", "excerpt", "skipped", "file_size", "file_bytes", "file_cut")
 
 
-def pack_records(spark: SparkSession, records: DataFrame, cfg: TokenizeConfig) -> DataFrame:
-    """A records table (``read_records``) → packed token batches (``TokenBatches.SCHEMA``)."""
-    from sparkembed.stages.tokenize.readers import RECORD_COLUMNS
+def pack_records(
+    spark: SparkSession,
+    records: DataFrame,
+    cfg: TokenizeConfig,
+    line_scans: list[DataFrame] = (),
+) -> DataFrame:
+    """A records table (``read_records``) → packed token batches (``TokenBatches.SCHEMA``).
+
+    ``line_scans``: the planned text scans that ``read_records(..., line_scans=[])`` left
+    out of ``records``; their splits are read, turned into records and packed in the JVM
+    (``TokenBatches.packTextLines``: no Spark SQL per line, and the check for lines the
+    reader skipped comes from the same pass), one task per split, after the tasks of
+    ``records``.
+    """
+    from sparkembed.stages.tokenize.readers import MB, RECORD_COLUMNS
 
     _check(cfg)
     jdf = records.select(*RECORD_COLUMNS)._jdf
     jvm = spark.sparkContext._jvm
+    tokenizer = tokenizer_object(spark, cfg)
     rdd = jvm.sparkembed.TokenBatches.pack(
-        jdf.queryExecution().toRdd(),
-        tokenizer_object(spark, cfg),
-        int(cfg.min_article_tokens),
-        BATCH_TOKENS,
+        jdf.queryExecution().toRdd(), tokenizer, int(cfg.min_article_tokens), BATCH_TOKENS
     )
+    for scan in line_scans:
+        lines = jvm.sparkembed.TokenBatches.packTextLines(
+            spark._jsparkSession,
+            scan._jdf.queryExecution().toRdd(),
+            int(cfg.max_record_mb * MB),
+            f"record longer than max_record_mb={cfg.max_record_mb} (cut by the reader)",
+            tokenizer,
+            BATCH_TOKENS,
+        )
+        rdd = rdd.union(lines)
     schema = spark._jsparkSession.parseDataType(
         spark.createDataFrame([], jvm.sparkembed.TokenBatches.SCHEMA).schema.json()
     )
@@ -182,13 +206,7 @@ def write_token_files(
                 packed = pc.is_valid(b.column("tokens")).to_numpy(zero_copy_only=False)
                 others = b.filter(pa.array(~packed))
                 if others.num_rows:
-                    yield _parts(
-                        {
-                            name: others.column(name)
-                            for name in ("source", "reason", "excerpt", "skipped")
-                        },
-                        others.num_rows,
-                    )
+                    yield _parts({name: others.column(name) for name in _PASSED}, others.num_rows)
                 for i in np.flatnonzero(packed):
                     rows, parts = _unpack(b, int(i), lang)
                     if writer is None:
@@ -250,13 +268,20 @@ def supported(spark: SparkSession, out_path: str, cfg: TokenizeConfig) -> bool:
 
 
 def write_tokens_table(
-    spark: SparkSession, records: DataFrame, cfg: TokenizeConfig, out_path: str, check_ids: bool
+    spark: SparkSession,
+    records: DataFrame,
+    cfg: TokenizeConfig,
+    out_path: str,
+    check_ids: bool,
+    line_scans: list[DataFrame] = (),
 ) -> DataFrame:
-    """Tokenise ``records`` into token files under ``out_path`` (one Spark job, run here)
-    and return the tasks' PARTS_SCHEMA rows, persisted (the caller unpersists them)."""
+    """Tokenise ``records`` (and the lines of ``line_scans``, see pack_records) into token
+    files under ``out_path`` (one Spark job, run here) and return the tasks' PARTS_SCHEMA
+    rows, persisted (the caller unpersists them; ``rejected_table`` gives the rejected
+    records from them)."""
     from pyspark import StorageLevel
 
-    batches = pack_records(spark, records, cfg)
+    batches = pack_records(spark, records, cfg, line_scans)
     parts = write_token_files(spark, batches, out_path, cfg.lang, check_ids)
     parts = parts.persist(StorageLevel.MEMORY_AND_DISK)
     parts.count()
@@ -266,6 +291,31 @@ def write_tokens_table(
         # No document at all: one empty file, so the table still has its schema.
         pq.write_table(TOKENS_ARROW.empty_table(), f"{root}/part-00000.parquet", filesystem=fs)
     return parts
+
+
+def rejected_table(parts: DataFrame, cfg: TokenizeConfig) -> DataFrame:
+    """The rejected table (``source, reason, excerpt``) from write_tokens_table's rows: the
+    records the tasks set aside, and for each text file bigger than ``max_record_mb`` whose
+    lines (read in the JVM) add up to less than its size, the lines the reader skipped, as
+    ``readers.read_text`` reports them."""
+    files = (
+        parts.where(F.col("file_size").isNotNull())
+        .groupBy("source", "file_size")
+        .agg(F.sum("file_bytes").alias("bytes"), F.max("file_cut").alias("cut"))
+    )
+    missing = F.col("file_size") - F.col("bytes")
+    long_lines = files.where((missing > 0) & ~F.col("cut")).select(
+        "source",
+        F.lit(f"line longer than max_record_mb={cfg.max_record_mb} (skipped unread)").alias(
+            "reason"
+        ),
+        F.format_string("%,d bytes in skipped lines", missing).alias("excerpt"),
+    )
+    return (
+        parts.where(F.col("reason").isNotNull())
+        .select("source", "reason", "excerpt")
+        .unionByName(long_lines)
+    )
 
 
 def summarise(parts: DataFrame, check_ids: bool) -> tuple[pa.Table, dict] | None:
