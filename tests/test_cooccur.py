@@ -15,12 +15,9 @@ from reference import cooccurrence_counts_jvm
 
 from sparkembed.config import CooccurConfig
 from sparkembed.errors import SparkembedError
-from sparkembed.stages.cooccur.counts import (
-    _uniform_from_hash,
-    cooccurrence_counts,
-    marginals,
-)
+from sparkembed.stages.cooccur.counts import cooccurrence_counts, marginals
 from sparkembed.tables import publish
+from sparkembed.vocabulary.subsample import uniform_from_hash
 
 # Hand-made corpus: a sentence shorter than the window, repeated words, one-token
 # sentences, OOV words in the middle ("zzz", "qq"), an empty sentence, a null token and a
@@ -214,7 +211,7 @@ def test_subsampling_matches_reference(spark):
         for pos, t in enumerate(s or []):
             if t in counts:
                 keep = min(1.0, (cfg.subsample / (counts[t] / total)) ** 0.5)
-                u = _uniform_from_hash(np.array([h], np.int64), np.array([pos]))[0]
+                u = uniform_from_hash(np.array([h], np.int64), np.array([pos]))[0]
                 if u >= keep:
                     dropped.add((si, pos))
     assert 3 <= len(dropped) <= 25  # "the" (freq 0.17) is mostly dropped, others rarely

@@ -44,6 +44,11 @@ from sparkembed import schemas
 from sparkembed.config import CooccurConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.jvm.worker import tune_worker_memory
+from sparkembed.vocabulary.subsample import (
+    keep_probability,
+    row_hash_column,
+    uniform_from_hash,
+)
 
 WEIGHTINGS = ("harmonic", "uniform")
 MAX_EXACT_SCALE = 2**28  # lcm(1..22) = 232,792,560; lcm(1..23) is 23x that
@@ -183,24 +188,6 @@ def load_vocab(vocab_df: DataFrame) -> pa.Table:
     if pc.count_distinct(tokens).as_py() != len(tokens):
         raise SparkembedError("vocab has a repeated token")
     return vocab
-
-
-def _keep_probability(counts: np.ndarray, threshold: float) -> np.ndarray:
-    freq = counts / counts.sum()
-    with np.errstate(divide="ignore"):
-        return np.minimum(1.0, np.sqrt(threshold / freq))
-
-
-def _uniform_from_hash(row_hash: np.ndarray, position: np.ndarray) -> np.ndarray:
-    """A uniform [0, 1) per (row hash, position): splitmix64's finaliser, vectorised."""
-    with np.errstate(over="ignore"):
-        z = row_hash.astype(np.uint64) + (position.astype(np.uint64) + np.uint64(1)) * np.uint64(
-            0x9E3779B97F4A7C15
-        )
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
 def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -479,7 +466,7 @@ def _chunk_pairs(
         starts = np.cumsum(lengths) - lengths
         position = np.arange(len(ids)) - starts[sentence]
     if p.subsample:
-        u = _uniform_from_hash(row_hash[sentence], position)
+        u = uniform_from_hash(row_hash[sentence], position)
         keep &= u < keep_prob[np.maximum(ids, 0)]
     ids = ids[keep].astype(np.int64)
     sentence = sentence[keep]
@@ -656,8 +643,10 @@ def cooccurrence_counts(tokens_df: DataFrame, vocab_df: DataFrame, cfg: CooccurC
     columns = [F.col("tokens")]
     if p.subsample:
         _require_columns(tokens_df, "tokens", {"doc_id": T.StringType, "sentence": T.IntegralType})
-        keep_bc = sc.broadcast(_keep_probability(vocab.column("count").to_numpy(), cfg.subsample))
-        columns.append(F.xxhash64("doc_id", "sentence", F.lit(cfg.seed)).alias("row_hash"))
+        keep_bc = sc.broadcast(
+            keep_probability(vocab.column("count").to_numpy(), cfg.subsample, "hyperwords")
+        )
+        columns.append(row_hash_column(cfg.seed).alias("row_hash"))
     packed = tokens_df.select(*columns).mapInArrow(
         _count_partition(p, vocab_bc, keep_bc), PACKED_SCHEMA
     )
