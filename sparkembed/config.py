@@ -77,6 +77,8 @@ class TokenizeConfig:
     stop_words: list = field(default_factory=list)
     split_sentences: bool = True
     max_sentence_length: int = param(1000, ge=1)
+    # word2vec's frequent-word subsampling threshold t (gensim's sample); 0: off
+    subsample: float = param(1e-5, ge=0)
     text_field: str = "text"  # JSON lines field
     text_column: str = "text"  # Parquet column
     id_field: str = ""  # JSON/Parquet id field; "": a hash of file and position
@@ -121,8 +123,11 @@ class Word2VecConfig:
     max_iter: int = param(5, ge=1)  # on the 450k-token sample, WS353 0.34 at 1 iteration, 0.44 at 5
     # 0.025 (MLlib's) gives WS353 0.35 on the sample at 5 iterations
     step_size: float = param(0.05, gt=0)
-    num_partitions: int = param(1, ge=1)
+    # 0: one per task slot (Spark's default parallelism); 1: bit-repeatable (docs/train.md)
+    num_partitions: int = param(0, ge=0)
     max_sentence_length: int = param(1000, ge=1)
+    # word2vec's frequent-word subsampling threshold t (gensim's sample); 0: off
+    subsample: float = param(1e-5, ge=0)
 
 
 @dataclass
