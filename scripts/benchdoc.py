@@ -51,8 +51,9 @@ def versions(names) -> str:
     return "Versions: " + ", ".join(got) + (f"; sparkembed at {rev}" if rev else "")
 
 
-def write_section(name: str, markdown: str) -> None:
-    text = DOC.read_text() if DOC.exists() else HEADER
+def write_section(name: str, markdown: str, doc: Path = DOC) -> None:
+    """Replace (or append) the section between ``bench:name`` markers of ``doc``."""
+    text = doc.read_text() if doc.exists() else HEADER
     begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     block = f"{begin}\n{markdown.strip()}\n{end}"
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
@@ -61,5 +62,5 @@ def write_section(name: str, markdown: str) -> None:
         if pattern.search(text)
         else text.rstrip() + "\n\n" + block + "\n"
     )
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text)
