@@ -5,9 +5,10 @@ many documents per row, tokens as UTF-8 bytes and int32 offsets); a ``mapInArrow
 wraps each batch as Arrow arrays without touching a token, writes them with pyarrow as one
 Parquet file per task into the table's staging folder, and counts the batch's tokens with
 numpy. A document never spans two batches, so per-batch distinct (document, token) pairs
-give exact ``doc_count``s. The tasks return what ``vocabulary.files`` returns for written
-files (vocabulary-sized token rows, one row per document), plus the rejected records and
-the skipped count: the input is read once for all three tables.
+give exact ``doc_count``s. The tasks return their token counts as one row each (an Arrow
+IPC stream, summed on the driver by ``task_counts``; as Spark rows they were ~200k a task
+to cache and collect), the document rows or totals of ``vocabulary.files``, the rejected
+records and the skipped count: the input is read once for all three tables.
 
 Same rows as ``tokenize_documents`` written by Spark (tests/test_token_files.py); used when
 the engine is java and pyarrow can reach the output path.
@@ -28,17 +29,19 @@ from sparkembed.arrowio import arrow_location
 from sparkembed.config import TokenizeConfig
 from sparkembed.jvm import udfs
 from sparkembed.stages.tokenize.tokens import _check, tokenizer_object
-from sparkembed.vocabulary.files import summarise_partials, token_counts
+from sparkembed.vocabulary.files import summarise_partials
 
 # Tokens per packed batch (bounds a task's Python memory: a batch and its counts).
 BATCH_TOKENS = 1 << 20
-# What the tasks return: PARTIAL_SCHEMA of vocabulary.files, then the rejected records,
-# each partition's skipped count and, for text lines read in the JVM, the bytes read per
-# file (file_size, file_bytes, file_cut; see rejected_table).
+# What the tasks return: PARTIAL_SCHEMA of vocabulary.files (its document rows; a task's
+# token counts come as one row instead, ``counts``: an Arrow IPC stream of token, count,
+# doc_count), then the rejected records, each partition's skipped count and, for text
+# lines read in the JVM, the bytes read per file (file_size, file_bytes, file_cut; see
+# rejected_table).
 PARTS_SCHEMA = (
     "token string, count long, doc_count long, doc_id string, sentences long,"
     " source string, reason string, excerpt string, skipped long, documents long,"
-    " file_size long, file_bytes long, file_cut boolean"
+    " file_size long, file_bytes long, file_cut boolean, counts binary"
 )
 TOKENS_ARROW = pa.schema(
     [
@@ -63,6 +66,7 @@ _PARTS_TYPES = {
     "reason": pa.string(),
     "excerpt": pa.string(),
     "file_cut": pa.bool_(),
+    "counts": pa.binary(),
 }
 _PASSED = ("source", "reason", "excerpt", "skipped", "file_size", "file_bytes", "file_cut")
 
@@ -231,19 +235,22 @@ def write_token_files(
                 writer = None
                 fs.move(tmp, f"{root}/part-{part:05d}.parquet")
             if token_counts:
+                # One row, not a row per distinct token: the vocabulary-sized rows were
+                # most of what Spark cached and collected after the job.
                 summed = (
                     pa.Table.from_batches(token_counts)
+                    .select(["token", "count", "doc_count"])
                     .group_by("token", use_threads=False)
                     .aggregate([("count", "sum"), ("doc_count", "sum")])
+                    .rename_columns(["token", "count", "doc_count"])
                 )
-                yield _parts(
-                    {
-                        "token": summed.column("token").combine_chunks(),
-                        "count": summed.column("count_sum").combine_chunks(),
-                        "doc_count": summed.column("doc_count_sum").combine_chunks(),
-                    },
-                    summed.num_rows,
-                )
+                sink = pa.BufferOutputStream()
+                with pa.ipc.new_stream(sink, summed.schema) as ipc:
+                    ipc.write_table(summed)
+                blob = sink.getvalue()
+                offsets = pa.py_buffer(np.array([0, blob.size], np.int32))
+                counts = pa.BinaryArray.from_buffers(pa.binary(), 1, [None, offsets, blob])
+                yield _parts({"counts": counts}, 1)
             if not check_ids and totals[0]:
                 yield _parts(
                     {
@@ -322,7 +329,8 @@ def summarise(parts: DataFrame, check_ids: bool) -> tuple[pa.Table, dict] | None
     """(token counts, table statistics) as ``vocabulary.files.count_file_vocab`` gives them,
     from write_tokens_table's rows; None when a doc_id is in two tasks' files."""
     if check_ids:
-        return summarise_partials(parts)
+        partials = summarise_partials(parts)  # the document rows (its token rows: none)
+        return None if partials is None else (task_counts(parts), partials[1])
     row = (
         parts.where(F.col("documents").isNotNull())
         .agg(
@@ -331,7 +339,30 @@ def summarise(parts: DataFrame, check_ids: bool) -> tuple[pa.Table, dict] | None
         .first()
     )
     stats = {"sentences": row["sentences"], "tokens": row["count"], "documents": row["documents"]}
-    return token_counts(parts), {k: int(v) for k, v in stats.items()}
+    return task_counts(parts), {k: int(v) for k, v in stats.items()}
+
+
+def task_counts(parts: DataFrame) -> pa.Table:
+    """The tasks' token counts (``counts`` rows of write_tokens_table), summed on the
+    driver: ``token, count, doc_count`` (vocabulary.files.token_counts' table)."""
+    tables = [
+        pa.ipc.open_stream(r["counts"]).read_all()
+        for r in parts.where(F.col("counts").isNotNull()).select("counts").collect()
+    ]
+    if not tables:
+        return pa.table(
+            {
+                "token": pa.array([], pa.string()),
+                "count": pa.array([], pa.int64()),
+                "doc_count": pa.array([], pa.int64()),
+            }
+        )
+    return (
+        pa.concat_tables(tables)
+        .group_by("token", use_threads=False)
+        .aggregate([("count", "sum"), ("doc_count", "sum")])
+        .rename_columns(["token", "count", "doc_count"])
+    )
 
 
 def pafs_selector(root: str):
