@@ -159,6 +159,17 @@ def glove_adagrad(cooc_dir: Path, vocab_dir: Path, dim=100, epochs=15, x_max=10.
     return kv, load_s, train_s
 
 
+def w2v_setting() -> str:
+    """The MLlib word2vec defaults the benchmark runs, in words."""
+    from sparkembed.config import Word2VecConfig as W
+
+    parts = W.num_partitions or "one per core"
+    return (
+        f"{W.max_iter} iterations, step {W.step_size:g}, partitions {parts}, subsample "
+        f"{W.subsample:g}"
+    )
+
+
 def stage_seconds(stdout: str, stage: str) -> float:
     """The ``total N s`` of a stage's summary line in ``sparkembed run``'s output."""
     for line in stdout.splitlines():
@@ -276,7 +287,7 @@ def main() -> int:
         sh("export", str(work / "w2v"), "--output", str(work / "w2v.bin"), "--binary")
         kv = KeyedVectors.load_word2vec_format(str(work / "w2v.bin"), binary=True)
         rows.append(
-            ("sparkembed word2vec (MLlib, 5 iter, 1 partition), window 5", 5, t_w2v,
+            (f"sparkembed word2vec (MLlib, {w2v_setting()}), window 5", 5, t_w2v,
              scores(kv, data), len(kv), "")
         )  # fmt: skip
 
@@ -316,8 +327,8 @@ def main() -> int:
         + "dim 100, min count 5; default config otherwise (svd: alpha 0.75, eig 0.5, "
         f"W+C, randomized SVD with oversample {SvdConfig.oversample} and "
         f"{SvdConfig.power_iters} power iterations; glove: x_max {GloveConfig.x_max:g}, "
-        f"alpha {GloveConfig.alpha}, ridge {GloveConfig.ridge:g}, W+C; word2vec: 5 "
-        "iterations, step 0.05, 1 partition). Scores: gensim's `evaluate_word_pairs` (Spearman) and "
+        f"alpha {GloveConfig.alpha}, ridge {GloveConfig.ridge:g}, W+C; word2vec: "
+        f"{w2v_setting()}). Scores: gensim's `evaluate_word_pairs` (Spearman) and "
         "`evaluate_word_analogies` on the exported vectors. Machine: "
         f"{machine()}, local[*]; 1-minute load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after (one run).",

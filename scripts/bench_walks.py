@@ -311,6 +311,7 @@ window = {window}
 min_count = 1
 max_iter = {epochs}
 num_partitions = {w2v_partitions}
+subsample = 0  # every vertex of a walk corpus is frequent: as the runs recorded before
 
 [umap]
 n_neighbors = 15
