@@ -161,7 +161,9 @@ def _one_pass(spark, inputs, cfg, out):
     records = read_records(spark, inputs, cfg, scans)
     assert scans  # the text files' lines are left to the writing tasks
     parts = write_tokens_table(spark, records, cfg, out, False, scans)
-    rejected = rejected_table(parts, cfg).toPandas()
+    rejected, n_long = rejected_table(parts, cfg)
+    rejected = rejected.toPandas()
+    assert n_long == (rejected.reason.str.contains("skipped unread")).sum()
     skipped = parts.selectExpr("coalesce(sum(skipped), 0) as n").first().n
     parts.unpersist()
     return spark.read.parquet(out), spark.createDataFrame(rejected), skipped
@@ -202,3 +204,24 @@ def test_text_lines_read_in_the_jvm_equal_the_sql_records(spark, tmp_path):
     reasons = sorted({r.reason for r in rejected.collect()})
     assert "invalid UTF-8" in reasons and len(reasons) == 2, reasons  # + cut or skipped
     assert skipped == records.where("status = 'skipped'").count() > 0
+
+
+def test_one_pass_reports_a_line_the_reader_skipped(spark, tmp_path):
+    # Inside one split Hadoop's reader skips the whole line: the bytes counted by the JVM
+    # line reader fall short of the file size (no second read), as read_corpus reports it.
+    path = tmp_path / "long.txt"
+    line = b"word " * (2 * 1024 * 1024 // 5)
+    path.write_bytes(b"first\n" + line + b"\nlast\n")
+    out = tmp_path / "w"
+    args = ["--set", "tokenize.max_record_mb=1", "--min-count", "1", "-q", *CLI_SESSION]
+    assert main(["tokenize", str(path), "--output", str(out), *args]) == 0
+    rejected = read_table(spark, str(out / "rejected")).collect()
+    assert [(r.reason, r.excerpt) for r in rejected] == [
+        (
+            "line longer than max_record_mb=1 (skipped unread)",
+            f"{len(line) + 1:,} bytes in skipped lines",
+        )
+    ]
+    assert read_metadata(spark, str(out / "rejected"))["counts"] == {"rejected": 1}
+    tokens = read_table(spark, str(out / "tokens")).collect()
+    assert sorted(t for r in tokens for t in r.tokens) == ["first", "last"]

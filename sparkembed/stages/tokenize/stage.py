@@ -162,9 +162,12 @@ def _run_one_pass(ctx: Context, plan: Plan, cfg) -> dict:
             )
         parts = found["parts"]
         with timer.step("rejected"):
-            row = parts.agg(F.coalesce(F.sum("skipped"), F.lit(0)).alias("skipped")).first()
-            rejected = token_files.rejected_table(parts, t)
-            n_rejected = rejected.count()
+            row = parts.agg(
+                F.count("reason").alias("rejected"),
+                F.coalesce(F.sum("skipped"), F.lit(0)).alias("skipped"),
+            ).first()
+            rejected, n_long = token_files.rejected_table(parts, t)
+            n_rejected = int(row["rejected"]) + n_long
             commit.write_df(
                 "rejected", out["rejected"], rejected.coalesce(1), counts={"rejected": n_rejected}
             )

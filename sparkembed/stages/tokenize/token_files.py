@@ -300,29 +300,30 @@ def write_tokens_table(
     return parts
 
 
-def rejected_table(parts: DataFrame, cfg: TokenizeConfig) -> DataFrame:
-    """The rejected table (``source, reason, excerpt``) from write_tokens_table's rows: the
-    records the tasks set aside, and for each text file bigger than ``max_record_mb`` whose
-    lines (read in the JVM) add up to less than its size, the lines the reader skipped, as
-    ``readers.read_text`` reports them."""
-    files = (
-        parts.where(F.col("file_size").isNotNull())
-        .groupBy("source", "file_size")
-        .agg(F.sum("file_bytes").alias("bytes"), F.max("file_cut").alias("cut"))
-    )
-    missing = F.col("file_size") - F.col("bytes")
-    long_lines = files.where((missing > 0) & ~F.col("cut")).select(
-        "source",
-        F.lit(f"line longer than max_record_mb={cfg.max_record_mb} (skipped unread)").alias(
-            "reason"
-        ),
-        F.format_string("%,d bytes in skipped lines", missing).alias("excerpt"),
-    )
-    return (
-        parts.where(F.col("reason").isNotNull())
-        .select("source", "reason", "excerpt")
-        .unionByName(long_lines)
-    )
+def rejected_table(parts: DataFrame, cfg: TokenizeConfig) -> tuple[DataFrame, int]:
+    """The rejected table (``source, reason, excerpt``) from write_tokens_table's rows, and
+    how many of its rows are not records: the records the tasks set aside, and for each
+    text file bigger than ``max_record_mb`` whose lines (read in the JVM) add up to less
+    than its size, the lines the reader skipped, as ``readers.read_text`` reports them
+    (from a row per task and file, summed on the driver: no shuffle)."""
+    size, read, cut = {}, {}, {}
+    accounts = parts.where(F.col("file_size").isNotNull())
+    for r in accounts.select("source", "file_size", "file_bytes", "file_cut").collect():
+        size[r.source] = r.file_size
+        read[r.source] = read.get(r.source, 0) + r.file_bytes
+        cut[r.source] = cut.get(r.source, False) or r.file_cut
+    reason = f"line longer than max_record_mb={cfg.max_record_mb} (skipped unread)"
+    long_lines = [
+        (source, reason, f"{size[source] - read[source]:,} bytes in skipped lines")
+        for source in sorted(size)
+        if size[source] > read[source] and not cut[source]
+    ]
+    rejected = parts.where(F.col("reason").isNotNull()).select("source", "reason", "excerpt")
+    if long_lines:
+        spark = parts.sparkSession
+        schema = "source string, reason string, excerpt string"
+        rejected = rejected.unionByName(spark.createDataFrame(long_lines, schema))
+    return rejected, len(long_lines)
 
 
 def summarise(parts: DataFrame, check_ids: bool) -> tuple[pa.Table, dict] | None:
