@@ -178,8 +178,9 @@ copies of the 50 MB file, as one file and as ten files; `scripts/bench_tokenize_
 {chr(10).join(rows)}
 
 Target: ≥ 3M tokens/s on 2 cores for 505 MB. How it runs (docs/tokenize.md, "Text, JSON
-lines and Parquet"): even splits per task slot, documents tokenised in batches by the JVM
-engine and written by pyarrow in the same tasks, which count the vocabulary as they go.
+lines and Parquet"): even splits per task slot; text lines read from the splits and
+tokenised in batches in the JVM; token files written by pyarrow in the same tasks, which
+count the vocabulary as they go.
 """
     print(md)
     if not args.no_doc:
