@@ -211,8 +211,13 @@ def train_word2vec(
     )
     # MLlib numbers its vocabulary by count in the order a reduceByKey returns it (ties by
     # partition layout) and deals sentences out by a shuffle: fed one partition in corpus
-    # order, both are the same whatever the tokens' partitioning, cores or executors.
-    ordered = sentences.orderBy("doc_id", "sentence", "piece").select("tokens").coalesce(1)
+    # order, both are the same whatever the tokens' partitioning, cores or executors. With
+    # several partitions the tasks of an executor share the weights, so the order buys no
+    # repeatability, and the sort and single-task reads are skipped.
+    if num_partitions == 1:
+        ordered = sentences.orderBy("doc_id", "sentence", "piece").select("tokens").coalesce(1)
+    else:
+        ordered = sentences.select("tokens")
     try:
         model = Word2Vec(
             vectorSize=dim,
