@@ -51,3 +51,24 @@ def uniform_from_hash(row_hash: np.ndarray, position: np.ndarray) -> np.ndarray:
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z = z ^ (z >> np.uint64(31))
     return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+def positions(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per token of sentences laid back to back (``lengths[i]`` tokens each): its
+    sentence's index and its position in that sentence."""
+    sentence = np.repeat(np.arange(len(lengths)), lengths)
+    starts = np.cumsum(lengths) - lengths
+    return sentence, np.arange(len(sentence)) - starts[sentence]
+
+
+def kept(
+    ids: np.ndarray,
+    sentence: np.ndarray,
+    position: np.ndarray,
+    row_hash: np.ndarray,
+    keep_prob: np.ndarray,
+) -> np.ndarray:
+    """Which tokens a subsampling keeps: ``ids`` are vocab ids (-1 out of vocabulary,
+    never kept), ``row_hash`` one per sentence, ``keep_prob`` one per vocab id."""
+    draw = uniform_from_hash(row_hash[sentence], position)
+    return (ids >= 0) & (draw < keep_prob[np.maximum(ids, 0)])

@@ -44,11 +44,7 @@ from sparkembed import schemas
 from sparkembed.config import CooccurConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.jvm.worker import tune_worker_memory
-from sparkembed.vocabulary.subsample import (
-    keep_probability,
-    row_hash_column,
-    uniform_from_hash,
-)
+from sparkembed.vocabulary.subsample import keep_probability, kept, positions, row_hash_column
 
 WEIGHTINGS = ("harmonic", "uniform")
 MAX_EXACT_SCALE = 2**28  # lcm(1..22) = 232,792,560; lcm(1..23) is 23x that
@@ -460,14 +456,8 @@ def _chunk_pairs(
     ``lengths[i]`` long. ``weight`` is one scalar for a whole shift unless
     ``keep_positions`` makes it vary.
     """
-    sentence = np.repeat(np.arange(len(lengths)), lengths)
-    keep = ids >= 0
-    if p.keep_positions or p.subsample:
-        starts = np.cumsum(lengths) - lengths
-        position = np.arange(len(ids)) - starts[sentence]
-    if p.subsample:
-        u = uniform_from_hash(row_hash[sentence], position)
-        keep &= u < keep_prob[np.maximum(ids, 0)]
+    sentence, position = positions(lengths)
+    keep = kept(ids, sentence, position, row_hash, keep_prob) if p.subsample else ids >= 0
     ids = ids[keep].astype(np.int64)
     sentence = sentence[keep]
     if p.keep_positions:

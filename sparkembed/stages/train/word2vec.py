@@ -18,7 +18,7 @@ from sparkembed.errors import SparkembedError
 from sparkembed.session import task_slots
 from sparkembed.stages.train.result import TrainResult, log
 from sparkembed.vectors.table import vector_table_frame
-from sparkembed.vocabulary.subsample import keep_probability, row_hash_column, uniform_from_hash
+from sparkembed.vocabulary.subsample import keep_probability, kept, positions, row_hash_column
 
 INT_MAX = 2**31 - 1
 # Below t * N = 50 subsampling thins nearly every word (the 437k-token sample: WS353 0.04 at
@@ -91,17 +91,13 @@ def _sentence_batches(vocab_bc, keep_bc, max_len: int):
             lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
             flat = lists.flatten()
             ids = pc.fill_null(pc.index_in(flat, value_set=vocab), -1).to_numpy()
-            sentence = np.repeat(np.arange(n), lengths)
-            keep = ids >= 0
-            in_vocab = np.bincount(sentence[keep], minlength=n)
-            if keep_prob is not None:
-                starts = np.cumsum(lengths) - lengths
-                position = np.arange(len(ids)) - starts[sentence]
-                row_hash = batch.column(3).to_numpy()
-                keep &= (
-                    uniform_from_hash(row_hash[sentence], position) < keep_prob[np.maximum(ids, 0)]
-                )
-            kept = flat.filter(pa.array(keep))
+            sentence, position = positions(lengths)
+            in_vocab = np.bincount(sentence[ids >= 0], minlength=n)
+            if keep_prob is None:
+                keep = ids >= 0
+            else:
+                keep = kept(ids, sentence, position, batch.column(3).to_numpy(), keep_prob)
+            kept_tokens = flat.filter(pa.array(keep))
             n_pieces, sizes = _pieces(np.bincount(sentence[keep], minlength=n), max_len)
             of = np.repeat(np.arange(n), n_pieces)
             piece = np.arange(len(of)) - (np.cumsum(n_pieces) - n_pieces)[of]
@@ -113,7 +109,7 @@ def _sentence_batches(vocab_bc, keep_bc, max_len: int):
                     batch.column(0).take(take),
                     batch.column(1).take(take),
                     pa.array(piece.astype(np.int32)),
-                    pa.ListArray.from_arrays(pa.array(offsets), kept),
+                    pa.ListArray.from_arrays(pa.array(offsets), kept_tokens),
                     pa.array(np.where(first, lengths[of], 0)),
                     pa.array(np.where(first, in_vocab[of], 0)),
                     pa.array(first & (n_pieces[of] > 1)),
@@ -124,7 +120,15 @@ def _sentence_batches(vocab_bc, keep_bc, max_len: int):
     return run
 
 
-def training_sentences(tokens, vocab, cfg: Word2VecConfig, seed: int):
+def vocabulary_words(vocab, min_count: int):
+    """``token, count`` of the words seen at least ``min_count`` times, on the driver
+    (vocabulary-sized)."""
+    from pyspark.sql import functions as F
+
+    return vocab.where(F.col("count") >= min_count).select("token", "count").toArrow()
+
+
+def training_sentences(tokens, vocab, cfg: Word2VecConfig, seed: int, words=None):
     """The sentences MLlib trains on, and their :class:`SentenceCounts`.
 
     tokens: ``doc_id string, sentence int, tokens array<string>, ...``; vocab: ``token
@@ -133,7 +137,8 @@ def training_sentences(tokens, vocab, cfg: Word2VecConfig, seed: int):
     count >= ``min_count``; with ``subsample`` t > 0 each occurrence of a word of corpus
     share f kept with probability min(1, (sqrt(f/t) + 1) t/f), drawn from (seed, doc_id,
     sentence, position), so the kept tokens do not depend on the partitioning; a sentence
-    longer than ``max_sentence_length`` split into near-equal pieces.
+    longer than ``max_sentence_length`` split into near-equal pieces. ``words``: the
+    :func:`vocabulary_words` of ``vocab`` when the caller has them already.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -142,7 +147,8 @@ def training_sentences(tokens, vocab, cfg: Word2VecConfig, seed: int):
         raise SparkembedError(
             "word2vec.max_sentence_length must be >= 1 and word2vec.subsample >= 0"
         )
-    words = vocab.where(F.col("count") >= cfg.min_count).select("token", "count").toArrow()
+    if words is None:
+        words = vocabulary_words(vocab, cfg.min_count)
     sc = tokens.sparkSession.sparkContext
     vocab_bc = sc.broadcast(words.column("token").combine_chunks())
     keep_bc = None
@@ -180,9 +186,10 @@ def train_word2vec(
         )
     num_partitions = cfg.num_partitions or task_slots(tokens.sparkSession)
     # The model's size from the vocabulary table alone, before any pass over the corpus.
-    vocab_size = vocab.where(F.col("count") >= min_count).count()
+    words = vocabulary_words(vocab, min_count)
+    vocab_size = words.num_rows
     check_model_size(vocab_size, dim, min_count)
-    sentences, counts = training_sentences(tokens, vocab, cfg, seed)
+    sentences, counts = training_sentences(tokens, vocab, cfg, seed, words=words)
     kept_share = counts.kept / counts.in_vocab if counts.in_vocab else 0.0
     log(
         f"word2vec: vocabulary {vocab_size:,} x dim {dim}; {counts.in_vocab:,} of "
