@@ -68,15 +68,14 @@ class SentenceCounts:
         }
 
 
-def _pieces(lengths: np.ndarray, max_len: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per sentence the number of pieces (at least 1), and every piece's length: a sentence
-    of n > max_len tokens becomes ceil(n / max_len) pieces of near-equal length."""
+def _pieces(lengths: np.ndarray, max_len: int):
+    """Sentences of ``lengths`` tokens cut into pieces of at most ``max_len``: per sentence
+    its number of pieces (at least 1); per piece its sentence, its index in the sentence
+    and its length (a sentence of n > max_len tokens: ceil(n / max_len) near-equal ones)."""
     n_pieces = np.maximum(1, -(-lengths // max_len))
-    sentence = np.repeat(np.arange(len(lengths)), n_pieces)
-    first = np.cumsum(n_pieces) - n_pieces
-    index = np.arange(len(sentence)) - first[sentence]
-    base, extra = np.divmod(lengths[sentence], n_pieces[sentence])
-    return n_pieces, base + (index < extra)
+    of, index = positions(n_pieces)
+    base, extra = np.divmod(lengths[of], n_pieces[of])
+    return n_pieces, of, index, base + (index < extra)
 
 
 def _sentence_batches(vocab_bc, keep_bc, max_len: int):
@@ -98,9 +97,7 @@ def _sentence_batches(vocab_bc, keep_bc, max_len: int):
             else:
                 keep = kept(ids, sentence, position, batch.column(3).to_numpy(), keep_prob)
             kept_tokens = flat.filter(pa.array(keep))
-            n_pieces, sizes = _pieces(np.bincount(sentence[keep], minlength=n), max_len)
-            of = np.repeat(np.arange(n), n_pieces)
-            piece = np.arange(len(of)) - (np.cumsum(n_pieces) - n_pieces)[of]
+            n_pieces, of, piece, sizes = _pieces(np.bincount(sentence[keep], minlength=n), max_len)
             first = piece == 0
             offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int32)
             take = pa.array(of)
