@@ -77,8 +77,6 @@ class TokenizeConfig:
     stop_words: list = field(default_factory=list)
     split_sentences: bool = True
     max_sentence_length: int = param(1000, ge=1)
-    # word2vec's frequent-word subsampling threshold t (gensim's sample); 0: off
-    subsample: float = param(1e-5, ge=0)
     text_field: str = "text"  # JSON lines field
     text_column: str = "text"  # Parquet column
     id_field: str = ""  # JSON/Parquet id field; "": a hash of file and position
