@@ -60,6 +60,11 @@ class SparkConfig:
     # cores a run starts faster, but JVM-heavy loops run slower), "auto": quick unless a
     # stage of the command loops in JVM code (tokenize, train --method word2vec).
     jit: str = param("auto", choices=("auto", "full", "quick"))
+    # The BLAS behind MLlib's JVM code (word2vec, report's k-means): "java" (Spark's Java BLAS,
+    # on the JVM's vector instructions) or "native" (OpenBLAS or MKL through JNI, when the
+    # machine has one). word2vec's ~10^9 calls on 100-float vectors train in half the time
+    # in java, where JNI's cost per call exceeds the arithmetic (docs/benchmarks.md).
+    mllib_blas: str = param("java", choices=("java", "native"))
     conf: dict = field(default_factory=dict)  # any other spark.* settings
 
 

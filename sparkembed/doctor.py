@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sparkembed.config import SparkConfig
 from sparkembed.session import (
+    NATIVE_BLAS_PROPERTY,
     class_archive_path,
     find_jars,
     get_spark,
@@ -199,17 +200,25 @@ def run_checks(cfg: SparkConfig) -> list[Check]:
     )
     checks.append(check_executors(spark))
     checks.append(check_class_archive(spark, cfg))
+    checks.append(check_mllib_blas(spark, cfg))
+    return checks
+
+
+def check_mllib_blas(spark, cfg: SparkConfig) -> Check:
+    """Whether MLlib's BLAS in the driver's JVM is the one ``[spark] mllib_blas`` asks for."""
     impl = blas_implementation(spark)
     native = "JNIBLAS" in impl
-    checks.append(
-        Check(
-            "blas",
-            native,
-            f"{'native' if native else 'Java fallback'} ({impl})",
-            fix="apt-get install libopenblas0 (scripts/setup.sh does this)",
-        )
+    got = "native" if native else "java"
+    return Check(
+        "blas",
+        got == cfg.mllib_blas,
+        f"MLlib: {got} ({impl}); spark.mllib_blas = {cfg.mllib_blas}",
+        fix=(
+            "apt-get install libopenblas0 (scripts/setup.sh does this)"
+            if cfg.mllib_blas == "native"
+            else f"a -D{NATIVE_BLAS_PROPERTY} in the JVM's options overrides mllib_blas"
+        ),
     )
-    return checks
 
 
 def format_checks(checks: list[Check]) -> str:

@@ -68,6 +68,17 @@ def class_archive_path(cfg: SparkConfig) -> Path | None:
 JIT_OPTIONS = {"full": [], "quick": ["-XX:TieredStopAtLevel=1"]}
 
 
+# netlib, MLlib's BLAS, loads the system BLAS named by this property over JNI and falls back
+# to Spark's Java BLAS when that library does not load; netlib has no other switch, so
+# "java" names a library that no system has. The property is read once per JVM, when MLlib
+# first calls BLAS.
+NATIVE_BLAS_PROPERTY = "dev.ludovic.netlib.blas.nativeLib"
+MLLIB_BLAS_OPTIONS = {"java": [f"-D{NATIVE_BLAS_PROPERTY}=none"], "native": []}
+
+# JVM option settings that sparkembed fills and a user's ``[spark] conf`` adds to.
+JAVA_OPTION_SETTINGS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
+
+
 def resolve_jit(jit: str, jvm_bound: bool) -> str:
     """``spark.jit`` for a command: ``auto`` becomes ``full`` when one of its stages loops in
     JVM code (``jvm_bound``), else ``quick``; ``full`` and ``quick`` stay."""
@@ -80,6 +91,7 @@ def _driver_java_options(cfg: SparkConfig, dump_class_archive: Path | None) -> s
     options = [f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"]
     # "auto" not resolved for a command (a session opened from Python): the JVM's default.
     options += JIT_OPTIONS.get(cfg.jit, [])
+    options += MLLIB_BLAS_OPTIONS[cfg.mllib_blas]
     archive = class_archive_path(cfg)
     if dump_class_archive is not None:
         options += [f"-XX:ArchiveClassesAtExit={dump_class_archive}", "-Xlog:cds=off"]
@@ -142,6 +154,8 @@ def spark_settings(cfg: SparkConfig, dump_class_archive: Path | None = None) -> 
         # Stages print their own progress lines; Spark's bars would interleave with them.
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.extraJavaOptions": _driver_java_options(cfg, dump_class_archive),
+        # Executors of a cluster master (local mode runs them in the driver's JVM).
+        "spark.executor.extraJavaOptions": " ".join(MLLIB_BLAS_OPTIONS[cfg.mllib_blas]),
     }
     if cfg.master.startswith("local"):
         # Spark's default is ./spark-warehouse, created in whatever directory a command runs
@@ -159,8 +173,13 @@ def spark_settings(cfg: SparkConfig, dump_class_archive: Path | None = None) -> 
         settings["spark.jars"] = ",".join(str(j) for j in jars)
     if cfg.local_dir:
         settings["spark.local.dir"] = cfg.local_dir
-    settings.update({k: str(v) for k, v in cfg.conf.items()})
-    return settings
+    for key, value in cfg.conf.items():
+        if key in JAVA_OPTION_SETTINGS:
+            # After ours: of two settings of one option the JVM takes the last.
+            settings[key] = f"{settings[key]} {value}".strip()
+        else:
+            settings[key] = str(value)
+    return {k: v for k, v in settings.items() if v != "" or k not in JAVA_OPTION_SETTINGS}
 
 
 def _own_log_config_under_spark_submit() -> None:
@@ -202,6 +221,25 @@ def _own_log_config_under_spark_submit() -> None:
     jvm.org.apache.logging.log4j.core.config.Configurator.reconfigure(uri)
 
 
+def _mllib_blas_under_spark_submit(cfg: SparkConfig) -> dict[str, str]:
+    """``[spark] mllib_blas`` for a driver spark-submit started: set in its JVM now (MLlib
+    has not loaded BLAS yet), and the executors' setting that carries it to theirs, after
+    spark-submit's own executor options; a property the user set is kept."""
+    from pyspark import SparkContext
+
+    options = MLLIB_BLAS_OPTIONS[cfg.mllib_blas]
+    SparkContext._ensure_initialized()
+    system = SparkContext._jvm.java.lang.System
+    if not options or system.getProperty(NATIVE_BLAS_PROPERTY) is not None:
+        return {}
+    system.setProperty(NATIVE_BLAS_PROPERTY, options[0].split("=", 1)[1])
+    key = "spark.executor.extraJavaOptions"
+    theirs = str(cfg.conf.get(key) or system.getProperty(key) or "")
+    if NATIVE_BLAS_PROPERTY in theirs:
+        return {}
+    return {key: " ".join([*options, theirs]).strip()}
+
+
 def get_spark(cfg: SparkConfig | None = None, dump_class_archive: Path | None = None):
     """Return the SparkSession for ``cfg``; under spark-submit, the one it configured."""
     from pyspark.sql import SparkSession
@@ -217,6 +255,8 @@ def get_spark(cfg: SparkConfig | None = None, dump_class_archive: Path | None = 
             builder = builder.config(key, str(value))
         if cfg.shuffle_partitions:
             builder = builder.config("spark.sql.shuffle.partitions", str(cfg.shuffle_partitions))
+        for key, value in _mllib_blas_under_spark_submit(cfg).items():
+            builder = builder.config(key, value)
     else:
         if cfg.master.startswith("local"):
             # The web UI (and other JVM services without a bind-address setting) listen on

@@ -54,6 +54,36 @@ def test_jit_quick_stops_at_c1_and_auto_follows_the_stages():
     assert resolve_jit("full", False) == "full" and resolve_jit("quick", True) == "quick"
 
 
+JAVA_BLAS = "-Ddev.ludovic.netlib.blas.nativeLib=none"
+
+
+def test_mllib_blas_java_by_default_for_driver_and_executors_and_user_options_last():
+    default = spark_settings(SparkConfig())
+    assert JAVA_BLAS in default["spark.driver.extraJavaOptions"].split()
+    assert default["spark.executor.extraJavaOptions"] == JAVA_BLAS
+    native = spark_settings(SparkConfig(mllib_blas="native"))
+    assert JAVA_BLAS not in native["spark.driver.extraJavaOptions"].split()
+    assert "spark.executor.extraJavaOptions" not in native
+    theirs = {
+        "spark.executor.extraJavaOptions": "-Dnetlib.test=1",
+        "spark.driver.extraJavaOptions": "-Dnetlib.test=2",
+    }
+    both = spark_settings(SparkConfig(conf=theirs))
+    assert both["spark.executor.extraJavaOptions"].split() == [JAVA_BLAS, "-Dnetlib.test=1"]
+    driver = both["spark.driver.extraJavaOptions"].split()
+    assert JAVA_BLAS in driver and driver[-1] == "-Dnetlib.test=2"
+
+
+def test_test_session_gives_mllib_the_java_blas(spark):
+    """setup installs OpenBLAS, which MLlib would load over JNI without the option."""
+    from sparkembed.doctor import blas_implementation, check_mllib_blas
+
+    assert blas_implementation(spark).startswith("dev.ludovic.netlib.blas.")
+    assert "JNIBLAS" not in blas_implementation(spark)
+    assert check_mllib_blas(spark, SparkConfig()).ok
+    assert not check_mllib_blas(spark, SparkConfig(mllib_blas="native")).ok
+
+
 def test_class_archive_name_depends_on_the_java(tmp_path, monkeypatch):
     fake_home = tmp_path / "jdk"
     (fake_home / "bin").mkdir(parents=True)
