@@ -39,25 +39,30 @@ from benchrun import (  # noqa: E402
 
 LOCAL_CLUSTER = "local-cluster[2,1,3072]"
 
-# name: (subsample t, partitions, iterations, step size, master)
+# name: (subsample t, partitions, iterations, step size, master, MLlib's BLAS)
 SWEEP = {
-    "t1e-5 p1 i1": (1e-5, 1, 1, 0.05, ""),
-    "t1e-5 p1 i2": (1e-5, 1, 2, 0.05, ""),
-    "t1e-5 p2 i1": (1e-5, 2, 1, 0.05, ""),
-    "t1e-5 p2 i2": (1e-5, 2, 2, 0.05, ""),
-    "t1e-5 p2 i3": (1e-5, 2, 3, 0.05, ""),
-    "t1e-5 p4 i2": (1e-5, 4, 2, 0.05, ""),
-    "t1e-5 p2 i2 step 0.025": (1e-5, 2, 2, 0.025, ""),
-    "t1e-5 p2 i2 step 0.1": (1e-5, 2, 2, 0.1, ""),
-    "t1e-5 p2 i1 step 0.1": (1e-5, 2, 1, 0.1, ""),
-    "t1e-5 p2 i2 step 0.2": (1e-5, 2, 2, 0.2, ""),
-    "t1e-4 p2 i2": (1e-4, 2, 2, 0.05, ""),
-    "t1e-3 p2 i2": (1e-3, 2, 2, 0.05, ""),
-    "t0 p2 i1": (0.0, 2, 1, 0.05, ""),
-    "t0 p2 i2": (0.0, 2, 2, 0.05, ""),
-    "t1e-5 p2 i2 2 executors": (1e-5, 2, 2, 0.05, LOCAL_CLUSTER),
-    "t1e-5 p2 i3 2 executors": (1e-5, 2, 3, 0.05, LOCAL_CLUSTER),
-    "t1e-5 p2 i2 step 0.1 2 executors": (1e-5, 2, 2, 0.1, LOCAL_CLUSTER),
+    "t1e-5 p1 i1": (1e-5, 1, 1, 0.05, "", "java"),
+    "t1e-5 p1 i2": (1e-5, 1, 2, 0.05, "", "java"),
+    "t1e-5 p2 i1": (1e-5, 2, 1, 0.05, "", "java"),
+    "t1e-5 p2 i2": (1e-5, 2, 2, 0.05, "", "java"),
+    "t1e-5 p2 i3": (1e-5, 2, 3, 0.05, "", "java"),
+    "t1e-5 p4 i2": (1e-5, 4, 2, 0.05, "", "java"),
+    "t1e-5 p2 i2 step 0.025": (1e-5, 2, 2, 0.025, "", "java"),
+    "t1e-5 p2 i2 step 0.1": (1e-5, 2, 2, 0.1, "", "java"),
+    "t1e-5 p2 i1 step 0.1": (1e-5, 2, 1, 0.1, "", "java"),
+    "t1e-5 p2 i3 step 0.1": (1e-5, 2, 3, 0.1, "", "java"),
+    "t1e-5 p1 i3 step 0.1": (1e-5, 1, 3, 0.1, "", "java"),
+    "t1e-5 p2 i2 step 0.2": (1e-5, 2, 2, 0.2, "", "java"),
+    "t1e-4 p2 i2": (1e-4, 2, 2, 0.05, "", "java"),
+    "t1e-4 p2 i2 step 0.1": (1e-4, 2, 2, 0.1, "", "java"),
+    "t1e-3 p2 i2": (1e-3, 2, 2, 0.05, "", "java"),
+    "t0 p2 i1": (0.0, 2, 1, 0.05, "", "java"),
+    "t0 p2 i2": (0.0, 2, 2, 0.05, "", "java"),
+    "t1e-5 p2 i3 step 0.1 native BLAS": (1e-5, 2, 3, 0.1, "", "native"),
+    "t1e-5 p2 i2 2 executors": (1e-5, 2, 2, 0.05, LOCAL_CLUSTER, "java"),
+    "t1e-5 p2 i3 2 executors": (1e-5, 2, 3, 0.05, LOCAL_CLUSTER, "java"),
+    "t1e-5 p2 i2 step 0.1 2 executors": (1e-5, 2, 2, 0.1, LOCAL_CLUSTER, "java"),
+    "t1e-5 p2 i3 step 0.1 2 executors": (1e-5, 2, 3, 0.1, LOCAL_CLUSTER, "java"),
 }
 
 
@@ -106,12 +111,13 @@ def sweep(args) -> int:
     for name in wanted:
         if name in done:
             continue
-        t, parts, iters, step, master = SWEEP[name]
+        t, parts, iters, step, master, blas = SWEEP[name]
         settings = {
             "word2vec.subsample": t,
             "word2vec.num_partitions": parts,
             "word2vec.max_iter": iters,
             "word2vec.step_size": step,
+            "spark.mllib_blas": blas,
         }
         if master:
             settings["spark.master"] = master
@@ -126,6 +132,7 @@ def sweep(args) -> int:
             "iterations": iters,
             "step": step,
             "master": master or "local[2]",
+            "blas": blas,
             "seconds": round(run.wall, 1),
             "train_seconds": run.summary.get("steps", {}).get("word2vec"),
             "kept_tokens": c.get("kept_tokens"),
@@ -147,15 +154,16 @@ def sweep(args) -> int:
         "start, the subsampling pass, MLlib, the write). Scores: gensim's evaluators "
         f"(Spearman for the pairs). {versions(['pyspark', 'gensim'])}.",
         "",
-        "| subsample t | partitions | iterations | step | Spark | tokens trained on | s | "
-        "WS353 | SimLex-999 | analogies | load before |",
-        "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| subsample t | partitions | iterations | step | Spark | MLlib BLAS | tokens trained on "
+        "| s | WS353 | SimLex-999 | analogies | load before |",
+        "|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         executors = "2 executors x 1 core" if r["master"] != "local[2]" else "local[2]"
         lines.append(
             f"| {r['subsample']:g} | {r['partitions']} | {r['iterations']} | {r['step']:g} | "
-            f"{executors} | {r['kept_tokens'] or 0:,} | {r['seconds']:.0f} | "
+            f"{executors} | {r.get('blas', 'native')} | {r['kept_tokens'] or 0:,} | "
+            f"{r['seconds']:.0f} | "
             f"{r['ws353']:.3f} | {r['simlex']:.3f} | {r['analogy']:.3f} | "
             f"{r['load_before']:.1f} |"
         )
