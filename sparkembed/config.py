@@ -123,9 +123,9 @@ class TrainConfig:
 class Word2VecConfig:
     window: int = param(5, ge=1)
     min_count: int = param(5, ge=1)
-    # 2 iterations at step 0.1 (MLlib's 0.025 learns far less; 0.2 diverges): the measured
+    # 3 iterations at step 0.1 (MLlib's 0.025 learns far less; 0.2 diverges): the measured
     # curve in docs/train.md, 9.6M tokens of real text
-    max_iter: int = param(2, ge=1)
+    max_iter: int = param(3, ge=1)
     step_size: float = param(0.1, gt=0)
     # 0: one per task slot (Spark's default parallelism); 1: bit-repeatable (docs/train.md)
     num_partitions: int = param(0, ge=0)
