@@ -37,4 +37,4 @@ def test_svd_ws353_on_the_sample(workdir, gensim_data, tmp_path):
 
 
 def test_word2vec_ws353_on_the_sample(workdir, gensim_data, tmp_path):
-    assert _ws353(workdir, "word2vec", gensim_data, tmp_path) >= 0.38  # measured 0.44
+    assert _ws353(workdir, "word2vec", gensim_data, tmp_path) >= 0.40  # measured 0.46
