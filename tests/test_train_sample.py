@@ -19,8 +19,11 @@ def workdir(spark, enwiki_sample, tmp_path_factory):
 
 def _ws353(root, method, gensim_data, tmp_path):
     out = f"{root}/vectors_{method}"
-    # word2vec: a corpus this small needs a higher subsampling threshold (docs/train.md)
-    extra = ["--set", "word2vec.subsample=1e-3"] if method == "word2vec" else []
+    # word2vec: a corpus this small needs a higher subsampling threshold (docs/train.md);
+    # 1 partition, as in the demo pipeline: with 2, the tasks share the weights and WS353
+    # moves between 0.36 and 0.46 from run to run on this corpus
+    extra = ["--set", "word2vec.subsample=1e-3", "--set", "word2vec.num_partitions=1"]
+    extra = extra if method == "word2vec" else []
     argv = ["train", root, "--method", method, "--dim", "100", "--output", out, "-q", *extra]
     assert main(argv) == 0
     exported = tmp_path / f"{method}.bin"
@@ -37,4 +40,4 @@ def test_svd_ws353_on_the_sample(workdir, gensim_data, tmp_path):
 
 
 def test_word2vec_ws353_on_the_sample(workdir, gensim_data, tmp_path):
-    assert _ws353(workdir, "word2vec", gensim_data, tmp_path) >= 0.40  # measured 0.46
+    assert _ws353(workdir, "word2vec", gensim_data, tmp_path) >= 0.42  # measured 0.457
