@@ -204,7 +204,8 @@ def train_word2vec(
             quiet,
         )
     log(
-        f"word2vec: {max_iter} iterations on {num_partitions} partitions"
+        f"word2vec: {max_iter} iteration{'s' if max_iter > 1 else ''} on {num_partitions} "
+        f"partition{'s' if num_partitions > 1 else ''}"
         + (
             "; tasks in one executor share the weights as word2vec's threads do, so the "
             "vectors vary from run to run (num_partitions = 1: repeatable; docs/train.md)"
