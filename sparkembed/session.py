@@ -73,7 +73,13 @@ JIT_OPTIONS = {"full": [], "quick": ["-XX:TieredStopAtLevel=1"]}
 # "java" names a library that no system has. The property is read once per JVM, when MLlib
 # first calls BLAS.
 NATIVE_BLAS_PROPERTY = "dev.ludovic.netlib.blas.nativeLib"
-MLLIB_BLAS_OPTIONS = {"java": [f"-D{NATIVE_BLAS_PROPERTY}=none"], "native": []}
+NO_NATIVE_BLAS = "none"
+
+
+def mllib_blas_options(cfg: SparkConfig) -> list[str]:
+    """The JVM options of ``[spark] mllib_blas``."""
+    return [f"-D{NATIVE_BLAS_PROPERTY}={NO_NATIVE_BLAS}"] if cfg.mllib_blas == "java" else []
+
 
 # JVM option settings that sparkembed fills and a user's ``[spark] conf`` adds to.
 JAVA_OPTION_SETTINGS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
@@ -91,7 +97,7 @@ def _driver_java_options(cfg: SparkConfig, dump_class_archive: Path | None) -> s
     options = [f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"]
     # "auto" not resolved for a command (a session opened from Python): the JVM's default.
     options += JIT_OPTIONS.get(cfg.jit, [])
-    options += MLLIB_BLAS_OPTIONS[cfg.mllib_blas]
+    options += mllib_blas_options(cfg)
     archive = class_archive_path(cfg)
     if dump_class_archive is not None:
         options += [f"-XX:ArchiveClassesAtExit={dump_class_archive}", "-Xlog:cds=off"]
@@ -154,9 +160,10 @@ def spark_settings(cfg: SparkConfig, dump_class_archive: Path | None = None) -> 
         # Stages print their own progress lines; Spark's bars would interleave with them.
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.extraJavaOptions": _driver_java_options(cfg, dump_class_archive),
-        # Executors of a cluster master (local mode runs them in the driver's JVM).
-        "spark.executor.extraJavaOptions": " ".join(MLLIB_BLAS_OPTIONS[cfg.mllib_blas]),
     }
+    if mllib_blas_options(cfg):
+        # Executors of a cluster master (local mode runs them in the driver's JVM).
+        settings["spark.executor.extraJavaOptions"] = " ".join(mllib_blas_options(cfg))
     if cfg.master.startswith("local"):
         # Spark's default is ./spark-warehouse, created in whatever directory a command runs
         # from (listing the catalog is enough). sparkembed writes no managed tables.
@@ -174,12 +181,12 @@ def spark_settings(cfg: SparkConfig, dump_class_archive: Path | None = None) -> 
     if cfg.local_dir:
         settings["spark.local.dir"] = cfg.local_dir
     for key, value in cfg.conf.items():
-        if key in JAVA_OPTION_SETTINGS:
+        if key in JAVA_OPTION_SETTINGS and key in settings:
             # After ours: of two settings of one option the JVM takes the last.
-            settings[key] = f"{settings[key]} {value}".strip()
+            settings[key] = f"{settings[key]} {value}"
         else:
             settings[key] = str(value)
-    return {k: v for k, v in settings.items() if v != "" or k not in JAVA_OPTION_SETTINGS}
+    return settings
 
 
 def _own_log_config_under_spark_submit() -> None:
@@ -227,12 +234,14 @@ def _mllib_blas_under_spark_submit(cfg: SparkConfig) -> dict[str, str]:
     spark-submit's own executor options; a property the user set is kept."""
     from pyspark import SparkContext
 
-    options = MLLIB_BLAS_OPTIONS[cfg.mllib_blas]
+    options = mllib_blas_options(cfg)
+    if not options:
+        return {}
     SparkContext._ensure_initialized()
     system = SparkContext._jvm.java.lang.System
-    if not options or system.getProperty(NATIVE_BLAS_PROPERTY) is not None:
+    if system.getProperty(NATIVE_BLAS_PROPERTY) is not None:
         return {}
-    system.setProperty(NATIVE_BLAS_PROPERTY, options[0].split("=", 1)[1])
+    system.setProperty(NATIVE_BLAS_PROPERTY, NO_NATIVE_BLAS)
     key = "spark.executor.extraJavaOptions"
     theirs = str(cfg.conf.get(key) or system.getProperty(key) or "")
     if NATIVE_BLAS_PROPERTY in theirs:
