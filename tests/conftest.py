@@ -39,4 +39,28 @@ def enwiki_sample(gensim_data) -> Path:
     return gensim_data / "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 
 
+@pytest.fixture(scope="session")
+def synthetic(gensim_data):
+    from synthetic_vectors import synthetic_vectors
+
+    return synthetic_vectors(gensim_data)
+
+
+@pytest.fixture(scope="session")
+def emb(synthetic):
+    from sparkembed.vectors.query import Embeddings
+
+    return Embeddings(*synthetic)
+
+
+@pytest.fixture(scope="session")
+def kv(synthetic):
+    from gensim.models import KeyedVectors
+
+    tokens, vectors, _ = synthetic
+    model = KeyedVectors(vectors.shape[1])
+    model.add_vectors(tokens, vectors)
+    return model
+
+
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")

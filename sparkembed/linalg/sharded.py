@@ -32,7 +32,7 @@ PRODUCT_SCHEMA = "ids binary, product binary"
 # small SVD on the driver stay float64). A pass costs far more in moving the factor to
 # every task and the product back than in the multiplication (10M-token corpus: 5.6
 # CPU-s a pass at width 200, 2.8 at width 1, 0.4 of it scipy's product): float32 halves
-# the moving; singular values stay within ~1e-6 relative of float64 (tests/test_svd.py).
+# the moving; singular values stay within ~1e-6 relative of float64 (tests/stages/train/test_svd.py).
 WIRE_DTYPE = np.float32
 
 

@@ -10,7 +10,7 @@ IPC stream, summed on the driver by ``task_counts``; as Spark rows they were ~20
 to cache and collect), the document rows or totals of ``vocabulary.files``, the rejected
 records and the skipped count: the input is read once for all three tables.
 
-Same rows as ``tokenize_documents`` written by Spark (tests/test_token_files.py); used when
+Same rows as ``tokenize_documents`` written by Spark (tests/stages/tokenize/test_token_files.py); used when
 the engine is java and pyarrow can reach the output path.
 """
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_evaluate_data are test arguments)
 """sparkembed.stages.evaluate.metrics agrees with gensim's evaluate_word_pairs / evaluate_word_analogies."""
 
 from __future__ import annotations
@@ -8,7 +7,8 @@ import json
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
-from test_evaluate_data import emb, kv, synthetic  # noqa: F401  (fixtures)
+
+from synthetic_vectors import file_words
 
 from sparkembed.cli import main
 from sparkembed.errors import SparkembedError
@@ -387,3 +387,14 @@ def test_invalid_utf8_names_the_file_and_line(emb, tmp_path, reader):
     with pytest.raises(SparkembedError) as err:
         call(emb, path)
     assert str(err.value) == f"{path}: line {line} is not valid UTF-8 (byte 0x{byte})"
+
+
+def test_synthetic_vectors_cover_the_files_with_case_variants(synthetic, gensim_data):
+    tokens, vectors, counts = synthetic
+    words, _ = file_words(gensim_data)
+    vocab = set(tokens)
+    covered = sum(w in vocab for w in words) / len(words)
+    assert 0.97 < covered < 1.0  # a few words left out on purpose
+    assert tokens.index("Love") < tokens.index("love") and tokens.index("sex") < tokens.index("SEX")
+    assert len(vocab) == len(tokens) and vectors.shape == (len(tokens), 48)
+    assert np.all(np.diff(counts) < 0)

@@ -282,7 +282,7 @@ def test_the_docs_logistic_regression_example_runs(spark, sample, tmp_path, caps
     work = _workdir(spark, tmp_path / "work", docs=docs)
     assert _aggregate(work, sample["vectors"], "--output", tmp_path / "docs") == 0
     (tmp_path / "labels.csv").write_text("doc_id,label\n" + "\n".join(labels) + "\n")
-    text = (Path(__file__).parent.parent / "docs" / "aggregate.md").read_text()
+    text = (Path(__file__).resolve().parents[3] / "docs" / "aggregate.md").read_text()
     code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
     # the example's relative paths, under tmp_path (the JVM keeps its own working directory)
     code = code.replace('"docs/', f'"{tmp_path}/docs/').replace(

@@ -171,7 +171,7 @@ Cats eat [[fish]] and [http://example.org mice].
 
 def test_tokenize_job_under_spark_submit_with_jars(tmp_path):
     """spark-submit users pass --jars .jars/sparkembed-udfs.jar; engine=java then works."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[3]
     jar = root / ".jars" / "sparkembed-udfs.jar"
     assert jar.is_file(), "run scripts/setup.sh"
     zip_path = tmp_path / "sparkembed.zip"
@@ -214,7 +214,7 @@ def test_tokenize_job_under_spark_submit_with_jars(tmp_path):
 
 def test_each_scanner_equals_its_regex_in_java(tmp_path):
     """java/test/sparkembed/PassCheck.java: scanner vs java.util.regex, pass by pass."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[3]
     jar = root / ".jars" / "sparkembed-udfs.jar"
     assert jar.is_file(), "run scripts/setup.sh"
     src = root / "java" / "test" / "sparkembed" / "PassCheck.java"

@@ -7,7 +7,7 @@ from sparkembed.cli import main
 from sparkembed.config import Config, TrainConfig, load_config, validate
 from sparkembed.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_match_conf_local_toml():

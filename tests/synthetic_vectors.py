@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 
 def file_words(gensim_data: Path) -> tuple[list[str], list[tuple[str, list[tuple[str, str]]]]]:
@@ -70,36 +69,3 @@ def synthetic_vectors(gensim_data: Path, dim: int = 48, seed: int = 7):
     ).astype(np.float32)
     counts = np.arange(len(out_tokens), 0, -1, dtype=np.int64) * 3
     return out_tokens, vectors, counts
-
-
-@pytest.fixture(scope="session")
-def synthetic(gensim_data):
-    return synthetic_vectors(gensim_data)
-
-
-@pytest.fixture(scope="session")
-def emb(synthetic):
-    from sparkembed.vectors.query import Embeddings
-
-    return Embeddings(*synthetic)
-
-
-@pytest.fixture(scope="session")
-def kv(synthetic):
-    from gensim.models import KeyedVectors
-
-    tokens, vectors, _ = synthetic
-    model = KeyedVectors(vectors.shape[1])
-    model.add_vectors(tokens, vectors)
-    return model
-
-
-def test_synthetic_vectors_cover_the_files_with_case_variants(synthetic, gensim_data):
-    tokens, vectors, counts = synthetic
-    words, _ = file_words(gensim_data)
-    vocab = set(tokens)
-    covered = sum(w in vocab for w in words) / len(words)
-    assert 0.97 < covered < 1.0  # a few words left out on purpose
-    assert tokens.index("Love") < tokens.index("love") and tokens.index("sex") < tokens.index("SEX")
-    assert len(vocab) == len(tokens) and vectors.shape == (len(tokens), 48)
-    assert np.all(np.diff(counts) < 0)

@@ -1,11 +1,9 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_evaluate_data are test arguments)
 """sparkembed.vectors.query.Embeddings answers like gensim's KeyedVectors on the same vectors."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_evaluate_data import emb, kv, synthetic  # noqa: F401  (fixtures)
 
 from sparkembed.cli import main
 from sparkembed.errors import SparkembedError

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ANY_IPV4, ANY_IPV6 = "0" * 8, "0" * 32  # 0.0.0.0 and [::] as /proc/net/tcp{,6} print them
 UI_PORT = 4077  # unusual, so another Spark on this machine is unlikely to hold it
 

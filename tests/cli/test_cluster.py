@@ -25,7 +25,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from sparkembed.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPARK_SUBMIT = str(Path(sys.executable).parent / "spark-submit")
 ENV_ARCHIVE = ROOT / "dist" / "sparkembed-env.tar.gz"
 DEMO = ROOT / "conf" / "pipeline.enwiki-sample.toml"
