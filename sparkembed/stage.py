@@ -36,6 +36,9 @@ class Plan:
     params: dict[str, Any]  # what the outputs depend on (recorded, compared by `run`)
     checked_together: tuple[str, ...] = ()  # input roles that must come from each other
     options: dict[str, Any] = field(default_factory=dict)  # run-time choices, not identity
+    # How the stage computes its outputs, chosen once here (e.g. "files" or "dataframe"):
+    # recorded in the outputs' metadata, not part of their identity (same numbers either way).
+    engine: str = ""
     suffix: str = ""  # appended to the summary line (e.g. "-> PATH")
 
 
@@ -59,6 +62,7 @@ class Context:
     use, shared by every stage of a ``sparkembed run``), progress output, the timer."""
 
     def __init__(self, cfg: Config, quiet: bool = False, overwrite: bool = False, spark=None):
+        self.stage: Stage | None = None  # the running stage, set by ``execute``
         self.spark_config = cfg.spark
         self.quiet = quiet
         self.overwrite = overwrite
@@ -82,10 +86,15 @@ class Context:
         if not self.quiet:
             print(f"[{stage}] {message}", file=sys.stderr, flush=True)
 
-    def commit(self, stage: Stage, plan: Plan) -> Commit:
-        """A commit of ``plan``'s outputs, recording its parameters and inputs."""
+    def commit(self, plan: Plan) -> Commit:
+        """A commit of the running stage's outputs, recording ``plan``'s parameters, inputs
+        and engine."""
+        stage = self.stage
+        if stage is None:
+            raise RuntimeError("Context.commit outside execute()")
         spark = self.spark if stage.needs_spark else None
-        return Commit(spark, stage.name, plan.params, input_fingerprints(spark, plan))
+        fingerprints = input_fingerprints(spark, plan)
+        return Commit(spark, stage.name, plan.params, fingerprints, engine=plan.engine)
 
 
 def input_fingerprints(spark, plan: Plan) -> list[dict[str, Any]]:
@@ -112,6 +121,7 @@ def execute(stage: Stage, plan: Plan, cfg: Config, ctx: Context) -> str:
     if plan.checked_together:
         check_built_together(spark, {r: plan.inputs[r] for r in plan.checked_together})
     ctx.timer = StageTimer(stage.name, quiet=ctx.quiet)
+    ctx.stage = stage
     counts = stage.run(ctx, plan, cfg)
     ctx.counts = counts
     return ctx.timer.summary(counts) + (f" {plan.suffix}" if plan.suffix else "")

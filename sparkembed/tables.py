@@ -384,8 +384,10 @@ class Commit:
         stage: str,
         params: dict[str, Any] | None = None,
         inputs: list[dict[str, Any]] | None = None,
+        engine: str = "",
     ):
         self.spark = spark
+        self.engine = engine  # how the tables were computed (recorded, not compared)
         self.fs = filesystem(spark)
         self.stage = stage
         self.params = params or {}
@@ -451,6 +453,7 @@ class Commit:
                 "params": self.params if params is None else params,
                 "counts": resolved,
                 "inputs": self.inputs,
+                "engine": self.engine or None,
                 "schema": json.loads(schema.json()) if schema is not None else None,
                 "partition_by": partition_by or [],
             }

@@ -155,7 +155,6 @@ def _stored_components(spark, path: str, langs, dim: int) -> tuple[dict, dict]:
 def run(ctx: Context, plan: Plan, cfg) -> dict:
     from pyspark.sql import functions as F
 
-    from sparkembed.stages.aggregate import STAGE
     from sparkembed.vectors.table import write_doc_vectors
 
     a, spark, timer = cfg.aggregate, ctx.spark, ctx.timer
@@ -196,7 +195,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
     for f in frames[1:]:
         tokens_all = tokens_all.unionByName(f)
     outputs = plan.outputs
-    with task_errors(), ctx.commit(STAGE, plan) as commit:
+    with task_errors(), ctx.commit(plan) as commit:
         with timer.step("means"):
             means = weighted_means(
                 unit_frame(tokens_all, a.unit), table, dim, a.vectors_lang, names

@@ -124,7 +124,6 @@ def _write_translations(spark, commit, plan, cfg, source_lang, target_lang, dim)
 
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
-    from sparkembed.stages.align import STAGE
     from sparkembed.vectors.table import write_vectors
 
     a, spark, timer = cfg.align, ctx.spark, ctx.timer
@@ -152,7 +151,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
             log=lambda m: ctx.log("align", m),
         )
     d = source.dim
-    with task_errors(), ctx.commit(STAGE, plan) as commit:
+    with task_errors(), ctx.commit(plan) as commit:
         with timer.step("map and write"):
             mapped = apply.mapped_frame(
                 source.frame, d, al.steps, source.means, al.w, source.lang, "source"

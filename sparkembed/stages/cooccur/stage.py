@@ -55,8 +55,6 @@ def plan(args, cfg) -> Plan:
 
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
-    from sparkembed.stages.cooccur import STAGE
-
     c, spark, timer = cfg.cooccur, ctx.spark, ctx.timer
     tokens_path, vocab_path = plan.inputs["tokens"], plan.inputs["vocab"]
     cooc_path, margins_path = plan.outputs["cooccurrence"], plan.outputs["marginals"]
@@ -70,7 +68,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         "sorted_by": ["row", "col"],
         "symmetric": c.symmetric,
     }
-    with ctx.commit(STAGE, plan) as commit:
+    with ctx.commit(plan) as commit:
         with timer.step("count"):
             if file_path_supported(tokens_path, cooc_path, c):
                 # Arrow I/O inside the tasks: the row sums come back from the same pass, so

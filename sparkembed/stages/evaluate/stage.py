@@ -88,8 +88,6 @@ def build_report(emb: Embeddings, files: dict, method: str, vectors: str, cfg) -
 
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
-    from sparkembed.stages.evaluate import STAGE
-
     timer = ctx.timer
     with timer.step("load"):
         emb = Embeddings.load(plan.inputs["vectors"], lang=plan.params["lang"])
@@ -104,7 +102,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
             shown = ", ".join(str(n) for n in lines[:10]) + (", ..." if len(lines) > 10 else "")
             ctx.log("evaluate", f"{score.name}: {len(lines)} malformed lines skipped ({shown})")
     if "report" in plan.outputs:
-        with ctx.commit(STAGE, plan) as commit:
+        with ctx.commit(plan) as commit:
             commit.write_with("report", plan.outputs["report"], report.write)
         ctx.log("evaluate", f"wrote {plan.outputs['report']}/evaluation.json and .md")
     return {

@@ -42,8 +42,6 @@ def plan(args, cfg) -> Plan:
 
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
-    from sparkembed.stages.neighbors import STAGE
-
     spark, timer, p = ctx.spark, ctx.timer, plan.params
     wanted = read_token_list(plan.inputs["tokens"]) if "tokens" in plan.inputs else None
     with timer.step("collect vectors"):
@@ -53,7 +51,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
     if prepared.unknown:
         shown = ", ".join(prepared.unknown[:10])
         ctx.log("neighbors", f"{len(prepared.unknown)} tokens not in the vocabulary: {shown}")
-    with timer.step("score and write"), ctx.commit(STAGE, plan) as commit:
+    with timer.step("score and write"), ctx.commit(plan) as commit:
         df = nb.neighbor_frame(
             spark, prepared, p["topn"], p["block_mb"], plan.options["partitions"]
         )

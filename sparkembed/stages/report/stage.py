@@ -117,8 +117,6 @@ def kmeans_clusters(spark, unit: np.ndarray, k: int, seed: int) -> np.ndarray:
 def run(ctx: Context, plan: Plan, cfg) -> dict:
     from scipy.stats import spearmanr
 
-    from sparkembed.stages.report import STAGE
-
     r, timer = cfg.report, ctx.timer
     with timer.step("load"):
         vs = load_vectors(plan.inputs["vectors"], lang=plan.params["lang"])
@@ -223,7 +221,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
                 )
         write_page(out, f"sparkembed report: {source}", sections)
 
-    with timer.step("draw"), ctx.commit(STAGE, plan) as commit:
+    with timer.step("draw"), ctx.commit(plan) as commit:
         commit.write_with("report", plan.outputs["report"], write)
     ctx.log("report", f"wrote {plan.outputs['report']}/report.html")
     return {

@@ -58,14 +58,12 @@ def plan(args, cfg) -> Plan:
 
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
-    from sparkembed.stages.tokenize import STAGE
-
     t, spark, timer = cfg.tokenize, ctx.spark, ctx.timer
     inputs = list(plan.inputs.values())
     out = plan.outputs
     if token_files.supported(spark, out["tokens"], t):
         return _run_one_pass(ctx, plan, cfg)
-    with read_errors_as_sparkembed(), ctx.commit(STAGE, plan) as commit:
+    with read_errors_as_sparkembed(), ctx.commit(plan) as commit:
         with timer.step("read"):
             # One scan feeds tokens, rejected and the counts: keep it.
             records = read_records(spark, inputs, t).persist(StorageLevel.MEMORY_AND_DISK)
@@ -122,12 +120,10 @@ def _run_one_pass(ctx: Context, plan: Plan, cfg) -> dict:
     """The java engine with a pyarrow-reachable output: the input is read once, by the job
     that writes the token files (token_files.py) and returns the vocabulary counts, the
     rejected records and the skipped count."""
-    from sparkembed.stages.tokenize import STAGE
-
     t, spark, timer = cfg.tokenize, ctx.spark, ctx.timer
     out = plan.outputs
     found: dict = {}
-    with read_errors_as_sparkembed(), ctx.commit(STAGE, plan) as commit:
+    with read_errors_as_sparkembed(), ctx.commit(plan) as commit:
         with timer.step("read"):  # listing and planning; the reading is in "tokens"
             inputs = list(plan.inputs.values())
             line_scans: list = []  # plain-text lines: read by the writing tasks in the JVM

@@ -80,8 +80,6 @@ def _symmetric(spark, cooc_path: str) -> bool:
 
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
-    from sparkembed.stages.train import STAGE
-
     tc, spark, timer = cfg.train, ctx.spark, ctx.timer
     paths = plan.inputs
     output = plan.outputs["vectors"]
@@ -132,7 +130,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
                 cooc_path=paths["cooccurrence"],
                 symmetric=_symmetric(spark, paths["cooccurrence"]),
             )
-    with timer.step("write"), ctx.commit(STAGE, plan) as commit:
+    with timer.step("write"), ctx.commit(plan) as commit:
         meta = write_vectors(
             result.vectors,
             output,

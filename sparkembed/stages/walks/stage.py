@@ -131,11 +131,9 @@ def _inputs(ctx: Context, plan: Plan, w):
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
     from sparkembed.session import task_slots
-    from sparkembed.stages.walks import STAGE
-
     w, spark, timer = cfg.walks, ctx.spark, ctx.timer
     out = plan.outputs
-    with ctx.commit(STAGE, plan) as commit:
+    with ctx.commit(plan) as commit:
         with timer.step("graph"):
             edges, vertices, weighted, directed, source = _inputs(ctx, plan, w)
             clean, rejected = clean_edges(
