@@ -425,7 +425,7 @@ class Commit:
         self,
         table: str,
         path: str,
-        write: Callable[[str], None],
+        write: Callable[[str], dict[str, Any] | None],
         *,
         schema=None,
         counts: dict[str, Any] | None = None,
@@ -434,14 +434,18 @@ class Commit:
         params: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Stage the table that ``write(staging_path)`` writes (it must leave ``_SUCCESS``, as
-        Spark's writer does). Callable ``counts`` values get the staging path after the
-        write. Returns the table's metadata."""
+        Spark's writer does). The counts recorded are ``counts`` and whatever dict ``write``
+        returns (a writer that learns its counts while writing returns them); counts known
+        only after reading the staged table are added with :meth:`add_counts`. Callable
+        ``counts`` values get the staging path after the write. Returns the table's
+        metadata."""
         staging = self._staging(path)
         try:
-            write(staging)
+            returned = write(staging)
             if not self.fs.exists(_join(staging, "_SUCCESS")):
                 self.fs.write_text(_join(staging, "_SUCCESS"), "")
             resolved = {k: (v(staging) if callable(v) else v) for k, v in (counts or {}).items()}
+            resolved.update(returned or {})
             meta = {
                 "stage": self.stage,
                 "table": table,
@@ -499,6 +503,16 @@ class Commit:
         return self.write_with(
             table, path, w.parquet, schema=df.schema, partition_by=partition_by, **kw
         )
+
+    def add_counts(self, table: str, counts: dict[str, Any]) -> dict[str, Any]:
+        """Add ``counts`` to a staged table's metadata (counts read from the staged table
+        itself, after :meth:`write_with`). Returns the table's metadata."""
+        for staging, _final, meta in self.pending:
+            if meta["table"] == table:
+                meta["counts"].update(counts)
+                self.fs.write_text(_join(staging, METADATA_FILE), json.dumps(meta, indent=2))
+                return meta
+        raise KeyError(f"no staged table {table}")
 
     def commit(self) -> None:
         if not self.pending:
