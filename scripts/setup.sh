@@ -83,9 +83,9 @@ fi
 # --- JVM class-data archive (.jars/spark-classes-*.jsa): local sessions map Spark's classes
 # from it instead of loading them one by one (seconds per run). Built once per java and
 # pyspark by running the demo pipeline small; a failure only costs that speed.
-if ! .venv/bin/python -m sparkembed.jvm.class_archive --check 2>/dev/null; then
+if ! .venv/bin/python -m sparkembed.commands.class_archive --check 2>/dev/null; then
   log "building the JVM class archive (about a minute; log in /tmp/sparkembed-cds.log)"
-  .venv/bin/python -m sparkembed.jvm.class_archive >/tmp/sparkembed-cds.log 2>&1 \
+  .venv/bin/python -m sparkembed.commands.class_archive >/tmp/sparkembed-cds.log 2>&1 \
     || log "warning: class archive not built (see /tmp/sparkembed-cds.log); sessions start slower"
 fi
 # --- What spark-submit ships to executors (docs/cluster.md): the executors' Python as a

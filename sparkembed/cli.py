@@ -1,7 +1,7 @@
 """The ``sparkembed`` command line (also ``python -m sparkembed`` and jobs/sparkembed_job.py).
 
-One subcommand per registered stage (``sparkembed.stages.REGISTRY``), plus ``doctor``,
-``similar`` and ``run``. Config is loaded and every argument checked before Spark
+One subcommand per registered stage (``sparkembed.stages.REGISTRY``) and per command
+(``sparkembed.commands.COMMANDS``). Config is loaded and every argument checked before Spark
 starts; every failure a user can cause ends in one line and exit code 1 (``--debug``
 shows the traceback).
 """
@@ -12,20 +12,13 @@ import argparse
 import sys
 
 from sparkembed import __version__
-from sparkembed.config import load_config
+from sparkembed.config import load_config, validate
 from sparkembed.errors import SparkembedError
-from sparkembed.stage import add_common_arguments
-
-TOOLS = {
-    "doctor": "check Java, Spark, GraphFrames JAR and native BLAS",
-    "similar": "nearest neighbours and word algebra (paris -france +russia)",
-    "run": "a pipeline TOML: the stages in order, skipping those up to date",
-    "dictionary": "a FreeDict dictionary (dictd) -> source<TAB>target pairs for align",
-}
+from sparkembed.stage import add_common_arguments, add_stage_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from sparkembed.commands import dictionary, doctor, run, similar
+    from sparkembed.commands import COMMANDS
     from sparkembed.stages import REGISTRY
 
     parser = argparse.ArgumentParser(
@@ -37,13 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for stage in REGISTRY.values():
         p = sub.add_parser(stage.name, help=stage.help, description=stage.help)
-        add_common_arguments(p, writes=True)
-        stage.add_arguments(p)
-    tools = (("doctor", doctor), ("similar", similar), ("run", run), ("dictionary", dictionary))
-    for name, module in tools:
-        p = sub.add_parser(name, help=TOOLS[name], description=TOOLS[name])
-        add_common_arguments(p, writes=False)
-        module.add_arguments(p)
+        add_stage_arguments(p, stage)
+    for name, command in COMMANDS.items():
+        p = sub.add_parser(name, help=command.HELP, description=command.HELP)
+        add_common_arguments(p, writes=command.WRITES)
+        command.add_arguments(p)
     return parser
 
 
@@ -52,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # "-WORD" for 'similar' looks like an option to argparse: mark the rest as positional.
     if argv and argv[0] == "similar":
-        argv = _protect_negative_words(argv)
+        argv = _protect_negative_words(parser, argv)
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
@@ -70,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def dispatch(args) -> int:
-    from sparkembed.commands import dictionary, doctor, run, similar
+    from sparkembed.commands import COMMANDS
+    from sparkembed.options import apply_config_options
     from sparkembed.session import resolve_jit
     from sparkembed.stage import Context, execute, prepare
     from sparkembed.stages import REGISTRY
@@ -83,8 +75,9 @@ def dispatch(args) -> int:
         ctx = Context(cfg, quiet=args.quiet, overwrite=args.overwrite)
         print(execute(stage, plan, cfg, ctx))
         return 0
-    tools = {"doctor": doctor, "similar": similar, "run": run, "dictionary": dictionary}
-    return tools[args.command].run(args, cfg)
+    apply_config_options(args, cfg)
+    validate(cfg)
+    return COMMANDS[args.command].run(args, cfg)
 
 
 def one_line(exc: BaseException) -> str:
@@ -120,21 +113,17 @@ def _java_message(java) -> str:
     return top if root == top else f"{root} (in {top.split(':')[0]})"
 
 
-def _similar_options() -> tuple[set[str], set[str]]:
+def _similar_options(parser: argparse.ArgumentParser) -> tuple[set[str], set[str]]:
     """The option strings of ``similar``: those that take a value, and all of them."""
-    from sparkembed.commands import similar
-
-    p = argparse.ArgumentParser(add_help=True)
-    add_common_arguments(p, writes=False)
-    similar.add_arguments(p)
-    options = [a for a in p._actions if a.option_strings]
+    choices = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    options = [a for a in choices.choices["similar"]._actions if a.option_strings]
     with_value = {o for a in options if a.nargs != 0 for o in a.option_strings}
     return with_value, {o for a in options for o in a.option_strings}
 
 
-def _protect_negative_words(argv: list[str]) -> list[str]:
+def _protect_negative_words(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     """Options first, then '--' and the positionals in their order (VECTORS, words)."""
-    with_value, known = _similar_options()
+    with_value, known = _similar_options(parser)
     out, rest = [argv[0]], []
     i = 1
     while i < len(argv):

@@ -22,223 +22,319 @@ SPARK_LOG_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "W
 
 
 def param(
-    default: Any,
+    default: Any = dataclasses.MISSING,
     *,
+    help: str,
     ge: float | None = None,
     gt: float | None = None,
     le: float | None = None,
     choices: tuple[str, ...] | None = None,
     ignore_case: bool = False,
+    default_factory: Any = dataclasses.MISSING,
 ) -> Any:
-    """A config field with its default and what :func:`validate` accepts for it.
+    """A config field: its default, its help text and what :func:`validate` accepts.
 
     ``ge``/``le``: inclusive bounds (``>= n``, ``<= n``); ``gt``: exclusive (``> n``);
     ``choices``: the allowed strings (compared case-insensitively with ``ignore_case``).
+    This is the parameter's only declaration: the command-line option of a stage is made
+    from it (:mod:`sparkembed.options`).
     """
     checks = {"ge": ge, "gt": gt, "le": le, "choices": choices}
-    metadata = {k: v for k, v in checks.items() if v is not None}
+    metadata: dict[str, Any] = {k: v for k, v in checks.items() if v is not None}
+    metadata["help"] = help
     if ignore_case:
         metadata["ignore_case"] = True
+    if default_factory is not dataclasses.MISSING:
+        return field(default_factory=default_factory, metadata=metadata)
     return field(default=default, metadata=metadata)
 
 
 @dataclass
 class SparkConfig:
-    master: str = "local[*]"  # ignored under spark-submit, which sets its own
-    app_name: str = "sparkembed"
-    driver_memory: str = "4g"
-    # 0: twice the cores of a local master, else Spark's default
-    shuffle_partitions: int = param(0, ge=0)
-    jars_dir: str = ""  # "": $SPARKEMBED_JARS, else .jars/ next to the package checkout
-    ui: bool = False
-    log_level: str = param("WARN", choices=SPARK_LOG_LEVELS, ignore_case=True)
-    local_dir: str = ""  # "": Spark's default (/tmp)
-    # JVM class-data archive (CDS) that setup builds: "auto" uses it when it exists for this
-    # Java and Spark, "off" never, else a path to one. Saves seconds of JVM start per run.
-    class_archive: str = "auto"
-    # The JIT of the JVM sparkembed starts: "full" (C1 then C2), "quick" (C1 only: on few
-    # cores a run starts faster, but JVM-heavy loops run slower), "auto": quick unless a
-    # stage of the command loops in JVM code (tokenize, train --method word2vec).
-    jit: str = param("auto", choices=("auto", "full", "quick"))
-    # The BLAS behind MLlib's JVM code (word2vec, report's k-means): "java" (Spark's Java BLAS,
-    # on the JVM's vector instructions) or "native" (OpenBLAS or MKL through JNI, when the
-    # machine has one). word2vec's ~10^9 calls on 100-float vectors train in half the time
-    # in java, where JNI's cost per call exceeds the arithmetic (docs/benchmarks.md).
-    mllib_blas: str = param("java", choices=("java", "native"))
-    conf: dict = field(default_factory=dict)  # any other spark.* settings
+    master: str = param("local[*]", help="Spark master (ignored under spark-submit)")
+    app_name: str = param("sparkembed", help="Spark application name")
+    driver_memory: str = param("4g", help="driver JVM heap of a local session")
+    shuffle_partitions: int = param(
+        0, ge=0, help="spark.sql.shuffle.partitions; 0: twice the cores of a local master"
+    )
+    jars_dir: str = param(
+        "", help='folder of extra JARs; "": $SPARKEMBED_JARS, else .jars/ of the checkout'
+    )
+    ui: bool = param(False, help="start Spark's web UI (on loopback)")
+    log_level: str = param(
+        "WARN", choices=SPARK_LOG_LEVELS, ignore_case=True, help="Spark's log level"
+    )
+    local_dir: str = param("", help='Spark scratch folder; "": Spark\'s default (/tmp)')
+    class_archive: str = param(
+        "auto",
+        help='JVM class-data archive built by setup: "auto" (use it when it matches this Java '
+        'and Spark), "off", or a path; it saves seconds of JVM start per run',
+    )
+    jit: str = param(
+        "auto",
+        choices=("auto", "full", "quick"),
+        help="JIT of the JVM sparkembed starts: full (C1 then C2), quick (C1 only: starts "
+        "faster on few cores, loops slower), auto (quick unless a stage loops in JVM code)",
+    )
+    mllib_blas: str = param(
+        "java",
+        choices=("java", "native"),
+        help="BLAS behind MLlib's JVM code: java (Spark's Java BLAS) or native (OpenBLAS/MKL "
+        "through JNI, whose per-call cost exceeds word2vec's small vector operations)",
+    )
+    conf: dict = param(default_factory=dict, help="any other spark.* settings")
 
 
 @dataclass
 class TokenizeConfig:
-    format: str = param("auto", choices=("auto", "wiki", "text", "jsonl", "parquet"))
-    lang: str = "en"
-    min_count: int = param(5, ge=1)
-    max_vocab: int = param(0, ge=0)  # 0: no limit
-    token_pattern: str = r"\p{L}+"  # Java regex: what a token is
-    lowercase: bool = True
-    fold_accents: bool = False
-    min_token_length: int = param(2, ge=1)
-    max_token_length: int = param(15, ge=1)
-    stop_words: list = field(default_factory=list)
-    split_sentences: bool = True
-    max_sentence_length: int = param(1000, ge=1)
-    text_field: str = "text"  # JSON lines field
-    text_column: str = "text"  # Parquet column
-    id_field: str = ""  # JSON/Parquet id field; "": a hash of file and position
-    title_field: str = ""
-    # text format: line (a document per line) | file
-    text_unit: str = param("line", choices=("line", "file"))
-    max_record_mb: int = param(64, ge=1)  # longer records are rejected, never loaded whole
-    split_mb: int = param(64, ge=1)  # input split size for splittable files
-    # wiki: shorter articles are dropped (gensim's default)
-    min_article_tokens: int = param(50, ge=0)
-    reject_empty: bool = False  # an article empty after cleaning goes to rejected
-    # cleaning+tokenising in sparkembed-udfs.jar (java) or Spark SQL (sql)
-    engine: str = param("auto", choices=("auto", "java", "sql"))
-    # .bz2 dumps: python (libbz2 in tasks) | hadoop | auto (python where pyarrow opens
-    # the file, else hadoop)
-    bz2_decoder: str = param("auto", choices=("auto", "python", "hadoop"))
+    format: str = param(
+        "auto",
+        choices=("auto", "wiki", "text", "jsonl", "parquet"),
+        help="input format; auto: from each file's name",
+    )
+    lang: str = param("en", help="the corpus language (the tables' lang column)")
+    min_count: int = param(5, ge=1, help="vocabulary: words seen fewer times are left out")
+    max_vocab: int = param(0, ge=0, help="vocabulary: at most this many words; 0: no limit")
+    token_pattern: str = param(r"\p{L}+", help="Java regex: what a token is")
+    lowercase: bool = param(True, help="fold tokens to lower case")
+    fold_accents: bool = param(False, help="strip accents (é -> e)")
+    min_token_length: int = param(2, ge=1, help="shorter tokens are dropped")
+    max_token_length: int = param(15, ge=1, help="longer tokens are dropped")
+    stop_words: list = param(default_factory=list, help="tokens to drop (comma-separated)")
+    split_sentences: bool = param(True, help="split documents into sentences")
+    max_sentence_length: int = param(1000, ge=1, help="longer sentences are cut into pieces")
+    text_field: str = param("text", help="jsonl: the field holding the text")
+    text_column: str = param("text", help="parquet: the column holding the text")
+    id_field: str = param(
+        "", help='jsonl/parquet: the document id field; "": a hash of file and position'
+    )
+    title_field: str = param("", help="jsonl/parquet: the title field, if any")
+    text_unit: str = param(
+        "line", choices=("line", "file"), help="text: a document per line, or per file"
+    )
+    max_record_mb: int = param(64, ge=1, help="longer records are rejected, never loaded whole")
+    split_mb: int = param(64, ge=1, help="input split size of splittable files")
+    min_article_tokens: int = param(
+        50, ge=0, help="wiki: shorter articles are dropped (gensim's default)"
+    )
+    reject_empty: bool = param(False, help="an article empty after cleaning goes to rejected")
+    engine: str = param(
+        "auto",
+        choices=("auto", "java", "sql"),
+        help="cleaning and tokenising in sparkembed-udfs.jar (java) or Spark SQL (sql); "
+        "auto: java when the JAR is there",
+    )
+    bz2_decoder: str = param(
+        "auto",
+        choices=("auto", "python", "hadoop"),
+        help=".bz2 dumps: python (libbz2 in tasks), hadoop, or auto (python where pyarrow "
+        "opens the file)",
+    )
 
 
 @dataclass
 class CooccurConfig:
-    window: int = param(5, ge=1)
-    weighting: str = param("harmonic", choices=("harmonic", "uniform"))  # weight 1/d | 1
-    symmetric: bool = True
-    shards: int = param(16, ge=1)
-    subsample: float = param(0.0, ge=0)  # hyperwords --sub threshold; 0: off
-    keep_positions: bool = False  # True: OOV tokens keep their positions (count as distance)
-    seed: int = param(42, ge=0)
+    window: int = param(5, ge=1, help="context window: words on each side")
+    weighting: str = param(
+        "harmonic",
+        choices=("harmonic", "uniform"),
+        help="a pair's weight by distance d: harmonic 1/d, uniform 1",
+    )
+    symmetric: bool = param(True, help="count both sides; --no-symmetric: right contexts only")
+    shards: int = param(16, ge=1, help="shards of the co-occurrence table (by row)")
+    subsample: float = param(
+        0.0, ge=0, help="frequent-word subsampling threshold (hyperwords' --sub); 0: off"
+    )
+    keep_positions: bool = param(
+        False, help="out-of-vocabulary tokens keep their positions (they count as distance)"
+    )
+    seed: int = param(42, ge=0, help="seed of the subsampling draws")
 
 
 @dataclass
 class TrainConfig:
-    method: str = param("word2vec", choices=("word2vec", "svd", "glove", "umap"))
+    method: str = param(
+        "word2vec",
+        choices=("word2vec", "svd", "glove", "umap"),
+        help="the trainer (its parameters are in the config section of the same name)",
+    )
     # a sanity cap; the check against the vocabulary size is done when training
-    dim: int = param(100, ge=1, le=100_000)
-    seed: int = param(42, ge=0)
+    dim: int = param(100, ge=1, le=100_000, help="vector dimension")
+    seed: int = param(42, ge=0, help="random seed")
 
 
 @dataclass
 class Word2VecConfig:
-    window: int = param(5, ge=1)
-    min_count: int = param(5, ge=1)
-    # 3 iterations at step 0.1 (MLlib's 0.025 learns far less; 0.2 diverges): the measured
-    # curve in docs/train.md, 9.6M tokens of real text
-    max_iter: int = param(3, ge=1)
-    step_size: float = param(0.1, gt=0)
-    # 0: one per task slot (Spark's default parallelism); 1: bit-repeatable (docs/train.md)
-    num_partitions: int = param(0, ge=0)
-    max_sentence_length: int = param(1000, ge=1)
-    # word2vec's frequent-word subsampling threshold t (gensim's sample); 0: off
-    subsample: float = param(1e-5, ge=0)
+    window: int = param(5, ge=1, help="context window")
+    min_count: int = param(5, ge=1, help="words seen fewer times are left out")
+    # The curve behind the iteration count and step is in docs/train.md.
+    max_iter: int = param(3, ge=1, help="iterations over the corpus")
+    step_size: float = param(
+        0.1, gt=0, help="learning rate (MLlib's 0.025 learns far less per iteration)"
+    )
+    num_partitions: int = param(
+        0, ge=0, help="partitions; 0: one per task slot; 1: bit-repeatable vectors"
+    )
+    max_sentence_length: int = param(1000, ge=1, help="longer sentences are cut into pieces")
+    subsample: float = param(
+        1e-5, ge=0, help="word2vec's frequent-word subsampling threshold t; 0: off"
+    )
 
 
 @dataclass
 class SvdConfig:
-    alpha: float = param(0.75, gt=0)  # context distribution smoothing
-    neg: float = param(1.0, gt=0)  # shift: PMI - log(neg); 1 = no shift
-    eig: float = param(0.5, ge=0)  # vectors are U * S^eig
-    add_context: bool = True  # W + C (WS353 +0.03 on the sample)
-    # randomized SVD: extra dimensions (20 loses ~0.03 WS353 at dim 100)
-    oversample: int = param(100, ge=0)
-    power_iters: int = param(4, ge=0)  # randomized SVD: subspace iterations (2 Spark passes each)
-    # partitions of the cached PPMI matrix; 0: Spark's default parallelism
-    partitions: int = param(0, ge=0)
+    alpha: float = param(0.75, gt=0, help="context distribution smoothing")
+    neg: float = param(1.0, gt=0, help="shift: PMI - log(neg); 1: no shift")
+    eig: float = param(0.5, ge=0, help="eigenvalue weighting: vectors are U * S^eig")
+    add_context: bool = param(True, help="write W + C (word plus context vectors)")
+    oversample: int = param(
+        100, ge=0, help="randomized SVD: extra dimensions (fewer lose accuracy at dim 100)"
+    )
+    power_iters: int = param(
+        4, ge=0, help="randomized SVD: subspace iterations (two Spark passes each)"
+    )
+    partitions: int = param(
+        0, ge=0, help="partitions of the cached PPMI matrix; 0: Spark's default parallelism"
+    )
 
 
 @dataclass
 class GloveConfig:
-    x_max: float = param(10.0, gt=0)  # f(x) = min(1, (x / x_max)^alpha), GloVe's weighting
-    alpha: float = param(0.75, gt=0)
-    iterations: int = param(5, ge=1)  # alternating least squares: both sides solved once each
-    ridge: float = param(1.0, gt=0)  # penalty on the vectors (not the biases)
-    add_context: bool = True  # W + C (GloVe's default output); false: W
-    # partitions of the cached counts for asymmetric tables; 0: Spark's default parallelism
-    partitions: int = param(0, ge=0)
+    x_max: float = param(10.0, gt=0, help="GloVe's weighting f(x) = min(1, (x / x_max)^alpha)")
+    alpha: float = param(0.75, gt=0, help="exponent of GloVe's weighting")
+    iterations: int = param(5, ge=1, help="alternating least squares: both sides solved once each")
+    ridge: float = param(1.0, gt=0, help="penalty on the vectors (not the biases)")
+    add_context: bool = param(True, help="write W + C (GloVe's default output); false: W")
+    partitions: int = param(
+        0, ge=0, help="asymmetric counts: partitions of the cached counts; 0: Spark's default"
+    )
 
 
 @dataclass
 class UmapConfig:
-    n_neighbors: int = param(15, ge=2)
-    min_dist: float = param(0.1, ge=0)
-    metric: str = "cosine"  # any umap-learn metric that takes sparse rows
-    steps: int = param(3, ge=1, le=10)  # rows of (P + ... + P^steps) / steps are embedded
+    n_neighbors: int = param(15, ge=2, help="UMAP's n_neighbors")
+    min_dist: float = param(0.1, ge=0, help="UMAP's min_dist")
+    metric: str = param("cosine", help="any umap-learn metric that takes sparse rows")
+    steps: int = param(3, ge=1, le=10, help="rows of (P + ... + P^steps) / steps are embedded")
     # umap runs on the driver: larger graphs are refused (walks + svd/word2vec scale)
-    max_vertices: int = param(50_000, ge=1)
-    max_edges: int = param(5_000_000, ge=1)
+    max_vertices: int = param(50_000, ge=1, help="larger graphs are refused")
+    max_edges: int = param(5_000_000, ge=1, help="larger graphs are refused")
 
 
 @dataclass
 class WalksConfig:
-    # auto: a folder with cooccurrence + vocab is the word graph; .csv, .tsv/.txt/.edges
-    # are delimited text; anything else Parquet
-    format: str = param("auto", choices=("auto", "parquet", "csv", "tsv", "cooccurrence"))
-    header: bool = True  # csv/tsv: the first line names the columns; false: src, dst[, weight]
-    directed: bool = False
-    weighted: bool = False  # the co-occurrence graph is always weighted
-    p: float = param(1.0, gt=0)  # node2vec return parameter
-    q: float = param(1.0, gt=0)  # node2vec in-out parameter
-    walk_length: int = param(80, ge=1)  # vertices per walk, the start included
-    walks_per_node: int = param(10, ge=1)
-    seed: int = param(42, ge=0)
-    engine: str = param("auto", choices=("auto", "replicated", "partitioned"))
-    # auto: replicated while the graph takes at most this much in each Python worker
-    replicated_max_mb: int = param(2048, ge=1)
-    partitions: int = param(0, ge=0)  # walk tasks; 0: from the walk count and the cores
-    lang: str = "graph"  # the tokens' (and so the vectors') lang
-    graph_weight: str = param("count", choices=("count", "ppmi"))  # co-occurrence graph edges
-    top_k: int = param(100, ge=0)  # co-occurrence graph: strongest edges kept per word; 0: all
+    format: str = param(
+        "auto",
+        choices=("auto", "parquet", "csv", "tsv", "cooccurrence"),
+        help="auto: a folder with cooccurrence + vocab is the word graph; .csv, "
+        ".tsv/.txt/.edges are delimited text; anything else Parquet",
+    )
+    header: bool = param(
+        True, help="csv/tsv: the first line names the columns; false: src, dst[, weight]"
+    )
+    directed: bool = param(False, help="edges go from src to dst only")
+    weighted: bool = param(
+        False, help="use the weight column (the co-occurrence graph is always weighted)"
+    )
+    p: float = param(1.0, gt=0, help="node2vec return parameter")
+    q: float = param(1.0, gt=0, help="node2vec in-out parameter")
+    walk_length: int = param(80, ge=1, help="vertices per walk, the start included")
+    walks_per_node: int = param(10, ge=1, help="walks from each vertex")
+    seed: int = param(42, ge=0, help="random seed")
+    engine: str = param(
+        "auto",
+        choices=("auto", "replicated", "partitioned"),
+        help="replicated: the graph in every task; partitioned: walkers joined with the "
+        "adjacency; auto: replicated while the graph fits replicated_max_mb",
+    )
+    replicated_max_mb: int = param(
+        2048, ge=1, help="auto: replicated while the graph takes at most this per Python worker"
+    )
+    partitions: int = param(0, ge=0, help="walk tasks; 0: from the walk count and the cores")
+    lang: str = param("graph", help="the tokens' (and so the vectors') lang")
+    graph_weight: str = param(
+        "count", choices=("count", "ppmi"), help="co-occurrence graph: edge weights"
+    )
+    top_k: int = param(100, ge=0, help="co-occurrence graph: strongest edges kept per word; 0: all")
 
 
 @dataclass
 class AlignConfig:
-    # VecMap's normalisation, applied to both sides before the map: unit, center, in order
-    normalize: list = field(default_factory=lambda: ["unit", "center", "unit"])
-    refine_rounds: int = param(5, ge=0)  # MUSE's refinement; 0: Procrustes on the seed only
-    refine_top: int = param(10000, ge=1)  # most frequent words per side the refinement uses
-    csls_k: int = param(10, ge=1)  # CSLS neighbourhood size
-    translations: int = param(5, ge=0)  # CSLS translations per source word; 0: no table
-    # the most frequent target words a source word may translate to (and source words that
-    # CSLS's target density is taken over), as MUSE caps vocabularies at 200k
-    translate_candidates: int = param(200000, ge=1)
-    source_lang: str = ""  # "": the source table's only lang
-    target_lang: str = ""
+    normalize: list = param(
+        default_factory=lambda: ["unit", "center", "unit"],
+        help="VecMap's normalisation of both sides before the map: unit, center, in order",
+    )
+    refine_rounds: int = param(
+        5, ge=0, help="MUSE's refinement rounds; 0: Procrustes on the seed only"
+    )
+    refine_top: int = param(10000, ge=1, help="most frequent words per side the refinement uses")
+    csls_k: int = param(10, ge=1, help="CSLS neighbourhood size")
+    translations: int = param(
+        5, ge=0, help="CSLS translations per source word; 0: no translations table"
+    )
+    translate_candidates: int = param(
+        200000,
+        ge=1,
+        help="the most frequent target words a source word may translate to (MUSE caps "
+        "vocabularies at 200k)",
+    )
+    source_lang: str = param("", help='the source table\'s lang to use; "": its only one')
+    target_lang: str = param("", help='the target table\'s lang to use; "": its only one')
 
 
 @dataclass
 class AggregateConfig:
-    # word weights: sif a/(a + p(w)), idf ln((1+N)/(1+doc_count))+1, or uniform
-    weighting: str = param("sif", choices=("sif", "idf", "uniform"))
-    sif_a: float = param(1e-3, gt=0)  # SIF's a (PrincetonML: 1e-3; 3e-5 to 3e-3 work)
-    components: int = param(1, ge=0)  # common components removed (first singular vectors)
-    unit: str = param("document", choices=("document", "sentence"))  # what gets a vector
-    word_norm: str = param("raw", choices=("raw", "unit"))  # word vectors as stored, or unit
-    vectors_lang: str = ""  # "": each token's vector is looked up in its own lang
+    weighting: str = param(
+        "sif",
+        choices=("sif", "idf", "uniform"),
+        help="word weights: sif a/(a + p(w)), idf ln((1+N)/(1+doc_count))+1, or uniform",
+    )
+    sif_a: float = param(1e-3, gt=0, help="SIF's a (3e-5 to 3e-3 work)")
+    components: int = param(1, ge=0, help="common components removed (first singular vectors)")
+    unit: str = param("document", choices=("document", "sentence"), help="what gets a vector")
+    word_norm: str = param(
+        "raw", choices=("raw", "unit"), help="word vectors as stored, or scaled to length 1"
+    )
+    vectors_lang: str = param(
+        "", help='"": each token\'s vector is looked up in its own lang; else in this one'
+    )
 
 
 @dataclass
 class ReportConfig:
-    # the most frequent words (or documents) on the map; t-SNE and UMAP run on the driver
-    top: int = param(1000, ge=10, le=5000)
-    clusters: int = param(12, ge=2)  # k of the k-means (MLlib, unit vectors)
-    projection: str = param("tsne", choices=("tsne", "umap"))  # 2-D map, on the driver
-    labels: int = param(150, ge=0)  # words written on the map (the most frequent)
-    seed: int = param(42, ge=0)  # k-means and projection
-    heatmap_words: list = field(default_factory=list)  # []: king, queen, man, woman... if known
+    top: int = param(
+        1000,
+        ge=10,
+        le=5000,
+        help="the most frequent words (or documents) on the map (the projection runs on the "
+        "driver)",
+    )
+    clusters: int = param(12, ge=2, help="k of the spherical k-means")
+    projection: str = param("tsne", choices=("tsne", "umap"), help="the 2-D map, on the driver")
+    named_words: int = param(150, ge=0, help="points named on the map (the most frequent)")
+    seed: int = param(42, ge=0, help="seed of the k-means and the projection")
+    heatmap_words: list = param(
+        default_factory=list,
+        help="words of the heatmap (comma-separated); none: king, queen, man, woman... if known",
+    )
 
 
 @dataclass
 class EvaluateConfig:
-    restrict_vocab: int = param(300000, ge=0)
-    case_insensitive: bool = True
-    topn: int = param(10, ge=1)
-    seed: int = param(42, ge=0)  # synonym test's random words, cluster test's k-means starts
-    random_words: int = param(10, ge=1)  # synonym test: random words drawn per synonym pair
-    # analogies and neighbours: score matrix memory per block (per task)
-    block_mb: int = param(64, ge=1)
-    # neighbours: Spark tasks; 0: cores, or 20k tokens a task
-    neighbor_partitions: int = param(0, ge=0)
+    restrict_vocab: int = param(300000, ge=0, help="only the N most frequent words")
+    case_insensitive: bool = param(True, help="fold case when looking words up")
+    topn: int = param(10, ge=1, help="answers per query")
+    seed: int = param(42, ge=0, help="synonym test's random words, cluster test's k-means starts")
+    random_words: int = param(10, ge=1, help="synonym test: random words drawn per pair")
+    analogy_method: str = param(
+        "both", choices=("3cosadd", "3cosmul", "both"), help="analogy scoring"
+    )
+    block_mb: int = param(
+        64, ge=1, help="analogies and neighbours: score matrix memory per block (per task)"
+    )
+    neighbor_partitions: int = param(
+        0, ge=0, help="neighbours: Spark tasks; 0: cores, or 20k tokens a task"
+    )
 
 
 @dataclass
@@ -360,23 +456,32 @@ def parse_override(item: str) -> tuple[str, str, Any]:
 def load_config(
     path: str | Path | list[str | Path | None] | None = None,
     overrides: list[str] | tuple[str, ...] = (),
+    *,
+    sections: Mapping[str, Any] | None = None,
+    source: str = "",
 ) -> Config:
     """Defaults, then the TOML file at ``path`` (if any; a list: each in turn, later ones
-    winning), then ``section.key=value`` overrides; the result is checked by :func:`validate`."""
+    winning), then ``sections`` (config tables already read, e.g. a pipeline file's; errors
+    name ``source``), then ``section.key=value`` overrides; the result is checked by
+    :func:`validate`."""
     cfg = Config()
     paths = [path] if isinstance(path, str | Path) else [q for q in path or [] if q]
+    layers: list[tuple[str, Mapping[str, Any]]] = []
     for p in map(Path, paths):
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
         try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
+            layers.append((str(p), tomllib.loads(p.read_text(encoding="utf-8"))))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    if sections:
+        layers.append((source, sections))
+    for where, data in layers:
         for section, values in data.items():
             try:
                 apply_section(cfg, section, values)
             except ConfigError as exc:
-                raise ConfigError(f"{p}: {exc}") from None
+                raise ConfigError(f"{where}: {exc}" if where else str(exc)) from None
     for item in overrides:
         section, key, value = parse_override(item)
         apply_section(cfg, section, {key: value})

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sparkembed.config import Config, validate
+from sparkembed.options import add_config_options, apply_config_options, config_fields
 from sparkembed.progress import StageTimer
 from sparkembed.tables import (
     Commit,
@@ -43,10 +44,30 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One step of a ``sparkembed run`` pipeline, as a stage sees it."""
+
+    workdir: str
+    method: str  # the train method the step names (``train:svd``), else the config's
+    inputs: tuple[str, ...] = ()  # the pipeline's inputs (files, or tables for align)
+    pairs: tuple[str, ...] = ()
+    analogies: tuple[str, ...] = ()
+    dictionary: str = ""
+    # (stage, method) of every step of the pipeline: a stage may use an earlier one's output
+    steps: tuple[tuple[str, str], ...] = ()
+    # (stage name, method) -> where that stage's outputs go in ``workdir``
+    layout: Callable[[str, str], dict[str, str]] = lambda _stage, _method: {}
+
+    def output(self, stage: str, table: str, method: str | None = None) -> str:
+        """The path of ``table``, written by ``stage`` (for ``method``) in the work dir."""
+        return self.layout(stage, method or self.method)[table]
+
+
+@dataclass(frozen=True)
 class Stage:
     name: str  # subcommand and pipeline step
     help: str
-    section: str  # the config section of its parameters
+    section: str  # the config section of its parameters ("": none)
     reads: tuple[str, ...]  # table contracts (sparkembed.schemas) read
     writes: tuple[str, ...]  # tables written
     add_arguments: Callable[[argparse.ArgumentParser], None]
@@ -55,6 +76,19 @@ class Stage:
     needs_spark: bool = True
     # Whether its hot loop runs in JVM code for this config (``spark.jit = "auto"``).
     jvm_bound: Callable[[Config], bool] = lambda _cfg: False
+    # Its config options ("section.field"); empty: every field of ``section``.
+    options: tuple[str, ...] = ()
+    # Where its outputs go in a pipeline's work directory: (workdir, method) -> {table: path}.
+    layout: Callable[[str, str], dict[str, str]] | None = None
+    # Its arguments as a pipeline step (the values its ``add_arguments`` would parse);
+    # None: it is not a pipeline step.
+    step_arguments: Callable[[Step], dict[str, Any]] | None = None
+
+    def config_options(self) -> list[str]:
+        """The config fields this stage takes as command-line options."""
+        if self.options or not self.section:
+            return list(self.options)
+        return [f"{self.section}.{f.name}" for f in config_fields(self.section)]
 
 
 class Context:
@@ -102,10 +136,11 @@ def input_fingerprints(spark, plan: Plan) -> list[dict[str, Any]]:
 
 
 def prepare(stage: Stage, args: argparse.Namespace, cfg: Config) -> Plan:
-    """The stage's plan with every config value checked: nothing here starts Spark."""
-    plan = stage.plan(args, cfg)
+    """The stage's plan with every config value checked (the command line's options
+    applied first): nothing here starts Spark."""
+    apply_config_options(args, cfg)
     validate(cfg)
-    return plan
+    return stage.plan(args, cfg)
 
 
 def execute(stage: Stage, plan: Plan, cfg: Config, ctx: Context) -> str:
@@ -150,18 +185,28 @@ def add_common_arguments(p: argparse.ArgumentParser, writes: bool) -> None:
         )
 
 
+def add_stage_arguments(p: argparse.ArgumentParser, stage: Stage) -> None:
+    """A stage's command line: the common options, its inputs and outputs, and an option
+    per config field it takes."""
+    add_common_arguments(p, writes=True)
+    stage.add_arguments(p)
+    group = p.add_argument_group("parameters (config file, --set, or these options)")
+    add_config_options(group, stage.config_options())
+
+
+def step_namespace(stage: Stage, step: Step) -> argparse.Namespace:
+    """A pipeline step's arguments for ``stage.plan``: the defaults of the stage's own
+    options, then the step's values (no command line is built or parsed)."""
+    p = argparse.ArgumentParser(add_help=False)
+    stage.add_arguments(p)
+    values = {a.dest: a.default for a in p._actions if a.default is not argparse.SUPPRESS}
+    values.update(overwrite=False, quiet=False)
+    values.update(stage.step_arguments(step))
+    return argparse.Namespace(**values)
+
+
 def stage_parser(stage: Stage) -> argparse.ArgumentParser:
     """A stage's own argument parser (its subcommand's, without the program name)."""
     p = argparse.ArgumentParser(prog=f"sparkembed {stage.name}", description=stage.help)
-    add_common_arguments(p, writes=True)
-    stage.add_arguments(p)
+    add_stage_arguments(p, stage)
     return p
-
-
-def set_flags(args: argparse.Namespace, section, flags: dict[str, str]) -> None:
-    """Copy the given command-line flags onto a config section; ``None`` means not given
-    (so ``--dim 0`` reaches the range check instead of meaning "default")."""
-    for flag, key in flags.items():
-        value = getattr(args, flag, None)
-        if value is not None:
-            setattr(section, key, value)

@@ -8,6 +8,10 @@ import sys
 
 from sparkembed.stages.align.dictionary import read_freedict, write_tsv
 
+NAME = "dictionary"
+HELP = "a FreeDict dictionary (dictd) -> source<TAB>target pairs for align"
+WRITES = False
+
 
 def add_arguments(p) -> None:
     p.add_argument(

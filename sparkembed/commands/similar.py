@@ -8,18 +8,22 @@ language, ``--answer-lang`` keeps the answers of one, and answers print as ``lan
 from __future__ import annotations
 
 from sparkembed.errors import SparkembedError
+from sparkembed.options import add_config_options
 from sparkembed.progress import StageTimer
 from sparkembed.vectors.query import Embeddings
+
+NAME = "similar"
+HELP = "nearest neighbours and word algebra (paris -france +russia)"
+WRITES = False
 
 
 def add_arguments(p) -> None:
     p.add_argument("vectors", metavar="VECTORS")
     p.add_argument("words", nargs="+", metavar="WORD", help="WORD, +WORD (add) or -WORD (subtract)")
-    p.add_argument("--topn", type=int, help="answers to print (default evaluate.topn)")
     p.add_argument("--cosmul", action="store_true", help="3CosMul instead of 3CosAdd")
     p.add_argument("--lang", help="load only this language, if the table holds several")
     p.add_argument("--answer-lang", metavar="LANG", help="answers in this language only")
-    p.add_argument("--restrict-vocab", type=int, metavar="N", help="answers among the N first")
+    add_config_options(p, ["evaluate.topn", "evaluate.restrict_vocab"])
 
 
 def parse_words(words: list[str]) -> tuple[list[str], list[str]]:
@@ -51,7 +55,7 @@ def format_answers(answers: list[tuple[str, float]], score: str, titles=None) ->
 def run(args, cfg) -> int:
     timer = StageTimer("similar", quiet=args.quiet)
     positive, negative = parse_words(args.words)
-    topn = args.topn if args.topn is not None else cfg.evaluate.topn
+    topn = cfg.evaluate.topn
     with timer.step("load"):
         emb = Embeddings.load(args.vectors, lang=args.lang)
     with timer.step("query"):
@@ -60,7 +64,7 @@ def run(args, cfg) -> int:
             positive=positive,
             negative=negative,
             topn=None,
-            restrict_vocab=args.restrict_vocab,
+            restrict_vocab=cfg.evaluate.restrict_vocab,
             lang=args.answer_lang,
         )
         asked = {emb.get_index(w) for w in positive + negative}

@@ -31,7 +31,7 @@ from sparkembed.arrowio import (
 )
 from sparkembed.errors import SparkembedError
 from sparkembed.session import task_slots
-from sparkembed.vocabulary import rank_vocab
+from sparkembed.vocabulary.counts import rank_vocab
 
 # Token rows: doc_id and sentences null. Document rows: token and doc_count null,
 # count = the document's tokens, sentences not null.

@@ -1,7 +1,7 @@
 import pytest
 
 from sparkembed.errors import ConfigError
-from sparkembed.pipeline import load_pipeline, pipeline_config, stage_argv
+from sparkembed.commands.run import load_pipeline, pipeline_config, plan_steps
 
 PIPELINE = """
 [pipeline]
@@ -15,33 +15,72 @@ dim = 50
 """
 
 
+def _steps(p, overrides=()):
+    """name -> (stage name, config, plan) of every step, planned as ``run`` plans them."""
+    cfg = pipeline_config(p, list(overrides))
+    return {name: (stage.name, c, plan) for name, stage, c, plan in plan_steps(p, cfg)}
+
+
 def test_pipeline_parses_and_expands(tmp_path, monkeypatch):
-    monkeypatch.setenv("SE_TEST_DATA", "/data")
+    monkeypatch.setenv("SE_TEST_DATA", str(tmp_path))
+    (tmp_path / "dump.xml.bz2").write_bytes(b"")
+    (tmp_path / "pairs.tsv").write_text("a\tb\t1\n")
     f = tmp_path / "p.toml"
-    f.write_text(PIPELINE)
+    f.write_text(
+        PIPELINE.replace('"evaluate:svd"]', '"evaluate:svd", "aggregate:svd", "report:svd"]')
+    )
     p = load_pipeline(f)
     assert p.workdir == str(tmp_path / "work/x")
-    assert p.inputs == ["/data/dump.xml.bz2"]
-    assert "[pipeline]" not in p.config_text and "dim = 50" in p.config_text
+    assert p.inputs == [str(tmp_path / "dump.xml.bz2")]
+    assert p.sections == {"train": {"dim": 50}}
     w = p.workdir
-    assert stage_argv(p, "train:svd") == [
-        "train", w, "--method", "svd", "--output", f"{w}/vectors-svd"
-    ]  # fmt: skip
-    assert stage_argv(p, "aggregate:svd") == [
-        "aggregate", w, f"{w}/vectors-svd", "--output", f"{w}/aggregate-svd"
-    ]  # fmt: skip
-    assert stage_argv(p, "report:svd") == [
-        "report", f"{w}/vectors-svd", "--output", f"{w}/pictures-svd",
-        "--evaluation", f"{w}/report-svd",
-    ]  # fmt: skip
-    assert stage_argv(p, "evaluate:svd") == [
-        "evaluate",
-        f"{w}/vectors-svd",
-        "--report",
-        f"{w}/report-svd",
-        "--pairs",
-        str(tmp_path / "pairs.tsv"),
-    ]
+    steps = _steps(p)
+    stage, cfg, plan = steps["train:svd"]
+    assert (stage, cfg.train.method, cfg.train.dim) == ("train", "svd", 50)
+    assert plan.outputs == {"vectors": f"{w}/vectors-svd"}
+    assert plan.inputs == {r: f"{w}/{r}" for r in ("cooccurrence", "marginals", "vocab")}
+    _, _, plan = steps["aggregate:svd"]
+    assert plan.inputs["vectors"] == f"{w}/vectors-svd" and plan.inputs["tokens"] == f"{w}/tokens"
+    assert plan.outputs["doc_vectors"] == f"{w}/aggregate-svd/doc_vectors"
+    _, _, plan = steps["evaluate:svd"]
+    assert plan.inputs["vectors"] == f"{w}/vectors-svd"
+    assert plan.inputs["pairs0"] == str(tmp_path / "pairs.tsv")
+    assert plan.outputs == {"report": f"{w}/report-svd"}
+    _, _, plan = steps["report:svd"]
+    assert plan.outputs == {"report": f"{w}/pictures-svd"}
+    assert plan.inputs["evaluation1"] == f"{w}/report-svd"
+
+
+def test_a_step_without_method_trains_the_configs_method(tmp_path):
+    """``[train] method = "svd"`` with a plain ``train`` step trains svd (the pipeline once
+    passed word2vec for every step that named no method); ``train:glove`` trains glove."""
+    (tmp_path / "corpus.txt").write_text("a b c\n")
+    f = tmp_path / "p.toml"
+    f.write_text(
+        '[pipeline]\nworkdir = "w"\ninputs = ["corpus.txt"]\n'
+        'stages = ["tokenize", "cooccur", "train", "train:glove", "evaluate"]\n'
+        '[train]\nmethod = "svd"\n'
+    )
+    steps = _steps(load_pipeline(f))
+    w = str(tmp_path / "w")
+    _, cfg, plan = steps["train"]
+    assert cfg.train.method == "svd" and plan.params["train"]["method"] == "svd"
+    assert plan.outputs == {"vectors": f"{w}/vectors-svd"} and "svd" in plan.params
+    _, cfg, plan = steps["train:glove"]
+    assert cfg.train.method == "glove" and plan.outputs == {"vectors": f"{w}/vectors-glove"}
+    assert "glove" in plan.params and "svd" not in plan.params
+    _, _, plan = steps["evaluate"]
+    assert plan.inputs["vectors"] == f"{w}/vectors-svd"
+    # --set over the pipeline's sections reaches the steps too
+    _, cfg, plan = _steps(load_pipeline(f), ["train.method=word2vec"])["train"]
+    assert plan.outputs == {"vectors": f"{w}/vectors-word2vec"}
+
+
+def test_pipeline_stages_are_the_registrys():
+    from sparkembed.commands.run import pipeline_stages
+    from sparkembed.stages import REGISTRY
+
+    assert pipeline_stages() == [n for n in REGISTRY if n != "export"]
 
 
 def test_pipeline_errors(tmp_path, monkeypatch):
@@ -70,23 +109,23 @@ def test_pipeline_sections_go_over_the_conf_file(tmp_path, monkeypatch):
 
 
 def test_align_stage_takes_two_vector_tables_and_a_dictionary(tmp_path):
+    for side in ("es", "en"):
+        (tmp_path / side / "vectors-svd").mkdir(parents=True)
+    (tmp_path / "es-en.tsv").write_text("casa\thouse\n")
     f = tmp_path / "p.toml"
     f.write_text(
         '[pipeline]\nworkdir = "es-en"\ninputs = ["es/vectors-svd", "en/vectors-svd"]\n'
         'dictionary = "es-en.tsv"\nstages = ["align"]\n'
     )
-    p = load_pipeline(f)
-    assert stage_argv(p, "align") == [
-        "align",
-        str(tmp_path / "es/vectors-svd"),
-        str(tmp_path / "en/vectors-svd"),
-        "--dictionary",
-        str(tmp_path / "es-en.tsv"),
-        "--output",
-        str(tmp_path / "es-en"),
-    ]
+    _, _, plan = _steps(load_pipeline(f))["align"]
+    assert plan.inputs == {
+        "source": str(tmp_path / "es/vectors-svd"),
+        "target": str(tmp_path / "en/vectors-svd"),
+        "dictionary": str(tmp_path / "es-en.tsv"),
+    }
+    assert plan.outputs["vectors"] == str(tmp_path / "es-en" / "vectors")
     f.write_text(
         '[pipeline]\nworkdir = "w"\ninputs = ["a"]\ndictionary = "identical"\nstages = ["align"]\n'
     )
     with pytest.raises(ConfigError, match="align needs two"):
-        stage_argv(load_pipeline(f), "align")
+        _steps(load_pipeline(f))

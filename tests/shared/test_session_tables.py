@@ -76,7 +76,7 @@ def test_mllib_blas_java_by_default_for_driver_and_executors_and_user_options_la
 
 def test_test_session_gives_mllib_the_java_blas(spark):
     """setup installs OpenBLAS, which MLlib would load over JNI without the option."""
-    from sparkembed.doctor import blas_implementation, check_mllib_blas
+    from sparkembed.commands.doctor import blas_implementation, check_mllib_blas
 
     assert blas_implementation(spark).startswith("dev.ludovic.netlib.blas.")
     assert "JNIBLAS" not in blas_implementation(spark)
@@ -105,7 +105,7 @@ def test_class_archive_name_depends_on_the_java(tmp_path, monkeypatch):
 
 
 def test_test_session_maps_the_class_archive(spark):
-    from sparkembed.doctor import class_archive_mapped
+    from sparkembed.commands.doctor import class_archive_mapped
 
     archive = class_archive_path(SparkConfig())
     if archive is None or not archive.is_file():

@@ -19,7 +19,7 @@ from sparkembed import schemas
 from sparkembed.errors import SparkembedError, task_errors
 from sparkembed.linalg.gram import gram_matrices, top_components
 from sparkembed.linalg.topk import unit_rows
-from sparkembed.stage import Context, Plan, set_flags
+from sparkembed.stage import Context, Plan
 from sparkembed.stages.aggregate.means import (
     WordTable,
     removed_frame,
@@ -30,33 +30,17 @@ from sparkembed.stages.aggregate.means import (
 from sparkembed.tables import check_built_together, read_table, table_metadata
 
 TOKEN_COLUMNS = [name for name, _ in schemas.columns(schemas.TOKENS)]
-FLAGS = {
-    "weighting": "weighting",
-    "sif_a": "sif_a",
-    "components": "components",
-    "unit": "unit",
-    "vectors_lang": "vectors_lang",
-    "word_norm": "word_norm",
-}
 
 
 def add_arguments(p) -> None:
     p.add_argument("dirs", nargs="+", metavar="DIR", help="work directories with tokens and vocab")
     p.add_argument("vectors", metavar="VECTORS", help="word vector table (train or align)")
     p.add_argument("--output", required=True, metavar="OUT", help="writes OUT/doc_vectors")
-    p.add_argument("--weighting", choices=["sif", "idf", "uniform"], help="default sif")
-    p.add_argument("--sif-a", type=float, metavar="A", help="SIF's a (default 0.001)")
-    p.add_argument(
-        "--components", type=int, metavar="K", help="common components removed (default 1)"
-    )
     p.add_argument(
         "--components-from",
         metavar="TABLE",
         help="remove the components stored in this doc_vectors table instead of new ones",
     )
-    p.add_argument("--unit", choices=["document", "sentence"], help="default document")
-    p.add_argument("--word-norm", choices=["raw", "unit"], help="default raw")
-    p.add_argument("--vectors-lang", metavar="L", help="look every token up in lang L of VECTORS")
 
 
 def _roles(i: int) -> tuple[str, str]:
@@ -64,7 +48,6 @@ def _roles(i: int) -> tuple[str, str]:
 
 
 def plan(args, cfg) -> Plan:
-    set_flags(args, cfg.aggregate, FLAGS)
     inputs: dict[str, str] = {}
     for i, d in enumerate(args.dirs):
         root = str(d).rstrip("/")

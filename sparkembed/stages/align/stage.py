@@ -32,25 +32,10 @@ def add_arguments(p) -> None:
         help="seed pairs (source<TAB>target per line), or 'identical': strings in both",
     )
     p.add_argument("--output", required=True, metavar="DIR")
-    p.add_argument("--source-lang", help="the source table's lang to use (default: its only one)")
-    p.add_argument("--target-lang", help="the target table's lang to use (default: its only one)")
-    p.add_argument("--refine-rounds", type=int, help="refinement rounds (default 5; 0: none)")
-    p.add_argument(
-        "--translations",
-        type=int,
-        metavar="K",
-        help="CSLS translations per source word in DIR/translations (default 5; 0: no table)",
-    )
 
 
 def plan(args, cfg) -> Plan:
     a = cfg.align
-    for flag, key in (("source_lang", "source_lang"), ("target_lang", "target_lang")):
-        if getattr(args, flag, None):
-            setattr(a, key, getattr(args, flag))
-    for flag in ("refine_rounds", "translations"):
-        if getattr(args, flag, None) is not None:
-            setattr(a, flag, getattr(args, flag))
     check_steps(a.normalize)
     inputs = {"source": args.source, "target": args.target}
     if args.dictionary != "identical":

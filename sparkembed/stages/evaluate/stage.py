@@ -28,18 +28,11 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--no-builtin", action="store_true", help="skip the shipped synonym and cluster lists"
     )
-    p.add_argument("--method", choices=["3cosadd", "3cosmul", "both"], default="both")
     p.add_argument("--lang", help="the language to evaluate, if the table holds several")
-    p.add_argument("--restrict-vocab", type=int, metavar="N", help="only the N most frequent")
-    p.add_argument("--case-sensitive", action="store_true", default=None, help="do not fold case")
 
 
 def plan(args, cfg) -> Plan:
     c = cfg.evaluate
-    if args.restrict_vocab is not None:
-        c.restrict_vocab = args.restrict_vocab
-    if args.case_sensitive is not None:
-        c.case_insensitive = not args.case_sensitive
     synonyms, clusters = list(args.synonyms), list(args.clusters)
     if not args.no_builtin:
         synonyms = [str(ev.builtin_data("synonyms_en.tsv")), *synonyms]
@@ -55,7 +48,7 @@ def plan(args, cfg) -> Plan:
     return Plan(
         inputs=inputs,
         outputs={"report": args.report} if args.report else {},
-        params={"evaluate": dataclasses.asdict(c), "method": args.method, "lang": args.lang},
+        params={"evaluate": dataclasses.asdict(c), "lang": args.lang},
         options={"files": files},
     )
 
@@ -93,7 +86,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         emb = Embeddings.load(plan.inputs["vectors"], lang=plan.params["lang"])
     with timer.step("score"):
         report = build_report(
-            emb, plan.options["files"], plan.params["method"], plan.inputs["vectors"], cfg
+            emb, plan.options["files"], cfg.evaluate.analogy_method, plan.inputs["vectors"], cfg
         )
     print(report.table())
     for score in [*report.word_pairs, *report.analogies, *report.synonyms, *report.clusters]:
@@ -105,9 +98,4 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         with ctx.commit(plan) as commit:
             commit.write_with("report", plan.outputs["report"], report.write)
         ctx.log("evaluate", f"wrote {plan.outputs['report']}/evaluation.json and .md")
-    return {
-        "vocabulary": len(emb),
-        "pair files": len(report.word_pairs),
-        "analogy runs": len(report.analogies),
-        "lists": len(report.synonyms) + len(report.clusters),
-    }
+    return {"vocabulary": len(emb), **report.counts()}

@@ -6,7 +6,7 @@ from sparkembed.stages.export import stage
 STAGE = Stage(
     name="export",
     help="vector table -> word2vec text/binary file",
-    section="evaluate",
+    section="",  # no parameters
     reads=("vectors",),
     writes=(),
     add_arguments=stage.add_arguments,

@@ -12,10 +12,8 @@ from sparkembed.textfiles import read_lines
 def add_arguments(p) -> None:
     p.add_argument("vectors", metavar="VECTORS")
     p.add_argument("--output", required=True, metavar="DIR", help="writes DIR/neighbors")
-    p.add_argument("--topn", type=int, help="neighbours per token (default evaluate.topn)")
     p.add_argument("--tokens", metavar="FILE", help="only these tokens (one a line)")
     p.add_argument("--lang", help="the language to use, if the table holds several")
-    p.add_argument("--block-mb", type=int, help="score matrix memory per block and task")
 
 
 def read_token_list(path: str) -> list[str]:
@@ -25,10 +23,7 @@ def read_token_list(path: str) -> list[str]:
 
 def plan(args, cfg) -> Plan:
     c = cfg.evaluate
-    topn = args.topn if args.topn is not None else c.topn
-    block_mb = args.block_mb if args.block_mb is not None else c.block_mb
-    if topn < 1 or block_mb < 1:
-        raise SparkembedError("--topn and --block-mb must be at least 1")
+    topn, block_mb = c.topn, c.block_mb
     inputs = {"vectors": args.vectors}
     if args.tokens:
         read_token_list(args.tokens)  # a bad list fails before Spark starts

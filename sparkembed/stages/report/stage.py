@@ -20,20 +20,18 @@ import numpy as np
 
 from sparkembed.errors import SparkembedError, task_errors
 from sparkembed.linalg.topk import unit_rows
-from sparkembed.stage import Context, Plan, set_flags
+from sparkembed.stage import Context, Plan
 from sparkembed.stages.report import pictures
 from sparkembed.stages.report.page import write_page
 from sparkembed.textfiles import read_lines
 from sparkembed.vectors.table import load_vectors
 
 MAX_MAP = 5000  # points of the 2-D projection, which runs on the driver
-FLAGS = {"top": "top", "clusters": "clusters", "projection": "projection"}
 
 
 def add_arguments(p) -> None:
     p.add_argument("vectors", metavar="VECTORS", help="a vector table (words or documents)")
     p.add_argument("--output", required=True, metavar="DIR", help="writes DIR/report.html")
-    p.add_argument("--top", type=int, metavar="N", help="the N most frequent on the map")
     p.add_argument("--words", metavar="FILE", help="map these words instead (one a line)")
     p.add_argument(
         "--evaluation",
@@ -43,9 +41,6 @@ def add_arguments(p) -> None:
         help="an `evaluate --report` DIR; repeat to compare vector tables",
     )
     p.add_argument("--labels", metavar="FILE", help="key<TAB>label lines: colour the map by label")
-    p.add_argument("--heatmap-words", metavar="W,W,...", help="words of the heatmap")
-    p.add_argument("--clusters", type=int, metavar="K", help="k-means clusters (default 12)")
-    p.add_argument("--projection", choices=["tsne", "umap"])
     p.add_argument("--lang", help="the language to use, if the table holds several")
 
 
@@ -72,10 +67,7 @@ def _check_evaluation(d: str) -> Path:
 
 
 def plan(args, cfg) -> Plan:
-    set_flags(args, cfg.report, FLAGS)
     r = cfg.report
-    if args.heatmap_words:
-        r.heatmap_words = [w for w in args.heatmap_words.split(",") if w]
     inputs = {"vectors": args.vectors}
     if args.words:
         _lines(args.words, "word list")  # a bad file fails before Spark starts
@@ -179,12 +171,12 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
                     map_names,
                     colour,
                     legend,
-                    r.labels,
+                    r.named_words,
                     f"{source}: {len(rows):,} {kind}, {r.projection}, coloured by "
                     + ("label" if labels else f"k-means cluster (k = {len(legend)})"),
                 ),  # fmt: skip
                 "note": f"k-means (MLlib, unit vectors, seed {r.seed}) and {r.projection} "
-                f"(seed {r.seed}); the {min(r.labels, len(rows))} most frequent are named.",
+                f"(seed {r.seed}); the {min(r.named_words, len(rows))} most frequent are named.",
                 "side": groups,
             },
             {

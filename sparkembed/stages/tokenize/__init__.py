@@ -3,8 +3,21 @@ rejected. Readers in ``readers`` (and ``bz2blocks``, ``wikitext``), sentence tok
 ``tokens``, the one-pass token writer in ``token_files``, the vocabulary in the shared
 ``sparkembed.vocabulary``; the command in ``stage``."""
 
-from sparkembed.stage import Stage
+from sparkembed.errors import ConfigError
+from sparkembed.stage import Stage, Step
 from sparkembed.stages.tokenize import stage
+
+
+def layout(workdir: str, _method: str) -> dict[str, str]:
+    """Its tables in a pipeline's work directory."""
+    return {t: f"{workdir}/{t}" for t in ("tokens", "vocab", "rejected")}
+
+
+def step_arguments(step: Step) -> dict:
+    if not step.inputs:
+        raise ConfigError("tokenize needs [pipeline] inputs")
+    return {"inputs": list(step.inputs), "output": step.workdir}
+
 
 STAGE = Stage(
     name="tokenize",
@@ -15,5 +28,7 @@ STAGE = Stage(
     add_arguments=stage.add_arguments,
     plan=stage.plan,
     run=stage.run,
+    layout=layout,
+    step_arguments=step_arguments,
     jvm_bound=lambda _cfg: True,  # the tokenizer runs in the JVM (UDFs or Spark SQL)
 )

@@ -15,7 +15,7 @@ from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
 from sparkembed import schemas
-from sparkembed.stage import Context, Plan, set_flags
+from sparkembed.stage import Context, Plan
 from sparkembed.stages.tokenize import token_files
 from sparkembed.stages.tokenize.readers import (
     check_inputs_exist,
@@ -32,20 +32,12 @@ from sparkembed.vocabulary.files import (
     vocab_from_counts,
 )
 
-FLAGS = {"format": "format", "lang": "lang", "min_count": "min_count", "max_vocab": "max_vocab"}
-
-
 def add_arguments(p) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, directories or globs")
     p.add_argument("--output", required=True, metavar="DIR", help="work directory")
-    p.add_argument("--format", choices=["auto", "wiki", "text", "jsonl", "parquet"])
-    p.add_argument("--lang")
-    p.add_argument("--min-count", type=int)
-    p.add_argument("--max-vocab", type=int)
 
 
 def plan(args, cfg) -> Plan:
-    set_flags(args, cfg.tokenize, FLAGS)
     check_inputs_exist(args.inputs)
     out = args.output.rstrip("/")
     # Local globs expanded: the fingerprints (and so `run`) see the files themselves.

@@ -5,8 +5,18 @@ MLlib's skip-gram on DIR/tokens; ``umap``: UMAP of a small graph's transition ma
 (DIR/graph of the walks stage), on the driver. All return a ``TrainResult`` of one
 schema."""
 
-from sparkembed.stage import Stage
+from sparkembed.stage import Stage, Step
 from sparkembed.stages.train import stage
+
+
+def layout(workdir: str, method: str) -> dict[str, str]:
+    """A pipeline keeps each method's vectors: ``train:svd`` writes WORKDIR/vectors-svd."""
+    return {"vectors": f"{workdir}/vectors-{method}"}
+
+
+def step_arguments(step: Step) -> dict:
+    return {"dir": step.workdir, "output": step.output("train", "vectors")}
+
 
 STAGE = Stage(
     name="train",
@@ -17,5 +27,7 @@ STAGE = Stage(
     add_arguments=stage.add_arguments,
     plan=stage.plan,
     run=stage.run,
+    layout=layout,
+    step_arguments=step_arguments,
     jvm_bound=lambda cfg: cfg.train.method == "word2vec",  # MLlib's skip-gram is Scala
 )

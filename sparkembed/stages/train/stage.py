@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from sparkembed.errors import SparkembedError
-from sparkembed.stage import Context, Plan, set_flags
+from sparkembed.stage import Context, Plan
 from sparkembed.tables import path_exists, read_metadata, read_table, table_metadata
 from sparkembed.vectors.table import write_vectors
 
@@ -19,13 +19,10 @@ METHOD_INPUTS = {
 
 def add_arguments(p) -> None:
     p.add_argument("dir", metavar="DIR", help="work directory")
-    p.add_argument("--method", choices=sorted(METHOD_INPUTS))
-    p.add_argument("--dim", type=int)
     p.add_argument("--output", metavar="VECTORS", help="vector table (default DIR/vectors)")
 
 
 def plan(args, cfg) -> Plan:
-    set_flags(args, cfg.train, {"method": "method", "dim": "dim"})
     method = cfg.train.method
     if method not in METHOD_INPUTS:
         raise SparkembedError(

@@ -6,8 +6,21 @@ GraphFrames."""
 
 from __future__ import annotations
 
-from sparkembed.stage import Stage
+from sparkembed.errors import ConfigError
+from sparkembed.stage import Stage, Step
 from sparkembed.stages.walks import stage
+
+
+def layout(workdir: str, _method: str) -> dict[str, str]:
+    """Its tables in a pipeline's work directory."""
+    return {t: f"{workdir}/{t}" for t in ("tokens", "vocab", "rejected", "graph")}
+
+
+def step_arguments(step: Step) -> dict:
+    if len(step.inputs) != 1:
+        raise ConfigError("walks needs one [pipeline] input: the edge list (or a work dir)")
+    return {"input": step.inputs[0], "output": step.workdir}
+
 
 STAGE = Stage(
     name="walks",
@@ -18,6 +31,8 @@ STAGE = Stage(
     add_arguments=stage.add_arguments,
     plan=stage.plan,
     run=stage.run,
+    layout=layout,
+    step_arguments=step_arguments,
 )
 
 

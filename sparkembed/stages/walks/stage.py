@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 
 from sparkembed.arrowio import arrow_location
 from sparkembed.errors import SparkembedError
-from sparkembed.stage import Context, Plan, set_flags
+from sparkembed.stage import Context, Plan
 from sparkembed.stages.walks.engines import (
     TOKENS,
     partitioned_walks,
@@ -39,16 +39,6 @@ from sparkembed.tables import filesystem, read_table
 from sparkembed.vocabulary import build_vocab, rank_vocab
 from sparkembed.vocabulary.files import count_file_vocab, file_vocab_supported, vocab_from_counts
 
-FLAGS = {
-    "format": "format",
-    "p": "p",
-    "q": "q",
-    "walk_length": "walk_length",
-    "walks_per_node": "walks_per_node",
-    "engine": "engine",
-    "seed": "seed",
-    "lang": "lang",
-}
 STEPS_PER_TASK = 4_000_000  # replicated engine: walk steps a task takes on
 
 
@@ -61,25 +51,10 @@ def add_arguments(p) -> None:
     )
     p.add_argument("--output", required=True, metavar="DIR", help="work directory for the walks")
     p.add_argument("--vertices", metavar="PATH", help="vertex table (Parquet with a column id)")
-    p.add_argument("--format", choices=["auto", "parquet", "csv", "tsv", "cooccurrence"])
-    p.add_argument("--weighted", action="store_true", help="use the weight column")
-    p.add_argument("--directed", action="store_true", help="edges go from src to dst only")
-    p.add_argument("--p", type=float, help="node2vec return parameter (default 1)")
-    p.add_argument("--q", type=float, help="node2vec in-out parameter (default 1)")
-    p.add_argument("--walk-length", type=int, help="vertices per walk (default 80)")
-    p.add_argument("--walks-per-node", type=int, help="walks from each vertex (default 10)")
-    p.add_argument("--engine", choices=["auto", "replicated", "partitioned"])
-    p.add_argument("--seed", type=int)
-    p.add_argument("--lang", help="the walks' lang column (default graph)")
 
 
 def plan(args, cfg) -> Plan:
-    set_flags(args, cfg.walks, FLAGS)
     w = cfg.walks
-    if getattr(args, "weighted", False):
-        w.weighted = True
-    if getattr(args, "directed", False):
-        w.directed = True
     src = args.input.rstrip("/")
     out = args.output.rstrip("/")
     fs = filesystem()

@@ -26,7 +26,7 @@ def test_cli_writes_counts_and_marginals(spark, tmp_path, capsys):
     publish_workdir(spark, work, tokens=tokens_df(spark), vocab=vocab_df(spark))
     code = main(
         ["cooccur", str(work), "--window", "3", "--weighting", "uniform", "--shards", "3"]
-        + ["--asymmetric", "-q", "--set", "spark.master=local[2]"]
+        + ["--no-symmetric", "-q", "--set", "spark.master=local[2]"]
     )
     assert code == 0
     out = capsys.readouterr().out.strip().splitlines()

@@ -16,8 +16,8 @@ def tune_worker_memory() -> None:
     The counting loops allocate and free arrays of tens of MB chunk after chunk. By default
     glibc gives such blocks back to the OS and the next one is paged in (and zeroed) again,
     and numpy asks for transparent huge pages, whose faults may compact memory first. Both
-    cost more than the arithmetic here: the map side of 10M tokens took 4.4-4.8 CPU-s with
-    this against 5.4-6.2 without. No-op where there is no glibc.
+    cost more than the arithmetic here (docs/benchmarks.md has the measurement).
+    No-op where there is no glibc.
     """
     global _worker_memory_tuned
     if _worker_memory_tuned:

@@ -1,6 +1,6 @@
 """Build the JVM class-data archive (CDS) that sparkembed's local sessions start from.
 
-``python -m sparkembed.jvm.class_archive [--force]`` (run by scripts/setup.sh) runs the demo
+``python -m sparkembed.commands.class_archive [--force]`` (run by scripts/setup.sh) runs the demo
 pipeline on gensim's English sample, small (dim 10, one word2vec iteration), in a JVM
 started with ``-XX:ArchiveClassesAtExit``: when that JVM exits it writes the classes it
 loaded (Spark, Hadoop, Parquet, Arrow, MLlib) to ``session.class_archive_path``. Later
@@ -53,7 +53,7 @@ def _gensim_data() -> Path | None:
 
 def build(target: Path) -> None:
     """Run the workload in a JVM that dumps its classes to ``target`` (atomically)."""
-    from sparkembed import cli
+    from sparkembed.commands.run import load_pipeline, run_pipeline
     from sparkembed.session import get_spark
 
     data = _gensim_data()
@@ -69,9 +69,10 @@ def build(target: Path) -> None:
         )
         # The first session of this process carries the dump option; the stages reuse it.
         spark = get_spark(SparkConfig(master="local[2]"), dump_class_archive=partial)
-        code = cli.main(["run", str(pipeline), "--quiet"])
-        if code != 0:
-            raise SystemExit(f"class archive: the workload failed (exit {code})")
+        try:
+            run_pipeline(load_pipeline(pipeline), [], quiet=True)
+        except Exception as exc:
+            raise SystemExit(f"class archive: the workload failed: {exc}") from exc
         gateway = spark.sparkContext._gateway
         spark.stop()
         # The JVM writes the archive as it exits, which it does when its stdin closes.
