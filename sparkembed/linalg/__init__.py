@@ -1,2 +1,3 @@
 """Linear algebra shared by stages: a sparse matrix in Spark as packed CSR blocks and its
-randomized SVD (``sharded``), blocked top-k cosine search (``topk``)."""
+randomized SVD (``sharded``), blocked top-k cosine search (``topk``), spherical k-means
+(``kmeans``)."""

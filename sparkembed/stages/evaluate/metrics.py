@@ -30,6 +30,7 @@ import numpy as np
 from scipy import stats
 
 from sparkembed.errors import SparkembedError
+from sparkembed.linalg.kmeans import spherical_kmeans
 from sparkembed.textfiles import read_lines
 from sparkembed.vectors.query import Embeddings
 
@@ -476,37 +477,6 @@ class ClusterScore:
     oov_words: int
     groups: int
     malformed: list[int] = field(default_factory=list)  # line numbers of skipped lines
-
-
-def spherical_kmeans(
-    x: np.ndarray, k: int, seed: int = 42, restarts: int = 10, iters: int = 100
-) -> np.ndarray:
-    """Labels of unit rows ``x`` by cosine k-means (k-means++ starts, best of restarts)."""
-    rng = np.random.default_rng(seed)
-    best_labels, best_fit = None, -np.inf
-    for _ in range(restarts):
-        centres = [x[rng.integers(len(x))]]
-        for _ in range(1, k):
-            dist = 1 - np.max(x @ np.asarray(centres).T, axis=1)
-            dist = np.clip(dist, 0, None) ** 2
-            probs = dist / dist.sum() if dist.sum() > 0 else np.full(len(x), 1 / len(x))
-            centres.append(x[rng.choice(len(x), p=probs)])
-        c = np.asarray(centres)
-        labels = np.full(len(x), -1)
-        for _ in range(iters):
-            new = np.argmax(x @ c.T, axis=1)
-            if np.array_equal(new, labels):
-                break
-            labels = new
-            for j in range(k):
-                members = x[labels == j]
-                if len(members):
-                    m = members.sum(axis=0)
-                    c[j] = m / (np.linalg.norm(m) or 1)
-        fit = float(np.sum(np.max(x @ c.T, axis=1)))
-        if fit > best_fit:
-            best_fit, best_labels = fit, labels
-    return best_labels
 
 
 def cluster_test(
