@@ -634,10 +634,21 @@ class Report:
             ]
         return "\n".join(lines) + "\n"
 
-    def write(self, directory: str | Path) -> tuple[Path, Path]:
+    def counts(self) -> dict[str, int]:
+        """How many files and runs the report scores."""
+        return {
+            "pair files": len(self.word_pairs),
+            "analogy runs": len(self.analogies),
+            "lists": len(self.synonyms) + len(self.clusters),
+        }
+
+    def write(self, directory: str | Path) -> dict[str, int]:
+        """``evaluation.json`` and ``evaluation.md`` in ``directory``; returns :meth:`counts`
+        (a commit's writer returns the counts it records)."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        json_path, md_path = d / "evaluation.json", d / "evaluation.md"
-        json_path.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
-        md_path.write_text(self.markdown())
-        return json_path, md_path
+        (d / "evaluation.json").write_text(
+            json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+        )
+        (d / "evaluation.md").write_text(self.markdown())
+        return self.counts()

@@ -277,8 +277,8 @@ def test_malformed_pair_lines_are_skipped_counted_and_reported(emb, gensim_data,
     table = report.table()
     assert table.count(", 2 malformed lines (6, 19)") == 2  # spearman and pearson rows
     assert "malformed" not in "\n".join(ln for ln in table.splitlines() if "wordsim353" in ln)
-    json_path, _ = report.write(tmp_path / "report")
-    data = json.loads(json_path.read_text())
+    report.write(tmp_path / "report")
+    data = json.loads((tmp_path / "report" / "evaluation.json").read_text())
     assert [r["malformed"] for r in data["word_pairs"]] == [[], [6, 19]]
 
 
