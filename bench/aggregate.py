@@ -4,7 +4,7 @@ Default mode (section "aggregate" of docs/benchmarks.md):
   - corpora: every verse of the World English Bible (engWEB2015eb) and of the Reina-Valera
     1909 (spaRV1909eb) as a document, its reference ("Genesis 1:1") the doc_id in both and
     its book the title, written as JSON lines and read by ``tokenize --format jsonl``.
-    ``bash scripts/setup_bench_data.sh`` installs the Debian packages.
+    ``bash bench/setup_data.sh`` installs the Debian packages.
   - word vectors: per language ``cooccur`` (window 10) -> ``train --method svd`` (dim
     ``--dim``, svd.eig 1, the align benchmark's settings), then ``align`` English onto
     Spanish with the whole FreeDict eng-spa dictionary (no translation table).
@@ -27,9 +27,9 @@ documents (a Zipf vocabulary of 100,000 words, 5 to 40 tokens each) and a 100,00
 vector table (dim 100); ``sparkembed aggregate`` on local[2] with the default sif and one
 component removed; seconds and peak memory per process (sampled every 0.5 s).
 
-    bash scripts/setup_bench_data.sh
-    .venv/bin/python scripts/bench_aggregate.py [--dim 300] [--work .data/bench_aggregate]
-    .venv/bin/python scripts/bench_aggregate.py --scale [--scale-sizes 100000,1000000]
+    bash bench/setup_data.sh
+    .venv/bin/python -m bench.aggregate [--dim 300] [--work .data/bench_aggregate]
+    .venv/bin/python -m bench.aggregate --scale [--scale-sizes 100000,1000000]
 """
 
 from __future__ import annotations
@@ -45,15 +45,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from pyspark.sql import functions as F
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
-sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO))
-
-from benchdoc import load_average, machine, write_section  # noqa: E402
-from benchdoc import versions as package_versions  # noqa: E402
-from benchrun import (  # noqa: E402
+from bench.doc import load_average, machine, write_section
+from bench.doc import versions as package_versions
+from bench.make_real_corpus import bible_verses, clean_entry
+from bench.reference import sif_reference
+from bench.runner import (
     MEMORY_HEADERS,
     MEMORY_NOTE,
     CommandFailed,
@@ -61,10 +59,11 @@ from benchrun import (  # noqa: E402
     run_cli,
     steps_text,
 )
-from make_real_corpus import bible_verses, clean_entry  # noqa: E402
-from reference import sif_reference  # noqa: E402
+from sparkembed.config import SparkConfig
+from sparkembed.session import get_spark
+from sparkembed.vectors.table import load_vectors
 
-from sparkembed.vectors.table import load_vectors  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 BIBLES = {"en": "engWEB2015eb", "es": "spaRV1909eb"}
 FREEDICT = Path("/usr/share/dictd/freedict-eng-spa.index")
@@ -215,10 +214,6 @@ def downstream(work: Path, names: list[str]) -> dict:
     from pyspark.ml.evaluation import MulticlassClassificationEvaluator
     from pyspark.ml.feature import StringIndexer
     from pyspark.ml.functions import array_to_vector
-    from pyspark.sql import functions as F
-
-    from sparkembed.config import SparkConfig
-    from sparkembed.session import get_spark
 
     spark = get_spark(SparkConfig(master="local[2]", driver_memory="4g", shuffle_partitions=4))
     es = set(load_vectors(work / f"agg-{names[0]}" / "doc_vectors", lang="es").tokens)
@@ -262,7 +257,7 @@ def bench(args) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     if not FREEDICT.exists():
-        sys.exit("missing Debian data: run  bash scripts/setup_bench_data.sh")
+        sys.exit("missing Debian data: run  bash bench/setup_data.sh")
     load_before, started = load_average(), time.strftime("%Y-%m-%d %H:%M")
     seconds = prepare(args, work)
     rows = []

@@ -4,7 +4,7 @@ Default mode (section "align" of docs/benchmarks.md), English onto Spanish:
   - corpora: the World English Bible (SWORD module engWEB2015eb) and the Reina-Valera 1909
     (spaRV1909eb), exported with ``mod2imp`` (one chapter a line); the dictionary: FreeDict
     eng-spa through ``sparkembed dictionary`` (single-word pairs). ``bash
-    scripts/setup_bench_data.sh`` installs the three Debian packages.
+    bench/setup_data.sh`` installs the three Debian packages.
   - sparkembed, through its CLI: per language ``tokenize --lang`` -> ``cooccur`` (window
     ``--svd-window``, 10) -> ``train --method svd`` (``svd.eig`` ``--svd-eig``, 1: vectors
     U S, which aligned better than the default U S^0.5 on a split of seed 0; the figures
@@ -35,9 +35,9 @@ translation table (candidates capped at ``--scale-candidates``). Peak memory of 
 Python driver, the JVM and the Python workers (sampled every 0.5 s), and P@1 of the
 held-out rotated words from the translation table.
 
-    bash scripts/setup_bench_data.sh
-    .venv/bin/python scripts/bench_align.py [--dim 300] [--work .data/bench_align]
-    .venv/bin/python scripts/bench_align.py --scale [--scale-sizes 100000,1000000]
+    bash bench/setup_data.sh
+    .venv/bin/python -m bench.align [--dim 300] [--work .data/bench_align]
+    .venv/bin/python -m bench.align --scale [--scale-sizes 100000,1000000]
 """
 
 from __future__ import annotations
@@ -56,13 +56,10 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
-sys.path.insert(0, str(REPO))
-
-from benchdoc import load_average, machine, write_section  # noqa: E402
-from benchdoc import versions as package_versions  # noqa: E402
-from benchrun import (  # noqa: E402
+from bench.doc import load_average, machine, write_section
+from bench.doc import versions as package_versions
+from bench.make_real_corpus import bible_chapters
+from bench.runner import (
     MEMORY_HEADERS,
     MEMORY_NOTE,
     CommandFailed,
@@ -70,10 +67,10 @@ from benchrun import (  # noqa: E402
     run_cli,
     steps_text,
 )
-from make_real_corpus import bible_chapters  # noqa: E402
+from sparkembed.stages.align.procrustes import normalize, procrustes, unit
+from sparkembed.vectors.table import load_vectors
 
-from sparkembed.stages.align.procrustes import normalize, procrustes, unit  # noqa: E402
-from sparkembed.vectors.table import load_vectors  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 BIBLES = {"en": "engWEB2015eb", "es": "spaRV1909eb"}
 FREEDICT = Path("/usr/share/dictd/freedict-eng-spa.index")
@@ -300,7 +297,7 @@ def bench(args) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     if shutil.which("mod2imp") is None or not FREEDICT.exists():
-        sys.exit("missing Debian data: run  bash scripts/setup_bench_data.sh")
+        sys.exit("missing Debian data: run  bash bench/setup_data.sh")
     load_before = load_average()
     started = time.strftime("%Y-%m-%d %H:%M")
     tsv = work / "eng-spa.tsv"

@@ -7,7 +7,7 @@ before and after, since other jobs may share the cores:
 - ``decode``: the reader alone (pages as records) written to Spark's ``noop`` sink;
 - ``tokenize``: ``sparkembed tokenize`` end to end.
 
-    .venv/bin/python scripts/bench_bz2_reader.py [DUMP] [--what decode tokenize]
+    .venv/bin/python -m bench.bz2_reader [DUMP] [--what decode tokenize]
 """
 
 from __future__ import annotations
@@ -21,25 +21,31 @@ import tempfile
 import time
 from pathlib import Path
 
+from sparkembed.config import SparkConfig, TokenizeConfig
+from sparkembed.session import get_spark
+from sparkembed.stages.tokenize.readers import list_inputs, scan_text, scan_wiki_bz2
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DUMP = ROOT / ".data" / "bench" / "enwiki-bench-100mb.xml.bz2"
 TICK = os.sysconf("SC_CLK_TCK")
 
-DECODE = """
-import sys
-from sparkembed.config import SparkConfig, TokenizeConfig
-from sparkembed.stages.tokenize.readers import list_inputs, scan_text, scan_wiki_bz2
-from sparkembed.session import get_spark
-spark = get_spark(SparkConfig(master="local[2]"))
-cfg = TokenizeConfig()
-files = list_inputs(spark, [sys.argv[2]], "auto")
-if sys.argv[1] == "python":
-    df = scan_wiki_bz2(spark, files, split_mb=cfg.split_mb, max_record_mb=cfg.max_record_mb)
-else:
-    df = scan_text(spark, [f.path for f in files], line_sep="</page>", split_mb=cfg.split_mb,
-                   max_record_mb=cfg.max_record_mb)
-df.write.format("noop").mode("overwrite").save()
-"""
+
+def decode(decoder: str, dump: str) -> None:
+    """The reader alone (``decoder``: python or hadoop) into Spark's ``noop`` sink."""
+    spark = get_spark(SparkConfig(master="local[2]"))
+    cfg = TokenizeConfig()
+    files = list_inputs(spark, [dump], "auto")
+    if decoder == "python":
+        df = scan_wiki_bz2(spark, files, split_mb=cfg.split_mb, max_record_mb=cfg.max_record_mb)
+    else:
+        df = scan_text(
+            spark,
+            [f.path for f in files],
+            line_sep="</page>",
+            split_mb=cfg.split_mb,
+            max_record_mb=cfg.max_record_mb,
+        )
+    df.write.format("noop").mode("overwrite").save()
 
 
 def _tree_cpu(root: int, seen: dict[int, tuple[str, float]]) -> None:
@@ -97,7 +103,11 @@ def main() -> None:
     ap.add_argument("--what", nargs="+", default=["decode", "tokenize"])
     ap.add_argument("--decoders", nargs="+", default=["python", "hadoop"])
     ap.add_argument("--repeat", type=int, default=1, help="alternate the decoders this often")
+    ap.add_argument("--decode-only", metavar="DECODER", help=argparse.SUPPRESS)  # one contender
     args = ap.parse_args()
+    if args.decode_only:
+        decode(args.decode_only, args.dump)
+        return
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     size_mb = Path(args.dump).stat().st_size / 2**20
     print(f"dump: {args.dump} ({size_mb:.0f} MB), {os.cpu_count()} cores")
@@ -105,7 +115,14 @@ def main() -> None:
     for what in args.what:
         for decoder in args.decoders * args.repeat:
             if what == "decode":
-                cmd = [sys.executable, "-c", DECODE, decoder, args.dump]
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "bench.bz2_reader",
+                    "--decode-only",
+                    decoder,
+                    args.dump,
+                ]
             else:
                 out = Path(tempfile.mkdtemp(prefix="bench-bz2-"))
                 cmd = [

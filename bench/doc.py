@@ -9,7 +9,7 @@ from pathlib import Path
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 HEADER = """# Benchmarks
 
-Each section is written by its script in `scripts/` (run it again to refresh it).
+Each section is written by its benchmark in `bench/` (run it again to refresh it).
 All figures are from one run on the machine named in the section; tests never assert
 on them.
 """

@@ -12,7 +12,7 @@ Sources, in order of preference:
                       it has no sentence split, so articles are cut into pseudo-sentences
                       with lengths from a gamma distribution (mean 22 tokens)
 
-    .venv/bin/python scripts/make_corpus.py --tokens 10M --output .data/synth10m
+    .venv/bin/python -m bench.make_corpus --tokens 10M --output .data/synth10m
 """
 
 from __future__ import annotations

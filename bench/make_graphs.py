@@ -24,11 +24,11 @@ same files. A graph whose files exist is left as it is unless ``--force``.
                                                      -> .data/graphs/karate/
   all       the three, each into its default directory.
 
-    .venv/bin/python scripts/make_graphs.py lfr [--output DIR] [--seed 1] [--force]
-    .venv/bin/python scripts/make_graphs.py powerlaw [--vertices 1000000] [--edges 10000000]
+    .venv/bin/python -m bench.make_graphs lfr [--output DIR] [--seed 1] [--force]
+    .venv/bin/python -m bench.make_graphs powerlaw [--vertices 1000000] [--edges 10000000]
         [--exponent 2.3] [--max-degree 50000] [--seed 1] [--force]
-    .venv/bin/python scripts/make_graphs.py karate
-    .venv/bin/python scripts/make_graphs.py all
+    .venv/bin/python -m bench.make_graphs karate
+    .venv/bin/python -m bench.make_graphs all
 """
 
 from __future__ import annotations

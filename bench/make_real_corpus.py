@@ -1,7 +1,7 @@
 """A real-text English corpus of about 10M tokens for benchmarks, from installable data only.
 
 No internet here, and no large English text on PyPI; Debian has some, installed by
-scripts/setup_bench_data.sh:
+bench/setup_data.sh:
 
   gcide, wn, foldoc, jargon, devil   dictd dictionaries (Webster 1913 + GCIDE, WordNet 3.0
                                      glosses and examples, computing, hacker slang, Bierce)
@@ -13,10 +13,10 @@ file. Markup that is not prose is removed: pronunciations ``\\Ab*do"men\\``, bra
 etymologies and source tags ``[L. ...]``, ``[1913 Webster]``, WordNet's ``[syn: ...]`` and
 ``[ant: ...]`` lists (a thesaurus, not text), and ``{}`` around cross-references. Then
 ``sparkembed tokenize`` reads the text files and the dump in one run into DIR/tokens and
-DIR/vocab (min count 5), which scripts/bench_train.py takes as ``--corpus``.
+DIR/vocab (min count 5), which bench/train.py takes as ``--corpus``.
 
-    bash scripts/setup_bench_data.sh
-    .venv/bin/python scripts/make_real_corpus.py --output .data/realtext
+    bash bench/setup_data.sh
+    .venv/bin/python -m bench.make_real_corpus --output .data/realtext
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from sparkembed.stages.align.dictionary import dictd_number
 
 REPO = Path(__file__).resolve().parent.parent
 DICTD = Path("/usr/share/dictd")
@@ -42,7 +44,6 @@ SPACE = re.compile(r"\s+")
 
 def dictionary_entries(name: str):
     """The entries of a dictd dictionary, in file order, each once."""
-    from sparkembed.stages.align.dictionary import dictd_number
 
     data = gzip.decompress((DICTD / f"{name}.dict.dz").read_bytes())
     spans = set()
@@ -115,7 +116,7 @@ def main() -> int:
     src.mkdir(parents=True, exist_ok=True)
     missing = [d for d in DICTIONARIES if not (DICTD / f"{d}.dict.dz").exists()]
     if missing or shutil.which("mod2imp") is None:
-        sys.exit("missing Debian data: run  bash scripts/setup_bench_data.sh")
+        sys.exit("missing Debian data: run  bash bench/setup_data.sh")
     for name in (*DICTIONARIES, *BIBLES):
         path = src / f"{name}.txt"
         if path.exists() and not args.force:

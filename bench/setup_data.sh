@@ -2,7 +2,7 @@
 # Debian packages with real English text for the benchmarks (not needed by the tests):
 # dictionaries for dictd (GCIDE = Webster 1913 + supplements, WordNet 3.0 glosses, FOLDOC,
 # the Jargon File, The Devil's Dictionary) and two English Bibles for SWORD with the
-# exporter mod2imp. scripts/make_real_corpus.py turns them into a corpus. For the align
+# exporter mod2imp. bench/make_real_corpus.py turns them into a corpus. For the align
 # benchmark: the Spanish Reina-Valera 1909 Bible (sword-text-sparv) and FreeDict's
 # English-Spanish and Spanish-English dictionaries (dictd format). Then the Python
 # packages only the benchmarks use (the bench extra, into .venv). Idempotent.
@@ -15,26 +15,26 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  echo "[setup_bench_data] installing Debian packages: ${missing[*]}" >&2
+  echo "[bench/setup_data] installing Debian packages: ${missing[*]}" >&2
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 fi
 
 # Python packages only the benchmarks use, into the repo's .venv: the "bench" extra
-# (PecanPy, psutil, and umap-learn with scikit-learn, for scripts/bench_walks.py).
+# (PecanPy, psutil, and umap-learn with scikit-learn, for bench/walks.py).
 # Re-installed only when pyproject.toml is newer than the stamp or an import fails.
 cd "$(dirname "$0")/.."
 BENCH_EXTRAS=${BENCH_EXTRAS:-bench}
 if [ ! -x .venv/bin/python ]; then
-  echo "[setup_bench_data] error: no .venv; run scripts/setup.sh first" >&2
+  echo "[bench/setup_data] error: no .venv; run scripts/setup.sh first" >&2
   exit 1
 fi
 imports="import pecanpy, sklearn, psutil, umap"
 stamp=.venv/.sparkembed-bench-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$(cat "$stamp")" != "$BENCH_EXTRAS" ] ||
   ! .venv/bin/python -c "$imports" >/dev/null 2>&1; then
-  echo "[setup_bench_data] installing the [$BENCH_EXTRAS] extras into .venv" >&2
+  echo "[bench/setup_data] installing the [$BENCH_EXTRAS] extras into .venv" >&2
   .venv/bin/pip install -q -e ".[test,$BENCH_EXTRAS]"
   .venv/bin/python -c "$imports"
   echo "$BENCH_EXTRAS" >"$stamp"

@@ -5,7 +5,7 @@ and wall time, with the load average beside each figure: other jobs share the co
 CPU seconds are the figure to compare. The input is a slice of the bench dump decompressed
 to .xml, which takes the bzip2 cost out of the comparison.
 
-    .venv/bin/python scripts/bench_tokenize_engines.py [--slice-mb 20] [--runs 1] [--write]
+    .venv/bin/python -m bench.tokenize_engines [--slice-mb 20] [--runs 1] [--write]
 """
 
 from __future__ import annotations
@@ -13,15 +13,22 @@ from __future__ import annotations
 import argparse
 import bz2
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from pyspark.sql import functions as F
+
+from bench.doc import write_section
+from sparkembed.config import SparkConfig, TokenizeConfig
+from sparkembed.session import get_spark
+from sparkembed.stages.tokenize.tokens import chunked_sentence_tokens
+from sparkembed.stages.tokenize.wikitext import clean_page
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import benchdoc  # noqa: E402
 
 DUMP = ROOT / ".data" / "bench" / "enwiki-bench-100mb.xml.bz2"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -87,14 +94,6 @@ def warm_jvm_figures(src: Path, repeats: int = 4) -> list[tuple[str, str, float,
 
     Returns (step, engine, wall s, JVM CPU s, loadavg) of the last of ``repeats`` runs.
     """
-    import re
-
-    from pyspark.sql import functions as F
-
-    from sparkembed.config import SparkConfig, TokenizeConfig
-    from sparkembed.session import get_spark
-    from sparkembed.stages.tokenize.tokens import chunked_sentence_tokens
-    from sparkembed.stages.tokenize.wikitext import clean_page
 
     spark = get_spark(SparkConfig(master="local[2]", shuffle_partitions=4))
     jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
@@ -197,7 +196,7 @@ def main() -> int:
     md = "\n".join(lines)
     print(md)
     if args.write:
-        benchdoc.write_section("tokenize-engines", md)
+        write_section("tokenize-engines", md)
     return 0
 
 

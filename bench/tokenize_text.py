@@ -1,13 +1,13 @@
 """Benchmark: `sparkembed tokenize --format text` on plain text vs gensim and a C floor.
 
-Text lines from the real-text corpus (scripts/make_real_corpus.py's token table, one
+Text lines from the real-text corpus (bench/make_real_corpus.py's token table, one
 sentence per line, tokens joined by spaces): one ~50 MB file, and ten copies of it as one
 505 MB file and as ten files. Each case runs `sparkembed tokenize` (local[2], JVM start,
 vocabulary and writes included), gensim's `simple_preprocess` over the lines with 2
 processes, and a single-threaded C whitespace split (compiled here with cc) as the floor.
 
-    bash scripts/setup_bench_data.sh          # Debian text packages, bench extras
-    .venv/bin/python scripts/bench_tokenize_text.py [--no-doc] [--cases 50,505,505x10]
+    bash bench/setup_data.sh          # Debian text packages, bench extras
+    .venv/bin/python -m bench.tokenize_text [--no-doc] [--cases 50,505,505x10]
 
 Writes section "tokenize-text" of docs/benchmarks.md unless --no-doc.
 """
@@ -23,10 +23,10 @@ import sys
 import time
 from pathlib import Path
 
+from bench.doc import load_average, machine, versions, write_section
+from bench.runner import Run, run_cli
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
-import benchdoc  # noqa: E402
-import benchrun  # noqa: E402
 
 PY = sys.executable
 TARGET_MB = 50
@@ -123,11 +123,11 @@ def time_floor(paths: list[Path], exe: Path) -> tuple[float, int]:
     return time.perf_counter() - t0, words
 
 
-def time_ours(paths: list[Path], out: Path) -> tuple[benchrun.Run, dict, int]:
+def time_ours(paths: list[Path], out: Path) -> tuple[Run, dict, int]:
     """One run; its counts and its tasks (one token file each: both cores busy?)."""
     shutil.rmtree(out, ignore_errors=True)
     args = ["tokenize", *map(str, paths), "--format", "text", "--output", str(out)]
-    run = benchrun.run_cli(args, ["--set", 'spark.master="local[2]"'], sample=True)
+    run = run_cli(args, ["--set", 'spark.master="local[2]"'], sample=True)
     meta = json.loads((out / "tokens" / "_sparkembed.json").read_text())
     return run, meta["counts"], len(list((out / "tokens").glob("part-*.parquet")))
 
@@ -141,15 +141,15 @@ def main() -> int:
     args = ap.parse_args()
     corpus, data = Path(args.corpus).resolve(), Path(args.data).resolve()
     if not (corpus / "tokens").is_dir():
-        subprocess.run(["bash", "scripts/setup_bench_data.sh"], cwd=REPO, check=True)
-        make = [PY, "scripts/make_real_corpus.py", "--output", str(corpus)]
+        subprocess.run(["bash", "bench/setup_data.sh"], cwd=REPO, check=True)
+        make = [PY, "-m", "bench.make_real_corpus", "--output", str(corpus)]
         subprocess.run(make, cwd=REPO, check=True)
     inputs = build_texts(corpus, data)
     exe = data / "wsplit"
     if not exe.exists():
         (data / "wsplit.c").write_text(C_FLOOR)
         subprocess.run(["cc", "-O2", "-o", str(exe), str(data / "wsplit.c")], check=True)
-    load_before = benchdoc.load_average()
+    load_before = load_average()
     rows = []
     for case in args.cases.split(","):
         paths = inputs[case]
@@ -168,10 +168,10 @@ def main() -> int:
     md = f"""## tokenize-text
 
 Plain text, one sentence a line (the real-text corpus' sentences written out; 505 MB = ten
-copies of the 50 MB file, as one file and as ten files; `scripts/bench_tokenize_text.py`),
-{benchdoc.machine()}, one run each. 1-minute load average {load_before} before the runs,
-{benchdoc.load_average()} after (2 cores).
-{benchdoc.versions(["pyspark", "pyarrow", "gensim"])}.
+copies of the 50 MB file, as one file and as ten files; `bench/tokenize_text.py`),
+{machine()}, one run each. 1-minute load average {load_before} before the runs,
+{load_average()} after (2 cores).
+{versions(["pyspark", "pyarrow", "gensim"])}.
 
 | input | sparkembed s (local[2], all in) | M tokens/s | tokens | tasks | steps | gensim `simple_preprocess`, 2 processes: s (tokens) | C whitespace split, 1 thread: s (words) |
 |---|---:|---:|---:|---:|---|---:|---:|
@@ -184,7 +184,7 @@ count the vocabulary as they go.
 """
     print(md)
     if not args.no_doc:
-        benchdoc.write_section("tokenize-text", md)
+        write_section("tokenize-text", md)
     return 0
 
 

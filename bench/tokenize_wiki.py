@@ -4,7 +4,7 @@ Builds a >= 100 MB .bz2 dump in .data/bench/ by repeating the pages of gensim's 
 English sample with new page ids (once; reused afterwards), runs each contender once and
 writes the figures to docs/benchmarks.md (section "tokenize").
 
-    .venv/bin/python scripts/bench_tokenize.py [--min-mb 100]
+    .venv/bin/python -m bench.tokenize_wiki [--min-mb 100]
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
+from bench.doc import load_average, machine, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import benchdoc  # noqa: E402
 
 SAMPLE = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 PAGE_ID = re.compile(rb"(<page>.*?<id>)(\d+)(</id>)", re.S)
@@ -118,7 +118,7 @@ def main() -> None:
         copies, size = build_dump(dump, args.min_mb)
         print(f"  {copies} copies of the sample, {size / 1e6:.1f} MB", flush=True)
     size_mb = dump.stat().st_size / 1e6
-    load_before = benchdoc.load_average()
+    load_before = load_average()
     print("bzcat ...", flush=True)
     bzcat_s = time_bzcat(dump)
     print(f"  {bzcat_s:.1f}s", flush=True)
@@ -131,8 +131,8 @@ def main() -> None:
     md = f"""## tokenize
 
 One run each on a {size_mb:.0f} MB `.bz2` dump (gensim's shortened English sample, pages
-repeated with new ids; `scripts/bench_tokenize.py`), {benchdoc.machine()}.
-1-minute load average {load_before} before the run, {benchdoc.load_average()} after (2 cores).
+repeated with new ids; `bench/tokenize_wiki.py`), {machine()}.
+1-minute load average {load_before} before the run, {load_average()} after (2 cores).
 
 | | seconds | articles | tokens | time vs gensim | time vs bzcat |
 |---|---:|---:|---:|---:|---:|
@@ -151,7 +151,7 @@ Java engine (`.jars/sparkembed-udfs.jar`, one pass per page), tokenised by it, w
 and the vocabulary and table counts come from one pyarrow pass over the written files.
 """
     print(md)
-    benchdoc.write_section("tokenize", md)
+    write_section("tokenize", md)
 
 
 if __name__ == "__main__":

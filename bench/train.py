@@ -2,13 +2,13 @@
 AdaGrad reference (Stanford's algorithm, numba) on a ~10M-token corpus.
 
 One run, figures into docs/benchmarks.md. The default corpus is real English text,
-scripts/make_real_corpus.py's 9.6M tokens from Debian's dictionaries and Bibles and the
+bench/make_real_corpus.py's 9.6M tokens from Debian's dictionaries and Bibles and the
 Wikipedia sample (section "train"); it is built if missing (after
-scripts/setup_bench_data.sh). ``--corpus .data/synth10m`` runs on scripts/make_corpus.py's
+bench/setup_data.sh). ``--corpus .data/synth10m`` runs on bench/make_corpus.py's
 synthetic 10M-token corpus instead (bigram statistics of the Wikipedia sample; section
 "train-synthetic").
 
-    .venv/bin/python scripts/bench_train.py [--corpus .data/realtext] [--work .data/bench_train]
+    .venv/bin/python -m bench.train [--corpus .data/realtext] [--work .data/bench_train]
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ import sys
 import time
 from pathlib import Path
 
+from bench.doc import machine, write_section
+from sparkembed.config import GloveConfig, SvdConfig, Word2VecConfig
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
 PY = sys.executable
 
 
@@ -161,12 +163,11 @@ def glove_adagrad(cooc_dir: Path, vocab_dir: Path, dim=100, epochs=15, x_max=10.
 
 def w2v_setting() -> str:
     """The MLlib word2vec defaults the benchmark runs, in words."""
-    from sparkembed.config import Word2VecConfig as W
-
-    parts = W.num_partitions or "one per core"
+    w = Word2VecConfig
+    parts = w.num_partitions or "one per core"
     return (
-        f"{W.max_iter} iterations, step {W.step_size:g}, partitions {parts}, subsample "
-        f"{W.subsample:g}"
+        f"{w.max_iter} iterations, step {w.step_size:g}, partitions {parts}, subsample "
+        f"{w.subsample:g}"
     )
 
 
@@ -217,8 +218,6 @@ def main() -> int:
     import pyarrow.dataset as ds
     from gensim.models import KeyedVectors, Word2Vec
 
-    from sparkembed.config import GloveConfig
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default=str(REPO / ".data/realtext"))
     ap.add_argument("--work", default=str(REPO / ".data/bench_train"))
@@ -235,10 +234,10 @@ def main() -> int:
     synthetic = corpus.name.startswith("synth")
     if not (corpus / "tokens").is_dir():
         if synthetic:
-            make = [PY, "scripts/make_corpus.py", "--tokens", "10M", "--output", str(corpus)]
+            make = [PY, "-m", "bench.make_corpus", "--tokens", "10M", "--output", str(corpus)]
         else:
-            subprocess.run(["bash", "scripts/setup_bench_data.sh"], cwd=REPO, check=True)
-            make = [PY, "scripts/make_real_corpus.py", "--output", str(corpus)]
+            subprocess.run(["bash", "bench/setup_data.sh"], cwd=REPO, check=True)
+            make = [PY, "-m", "bench.make_real_corpus", "--output", str(corpus)]
         subprocess.run(make, cwd=REPO, check=True)
     work.mkdir(parents=True, exist_ok=True)
     for name in ("tokens", "vocab"):
@@ -306,20 +305,16 @@ def main() -> int:
         print(f"gensim window {w}: {gensim_secs[w]:.0f} s", flush=True)
         gaps[w] = paired_ws353_difference(svd_kv[w], model.wv, data)
 
-    from benchdoc import machine, write_section
-
-    from sparkembed.config import SvdConfig
-
     lines = [
         "## train: PPMI+SVD, GloVe and MLlib word2vec vs gensim Word2Vec and GloVe AdaGrad"
         + (" (synthetic corpus)" if synthetic else ""),
         "",
         (
-            f"Corpus: `scripts/make_corpus.py` synthetic corpus, {n_tokens:,} tokens, "
+            f"Corpus: `bench/make_corpus.py` synthetic corpus, {n_tokens:,} tokens, "
             f"{len(sentences):,} sentences (bigram statistics of the English Wikipedia "
             "sample: little topical signal, so every WS353 figure is low). "
             if synthetic
-            else f"Corpus: `scripts/make_real_corpus.py`, real English text, {n_tokens:,} "
+            else f"Corpus: `bench/make_real_corpus.py`, real English text, {n_tokens:,} "
             f"tokens, {len(sentences):,} sentences: Debian's GCIDE (Webster 1913), WordNet "
             "3.0 glosses (synonym lists removed), FOLDOC, Jargon File and Devil's Dictionary, "
             "the King James and World English Bibles, and gensim's Wikipedia sample. "

@@ -1,6 +1,6 @@
 """Benchmark: random-walk graph embeddings, ``sparkembed walks`` beside PecanPy + gensim.
 
-Default mode (section "walks" of docs/benchmarks.md), on scripts/make_graphs.py's LFR graph
+Default mode (section "walks" of docs/benchmarks.md), on bench/make_graphs.py's LFR graph
 (10,000 vertices, mu 0.5, made first if missing; any DIR with edges.parquet and
 labels.parquet works), for uniform walks (p 1, q 1) and node2vec (p 1, q 0.5):
   - reference: PecanPy's SparseOTF walks (numba, --workers threads) and gensim Word2Vec on
@@ -33,10 +33,10 @@ of their sum (RSS: pages shared by forked workers count once per process).
 ``--scale-pecanpy`` adds PecanPy's walks on the same graph, in a child process sampled the
 same way.
 
-    .venv/bin/python scripts/bench_walks.py [--graph .data/graphs/lfr10k] [--umap]
-    .venv/bin/python scripts/bench_walks.py --scale [--graph .data/graphs/powerlaw1m]
+    .venv/bin/python -m bench.walks [--graph .data/graphs/lfr10k] [--umap]
+    .venv/bin/python -m bench.walks --scale [--graph .data/graphs/powerlaw1m]
         [--scale-pecanpy] [--scale-walk-length 20] [--scale-walks-per-node 1]
-    .venv/bin/python scripts/bench_walks.py --graph .data/graphs/karate --walks-per-node 2 \\
+    .venv/bin/python -m bench.walks --graph .data/graphs/karate --walks-per-node 2 \\
         --no-doc --work /tmp/bw   # smoke run
 
 The sparkembed rows read the stages' summary lines, ``walks: ..., walks N, steps S, ... |
@@ -59,14 +59,14 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from bench.doc import machine, write_section
+from bench.doc import versions as package_versions
+from bench.runner import CommandFailed, Run, parse_summary, run_cli, run_process
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
 PY = sys.executable
 GRAPHS = REPO / ".data" / "graphs"
 CONFIGS = {"uniform": (1.0, 1.0), "node2vec": (1.0, 0.5)}
-
-
-from benchrun import CommandFailed, Run, parse_summary, run_cli, run_process  # noqa: E402
 
 
 def walk_rate(run: Run, work: Path) -> tuple[int, float, str]:
@@ -276,7 +276,7 @@ def ensure_graph(graph: Path, scale: bool) -> None:
         return
     kinds = {"lfr10k": "lfr", "powerlaw1m": "powerlaw", "karate": "karate"}
     kind = kinds.get(graph.name, "powerlaw" if scale else "lfr")
-    cmd = [PY, str(REPO / "scripts" / "make_graphs.py"), kind, "--output", str(graph)]
+    cmd = [PY, "-m", "bench.make_graphs", kind, "--output", str(graph)]
     subprocess.run(cmd, cwd=REPO, check=True)
 
 
@@ -451,8 +451,6 @@ def bench(args) -> int:
     md = walks_markdown(args, graph, info, rows, cores, workers, load_before, load_after)
     print(md)
     if not args.no_doc:
-        from benchdoc import write_section
-
         write_section("walks", md)
     return 0
 
@@ -507,11 +505,10 @@ def _fmt(x: float, spec: str = ".1f") -> str:
 
 
 def walks_markdown(args, graph, info, rows, cores, workers, load_before, load_after) -> str:
-    from benchdoc import machine
 
     params = info.get("params", {})
     desc = (
-        f"LFR (`scripts/make_graphs.py lfr`: n {params.get('n', '?'):,}, mu "
+        f"LFR (`bench/make_graphs.py lfr`: n {params.get('n', '?'):,}, mu "
         f"{params.get('mu', '?')}, tau1 {params.get('tau1', '?')}, tau2 {params.get('tau2', '?')}, "
         f"average degree {params.get('average_degree', '?')}, max degree "
         f"{params.get('max_degree', '?')}, communities {params.get('min_community', '?')}-"
@@ -570,7 +567,6 @@ def walks_markdown(args, graph, info, rows, cores, workers, load_before, load_af
 
 
 def versions() -> str:
-    from benchdoc import versions as package_versions
 
     names = ["pecanpy", "gensim", "scikit-learn", "numba", "numpy", "pyspark", "umap-learn"]
     return package_versions(names)
@@ -665,21 +661,18 @@ def scale(args) -> int:
     md = scale_markdown(args, graph, info, rows, workers, load_before, load_after)
     print(md)
     if not args.no_doc:
-        from benchdoc import write_section
-
         write_section("walks-scale", md)
     return 0
 
 
 def scale_markdown(args, graph, info, rows, workers, load_before, load_after) -> str:
-    from benchdoc import machine
 
     gb = 1 << 30
     params = info.get("params", {})
     lines = [
         f"## walks-scale: walk engines on a {_size(info.get('vertices', 0))}-vertex power-law graph",
         "",
-        f"Graph `{graph.name}` (`scripts/make_graphs.py powerlaw`: Chung-Lu, exponent "
+        f"Graph `{graph.name}` (`bench/make_graphs.py powerlaw`: Chung-Lu, exponent "
         f"{params.get('exponent', '?')}, expected degrees capped at "
         f"{_fmt(float(params.get('max_expected_degree', 'nan')), ',.0f')}, seed {info.get('seed', '?')}): "
         f"{info.get('vertices', 0):,} vertices with an edge, {info.get('edges', 0):,} "

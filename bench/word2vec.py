@@ -1,11 +1,11 @@
 """Benchmark: MLlib word2vec's partitions x iterations x step size x subsampling, quality
 against seconds, on the real-text corpus; and a 100M-token corpus on local[2].
 
-    .venv/bin/python scripts/bench_word2vec.py sweep [--only NAME,...]
-    .venv/bin/python scripts/bench_word2vec.py scale [--tokens 100M]
+    .venv/bin/python -m bench.word2vec sweep [--only NAME,...]
+    .venv/bin/python -m bench.word2vec scale [--tokens 100M]
 
 ``sweep`` trains each configuration of SWEEP with ``sparkembed train --method word2vec``
-(dim 100, window 5, min count 5) on the tokens scripts/bench_train.py uses, scores WS353,
+(dim 100, window 5, min count 5) on the tokens bench/train.py uses, scores WS353,
 SimLex-999 and the analogies with gensim's evaluators, keeps every result in
 ``WORK/word2vec-sweep.jsonl`` (a configuration already there is not run again unless
 ``--fresh``) and writes the table into docs/train.md (section word2vec-sweep). Runs on
@@ -27,15 +27,16 @@ import shutil
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
-
-from benchrun import (  # noqa: E402
+from bench.doc import load_average, machine, versions, write_section
+from bench.runner import (
     MEMORY_HEADERS,
     MEMORY_NOTE,
     memory_cells,
     run_cli,
 )
+from bench.train import scores as gensim_scores
+
+REPO = Path(__file__).resolve().parent.parent
 
 LOCAL_CLUSTER = "local-cluster[2,1,3072]"
 
@@ -73,7 +74,6 @@ def gensim_data() -> Path:
 
 
 def scores(vectors: Path) -> dict[str, float]:
-    from bench_train import scores as gensim_scores
     from gensim.models import KeyedVectors
 
     exported = vectors.with_suffix(".bin")
@@ -94,11 +94,10 @@ def counts_of(vectors: Path) -> dict:
 
 
 def sweep(args) -> int:
-    from benchdoc import load_average, machine, versions, write_section
 
     work = Path(args.work).resolve()
     if not (work / "tokens").is_dir():
-        sys.exit(f"{work}/tokens missing: run scripts/bench_train.py first (it builds them)")
+        sys.exit(f"{work}/tokens missing: run bench/train.py first (it builds them)")
     results_file = work / "word2vec-sweep.jsonl"
     if args.fresh and results_file.exists():
         results_file.unlink()
@@ -148,8 +147,8 @@ def sweep(args) -> int:
     lines = [
         "## word2vec: partitions, iterations, step size and subsampling",
         "",
-        f"{machine()}; `scripts/bench_word2vec.py sweep`, one run per row, on the 9.6M-token "
-        "real-text corpus (scripts/make_real_corpus.py; 9.33M tokens of the 64,194 words "
+        f"{machine()}; `bench/word2vec.py sweep`, one run per row, on the 9.6M-token "
+        "real-text corpus (bench/make_real_corpus.py; 9.33M tokens of the 64,194 words "
         "seen at least 5 times), dim 100, window 5. Seconds are the whole command (JVM "
         "start, the subsampling pass, MLlib, the write). Scores: gensim's evaluators "
         f"(Spearman for the pairs). {versions(['pyspark', 'gensim'])}.",
@@ -210,7 +209,6 @@ def build_scaled_corpus(source: Path, target: Path, tokens_wanted: int) -> int:
 
 
 def scale(args) -> int:
-    from benchdoc import load_average, machine, versions, write_section
 
     tokens = (
         int(float(args.tokens.rstrip("M")) * 1e6) if args.tokens.endswith("M") else int(args.tokens)
@@ -226,7 +224,7 @@ def scale(args) -> int:
     lines = [
         "## word2vec-scale",
         "",
-        f"{machine()}; `scripts/bench_word2vec.py scale`: the real-text corpus' token files "
+        f"{machine()}; `bench/word2vec.py scale`: the real-text corpus' token files "
         f"copied {copies} times (doc_ids suffixed; {c.get('corpus_tokens', 0):,} tokens; the "
         "copies repeat the text, so this measures time and memory, not what 100M tokens "
         "of new text would learn), `sparkembed train --method word2vec` with the defaults "

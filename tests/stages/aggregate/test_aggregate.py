@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from helpers import CLI_SESSION, publish_workdir
 from pyspark.testing import assertDataFrameEqual
-from reference import sif_reference
 
+from bench.reference import sif_reference
 from sparkembed import cli
 from sparkembed.linalg.gram import gram_matrices, top_components
 from sparkembed.vectors.query import Embeddings

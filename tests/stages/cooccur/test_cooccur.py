@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
-from reference import cooccurrence_counts_jvm
 
+from bench.reference import cooccurrence_counts_jvm
 from sparkembed.config import CooccurConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.stages.cooccur.counts import cooccurrence_counts, marginals
