@@ -2,21 +2,22 @@
 
 Window 5, symmetric, harmonic (1/d) weighting -- the setting of GloVe's C ``cooccur``,
 which counts ~2.3M tokens/s on one core of this machine. On a synthetic corpus from
-scripts/make_corpus.py (made first if missing), in one run:
-  1. ours: ``cooccurrence_counts`` + publish (sharded Parquet) + marginals, local[2];
+bench/make_corpus.py (made first if missing), in one run:
+  1. ours: ``sparkembed cooccur`` (counts, sharded Parquet, marginals), local[2], run
+     in this process after the session has started (JVM start-up not counted);
   2. a single-process numpy/scipy counter (the reference) on the same corpus;
-  3. the JVM-only variant (``cooccurrence_counts_jvm``) on a smaller corpus (--jvm-tokens).
+  3. the JVM-only variant (``bench.reference.cooccurrence_counts_jvm``, counts and
+     marginals written with plain Spark) on a smaller corpus (--jvm-tokens).
 Peak memory is sampled from /proc while each runs: in local mode the driver and executor
 are one JVM (its RSS), plus the Python workers' RSS (summed over the live workers).
 Figures go to docs/benchmarks.md (section "cooccur").
 
-    .venv/bin/python scripts/bench_cooccur.py --tokens 100M
+    .venv/bin/python -m bench.cooccur --tokens 100M
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import shutil
 import subprocess
@@ -31,23 +32,15 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
+from bench.doc import machine, write_section
+from bench.reference import cooccurrence_counts_jvm
+from sparkembed.cli import main as sparkembed
+from sparkembed.config import CooccurConfig, SparkConfig
+from sparkembed.session import get_spark
+from sparkembed.stages.cooccur.counts import marginals
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "scripts"))
-
-from benchdoc import machine, write_section  # noqa: E402
-
-from sparkembed.config import Config, CooccurConfig, SparkConfig  # noqa: E402
-from sparkembed.stage import Context, Plan, execute  # noqa: E402
-from sparkembed.stages.cooccur import STAGE as COOCCUR  # noqa: E402
-from sparkembed.stages.cooccur.counts import marginals  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from reference import cooccurrence_counts_jvm  # noqa: E402
-
-from sparkembed.session import get_spark  # noqa: E402
-from sparkembed.tables import publish  # noqa: E402
-
+SPARK = SparkConfig(master="local[2]", driver_memory="4g")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -124,7 +117,8 @@ def ensure_corpus(path: Path, tokens: str, seed: int) -> None:
     subprocess.run(
         [
             sys.executable,
-            str(REPO / "scripts" / "make_corpus.py"),
+            "-m",
+            "bench.make_corpus",
             "--tokens",
             tokens,
             "--output",
@@ -132,6 +126,7 @@ def ensure_corpus(path: Path, tokens: str, seed: int) -> None:
             "--seed",
             str(seed),
         ],
+        cwd=REPO,
         check=True,
     )
 
@@ -185,26 +180,45 @@ def pa_concat(arrays):
     return pa.concat_arrays(arrays)
 
 
-def run_ours(spark, path: Path, out: Path, cfg: CooccurConfig, jvm: bool = False):
-    """What `sparkembed cooccur` does (file path), or the JVM-only counter with Spark I/O."""
-    if not jvm:
-        full = Config(cooccur=cfg)
-        plan = Plan(
-            inputs={"tokens": str(path / "tokens"), "vocab": str(path / "vocab")},
-            outputs={
-                "cooccurrence": str(out / "cooccurrence"),
-                "marginals": str(out / "marginals"),
-            },
-            params={"cooccur": dataclasses.asdict(cfg)},
-        )
-        execute(COOCCUR, plan, full, Context(full, quiet=True, overwrite=True, spark=spark))
-        return
+def work_dir(path: Path, out: Path) -> Path:
+    """An empty work directory ``out`` that sees the corpus' tables through symlinks."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    for table in ("tokens", "vocab"):
+        (out / table).symlink_to((path / table).resolve(), target_is_directory=True)
+    return out
+
+
+def run_ours(out: Path, cfg: CooccurConfig) -> None:
+    """``sparkembed cooccur`` on the work directory ``out``, in this process: the session
+    already running is the one it uses."""
+    settings = [
+        f'spark.master="{SPARK.master}"',
+        f'spark.driver_memory="{SPARK.driver_memory}"',
+        f"cooccur.window={cfg.window}",
+        f'cooccur.weighting="{cfg.weighting}"',
+        f"cooccur.symmetric={str(cfg.symmetric).lower()}",
+        f"cooccur.shards={cfg.shards}",
+    ]
+    argv = [
+        "cooccur",
+        str(out),
+        "--overwrite",
+        "-q",
+        *(a for kv in settings for a in ("--set", kv)),
+    ]
+    if sparkembed(argv) != 0:
+        sys.exit(f"failed: sparkembed {' '.join(argv)}")
+
+
+def run_jvm(spark, path: Path, out: Path, cfg: CooccurConfig) -> None:
+    """The JVM-only counter, its counts and marginals written as ours writes them."""
     tokens = spark.read.parquet(str(path / "tokens"))
     vocab = spark.read.parquet(str(path / "vocab"))
     counts = cooccurrence_counts_jvm(tokens, vocab, cfg)
-    publish(counts, str(out / "cooccurrence"), stage="cooccur", partition_by=["shard"])
+    counts.write.mode("overwrite").partitionBy("shard").parquet(str(out / "cooccurrence"))
     table = spark.read.parquet(str(out / "cooccurrence"))
-    publish(marginals(table, cfg), str(out / "marginals"), stage="cooccur")
+    marginals(table, cfg).write.mode("overwrite").parquet(str(out / "marginals"))
 
 
 def timed(spark_pid: int, fn):
@@ -236,11 +250,11 @@ def main(argv=None) -> int:
     cfg = CooccurConfig(window=5, weighting="harmonic", symmetric=True, shards=args.shards)
     load_before = os.getloadavg()
 
-    spark = get_spark(SparkConfig(master="local[2]", driver_memory="4g"))
-    out = data / "bench_cooccur_out"
-    shutil.rmtree(out, ignore_errors=True)
+    spark = get_spark(SPARK)  # started before the clock, as a pipeline's later stage finds it
+    out = work_dir(corpus, data / "bench_cooccur_out")
     me = os.getpid()
-    secs, s = timed(me, lambda: run_ours(spark, corpus, out, cfg))
+    secs, s = timed(me, lambda: run_ours(out, cfg))
+    spark = get_spark(SPARK)
     ours = {"secs": secs, "jvm": s.peak_jvm, "py": s.peak_python, "cpu": s.cpu_seconds}
     nnz = spark.read.parquet(str(out / "cooccurrence")).count()
     margins = spark.read.parquet(str(out / "marginals")).orderBy("id").toArrow()
@@ -251,11 +265,11 @@ def main(argv=None) -> int:
         jvm_tokens = corpus_tokens(jvm_corpus)
         jout = data / "bench_cooccur_jvm_out"
         shutil.rmtree(jout, ignore_errors=True)
-        secs_j, sj = timed(me, lambda: run_ours(spark, jvm_corpus, jout, cfg, jvm=True))
+        secs_j, sj = timed(me, lambda: run_jvm(spark, jvm_corpus, jout, cfg))
         jvm = {"secs": secs_j, "tokens": jvm_tokens, "jvm": sj.peak_jvm}
-        jout2 = data / "bench_cooccur_arrow_small_out"
-        shutil.rmtree(jout2, ignore_errors=True)
-        secs_a, _ = timed(me, lambda: run_ours(spark, jvm_corpus, jout2, cfg))
+        jout2 = work_dir(jvm_corpus, data / "bench_cooccur_arrow_small_out")
+        secs_a, _ = timed(me, lambda: run_ours(jout2, cfg))
+        spark = get_spark(SPARK)
         jvm["arrow_secs"] = secs_a
         print(
             f"jvm variant: {jvm_tokens / secs_j / 1e6:.2f}M tokens/s; arrow on the same "
@@ -288,12 +302,12 @@ def main(argv=None) -> int:
 
     gb = 1 << 30
     lines = [
-        "## cooccur: co-occurrence counts (`scripts/bench_cooccur.py`)",
+        "## cooccur: co-occurrence counts (`python -m bench.cooccur`)",
         "",
         f"Machine: {machine()}; load average {load_before[0]:.1f} before, "
         f"{load_after[0]:.1f} after (1-minute, 2 cores: well above 2 means other jobs "
         "shared the cores and the figures are lower bounds).",
-        f"Corpus: synthetic (scripts/make_corpus.py, bigram statistics of the English "
+        f"Corpus: synthetic (bench/make_corpus.py, bigram statistics of the English "
         f"Wikipedia sample, seed {args.seed}): {n_tokens:,} tokens, vocabulary {vocab_size:,}. "
         f"Window 5, symmetric, harmonic 1/d, {args.shards} shards. Target: 2.3M tokens/s "
         "(GloVe's C `cooccur`, one core).",

@@ -1,14 +1,15 @@
 """Benchmark: all-vocabulary top-10 neighbours, Spark (local[2]) vs one numpy process.
 
 100k tokens x 100 dims of seeded random vectors, written as a vector table. Both sides run
-the same blocked algorithm (``sparkembed.stages.neighbors.frame.iter_topk``, 64 MB score blocks):
+the same blocked algorithm (``sparkembed.linalg.topk.iter_topk``, 64 MB score blocks):
 - numpy: one process reads the table with pyarrow and scores every token, results kept
   in memory (no output written);
-- Spark: ``sparkembed neighbors`` end to end: read the table, collect and broadcast the
-  unit matrix, score in tasks (mapInArrow), write DIR/neighbors as Parquet.
+- Spark: ``sparkembed neighbors`` end to end, run in this process once the session has
+  started: read the table, collect and broadcast the unit matrix, score in tasks
+  (mapInArrow), write DIR/neighbors as Parquet.
 One run each; the figures go to docs/benchmarks.md (section "neighbors").
 
-.venv/bin/python scripts/bench_neighbors.py [--tokens 100000] [--dim 100] [--topn 10]
+.venv/bin/python -m bench.neighbors [--tokens 100000] [--dim 100] [--topn 10]
 """
 
 from __future__ import annotations
@@ -25,17 +26,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.doc import machine, write_section
+from sparkembed.cli import main as sparkembed
+from sparkembed.config import SparkConfig
+from sparkembed.linalg.topk import block_rows, iter_topk, unit_rows
+from sparkembed.session import get_spark
+from sparkembed.vectors.table import load_vectors, write_vectors
 
-import benchdoc  # noqa: E402
-
-from sparkembed.config import SparkConfig  # noqa: E402
-from sparkembed.linalg.topk import block_rows, iter_topk, unit_rows  # noqa: E402
-from sparkembed.session import get_spark  # noqa: E402
-from sparkembed.stages.neighbors import frame as nb  # noqa: E402
-from sparkembed.tables import publish, read_table  # noqa: E402
-from sparkembed.vectors.table import load_vectors, write_vectors  # noqa: E402
+SPARK = SparkConfig(master="local[2]", driver_memory="4g")
 
 
 def make_table(spark, path: Path, n: int, dim: int, seed: int = 42) -> None:
@@ -65,7 +63,7 @@ def main() -> int:
     n, dim, k = args.tokens, args.dim, args.topn
     load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="bench_neighbors_"))
-    spark = get_spark(SparkConfig(master="local[2]", driver_memory="4g"))
+    spark = get_spark(SPARK)  # started before the clock
     try:
         vectors_path = work / "vectors"
         make_table(spark, vectors_path, n, dim)
@@ -79,12 +77,15 @@ def main() -> int:
         numpy_ids = np.vstack(kept)
 
         t0 = time.perf_counter()
-        tokens, raw = nb.collect_vectors(read_table(spark, str(vectors_path)))
-        prepared = nb.prepare(tokens, raw, None)
-        df = nb.neighbor_frame(spark, prepared, k, args.block_mb)
-        out = work / "out" / "neighbors"
-        publish(df, str(out), stage="neighbors", params={"topn": k})
+        argv = ["neighbors", str(vectors_path), "--output", str(work / "out"), "-q"]
+        argv += ["--set", 'spark.master="local[2]"', "--set", 'spark.driver_memory="4g"']
+        argv += ["--set", f"evaluate.topn={k}", "--set", f"evaluate.block_mb={args.block_mb}"]
+        if sparkembed(argv) != 0:
+            sys.exit(f"failed: sparkembed {' '.join(argv)}")
         spark_s = time.perf_counter() - t0
+        spark = get_spark(SPARK)
+        out = work / "out" / "neighbors"
+        tokens = vs.tokens
 
         # Same answers: the rank-1 neighbour of every token.
         first = spark.read.parquet(str(out)).where("rank = 1").select("token", "neighbor").toArrow()
@@ -101,9 +102,9 @@ def main() -> int:
 
     md = f"""## neighbors: all-vocabulary top-{k}
 
-`scripts/bench_neighbors.py`: {n:,} tokens x {dim} dims (seeded random float32), top-{k}
+`python -m bench.neighbors`: {n:,} tokens x {dim} dims (seeded random float32), top-{k}
 cosine neighbours of every token, score blocks of {args.block_mb} MB ({rows} query rows).
-One run on {benchdoc.machine()}; **the machine is shared with other engineers running
+One run on {machine()}; **the machine is shared with other engineers running
 Spark jobs at the same time, so timings are noisy** (1-minute load average
 {load_before:.1f} before the run, {load_after:.1f} after it, on 2 cores).
 
@@ -119,7 +120,7 @@ On 2 cores the Spark job cannot be expected to beat numpy, whose BLAS already us
 adds is that the work splits over executors, with memory bounded per task.
 """
     print(md)
-    benchdoc.write_section("neighbors", md)
+    write_section("neighbors", md)
     return 0
 
 
