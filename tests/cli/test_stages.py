@@ -13,7 +13,7 @@ import pytest
 from sparkembed import tables
 from sparkembed.cli import main
 from sparkembed.errors import SparkembedError
-from sparkembed.tables import Commit, read_metadata
+from sparkembed.tables import Commit, read_metadata, storage
 
 SESSION = ["--set", 'spark.master="local[2]"', "--set", "spark.shuffle_partitions=4"]
 SENTENCES = [
@@ -173,7 +173,7 @@ def test_a_commit_killed_after_its_journal_is_rolled_forward(spark, tmp_path, mo
         c.write_df("a", str(tmp_path / "a"), df_a)
         c.write_df("b", str(tmp_path / "b"), df_a)
     renames = []
-    real = tables._HadoopFS.rename
+    real = storage.HadoopFS.rename
 
     def rename_then_die(self, src, dst):
         if len(renames) == 2:  # a moved aside and replaced; b not yet
@@ -181,7 +181,7 @@ def test_a_commit_killed_after_its_journal_is_rolled_forward(spark, tmp_path, mo
         renames.append(dst)
         return real(self, src, dst)
 
-    monkeypatch.setattr(tables._HadoopFS, "rename", rename_then_die)
+    monkeypatch.setattr(storage.HadoopFS, "rename", rename_then_die)
     c = Commit(spark, "t")
     c.write_df("a", str(tmp_path / "a"), df_b)
     c.write_df("b", str(tmp_path / "b"), df_b)

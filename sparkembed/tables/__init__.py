@@ -1,0 +1,48 @@
+"""Table I/O shared by every stage, in three layers:
+
+- ``storage``: the filesystem (Hadoop's FileSystem API through a SparkSession, else local);
+- ``metadata``: each table's ``_sparkembed.json``, fingerprints, and the checks a stage makes
+  on its inputs and outputs;
+- ``commit``: a stage's outputs published together or not at all, and the recovery of the
+  commits that killed runs left behind; ``read_table`` and ``publish`` for one table.
+"""
+
+from sparkembed.tables.commit import (
+    FOREIGN_STAGING_SECONDS,
+    STAGING_DIR,
+    Commit,
+    publish,
+    read_table,
+    recover,
+)
+from sparkembed.tables.metadata import (
+    METADATA_FILE,
+    check_built_together,
+    check_output,
+    check_writable,
+    describe,
+    fingerprint,
+    read_metadata,
+    table_metadata,
+)
+from sparkembed.tables.storage import filesystem, inside, path_exists
+
+__all__ = [
+    "FOREIGN_STAGING_SECONDS",
+    "METADATA_FILE",
+    "STAGING_DIR",
+    "Commit",
+    "check_built_together",
+    "check_output",
+    "check_writable",
+    "describe",
+    "filesystem",
+    "fingerprint",
+    "inside",
+    "path_exists",
+    "publish",
+    "read_metadata",
+    "read_table",
+    "recover",
+    "table_metadata",
+]
