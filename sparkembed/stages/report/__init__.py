@@ -1,6 +1,6 @@
-"""report: pictures of a vector table in one HTML page: a word map (MLlib k-means, t-SNE or
-UMAP), a dimension heatmap, norms against frequency, evaluation charts. Drawing in
-``pictures`` (matplotlib, the ``report`` extra), the page in ``page``."""
+"""report: pictures of a vector table in one HTML page: a word map (spherical k-means, t-SNE
+or UMAP), a dimension heatmap, norms against frequency, evaluation charts. Drawing in
+``pictures`` (matplotlib, the ``report`` extra), the page in ``page``; no Spark."""
 
 from sparkembed.stage import Stage, Step
 from sparkembed.stages.report import stage
@@ -31,4 +31,5 @@ STAGE = Stage(
     run=stage.run,
     layout=layout,
     step_arguments=step_arguments,
+    needs_spark=False,
 )

@@ -1,9 +1,12 @@
 """``sparkembed report VECTORS --output DIR``: DIR/report.html and its pictures, one commit.
 
-- word map: the ``report.top`` most frequent words (or ``--words FILE``) clustered by MLlib
-  KMeans on their unit vectors (in Spark, one partition, seeded), placed in 2-D by t-SNE or
-  UMAP on the driver (seeded), coloured by cluster or by ``--labels``; the clusters listed
-  beside it. Coordinates and clusters also in DIR/word_map.tsv.
+- word map: the ``report.top`` most frequent words (or ``--words FILE``) clustered by
+  spherical k-means on their unit vectors, placed in 2-D by t-SNE or UMAP, all on the
+  driver and seeded, coloured by cluster or by ``--labels``; the clusters listed beside it.
+  Coordinates and clusters also in DIR/word_map.tsv.
+
+No Spark: the vector table is read with pyarrow and at most ``report.top``'s upper bound of
+rows is clustered and projected.
 - heatmap: chosen words' unit vectors, dimensions sorted so a shared one stands out.
 - norms: raw vector norm against frequency over the whole table, with Spearman's rho.
 - evaluation (``--evaluation DIR``, repeatable): evaluate reports' word-pair and analogy
@@ -18,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sparkembed.errors import SparkembedError, task_errors
+from sparkembed.config import ReportConfig
+from sparkembed.errors import SparkembedError
+from sparkembed.linalg.kmeans import spherical_kmeans
 from sparkembed.linalg.topk import unit_rows
 from sparkembed.stage import Context, Plan
 from sparkembed.stages.report import pictures
@@ -26,7 +31,8 @@ from sparkembed.stages.report.page import write_page
 from sparkembed.textfiles import read_lines
 from sparkembed.vectors.table import load_vectors
 
-MAX_MAP = 5000  # points of the 2-D projection, which runs on the driver
+# A --words list is cut where report.top stops: the projection runs on the driver.
+MAX_MAP = next(f.metadata["le"] for f in dataclasses.fields(ReportConfig) if f.name == "top")
 
 
 def add_arguments(p) -> None:
@@ -89,23 +95,6 @@ def plan(args, cfg) -> Plan:
     )
 
 
-def kmeans_clusters(spark, unit: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """MLlib KMeans of the rows; one partition, so the seeded result does not depend on
-    the cluster's parallelism. Cluster ids renumbered by first appearance."""
-    from pyspark.ml.clustering import KMeans
-    from pyspark.ml.functions import array_to_vector
-
-    rows = [(i, [float(v) for v in row]) for i, row in enumerate(unit)]
-    df = spark.createDataFrame(rows, "i int, v array<double>").coalesce(1)
-    df = df.select("i", array_to_vector("v").alias("features"))
-    model = KMeans(k=min(k, len(rows)), seed=seed, maxIter=50).fit(df)
-    with task_errors():
-        got = model.transform(df).select("i", "prediction").orderBy("i").collect()
-    raw = np.array([r["prediction"] for r in got])
-    first = {c: n for n, c in enumerate(dict.fromkeys(raw.tolist()))}
-    return np.array([first[c] for c in raw])
-
-
 def run(ctx: Context, plan: Plan, cfg) -> dict:
     from scipy.stats import spearmanr
 
@@ -129,7 +118,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         rows_arr = np.array(rows)
         unit = unit_rows(vs.vectors[rows_arr])
     with timer.step("cluster"):
-        clusters = kmeans_clusters(ctx.spark, unit, r.clusters, r.seed)
+        clusters = spherical_kmeans(unit, r.clusters, r.seed)
     with timer.step("project"):
         xy = pictures.project_2d(unit, r.projection, r.seed)
     labels = read_labels(plan.inputs["labels"]) if "labels" in plan.inputs else None
@@ -175,7 +164,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
                     f"{source}: {len(rows):,} {kind}, {r.projection}, coloured by "
                     + ("label" if labels else f"k-means cluster (k = {len(legend)})"),
                 ),  # fmt: skip
-                "note": f"k-means (MLlib, unit vectors, seed {r.seed}) and {r.projection} "
+                "note": f"spherical k-means (unit vectors, seed {r.seed}) and {r.projection} "
                 f"(seed {r.seed}); the {min(r.named_words, len(rows))} most frequent are named.",
                 "side": groups,
             },

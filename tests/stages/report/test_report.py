@@ -1,4 +1,4 @@
-"""sparkembed report: planted clusters found by MLlib k-means, the same coordinates and PNG
+"""sparkembed report: planted clusters found by the spherical k-means, the same coordinates and PNG
 bytes for the same input, the page opened in headless Chromium (every image loaded, no
 errors), labels as colours, and the one-line message without the plotting extra."""
 
