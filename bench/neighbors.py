@@ -59,6 +59,7 @@ def main() -> int:
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--topn", type=int, default=10)
     parser.add_argument("--block-mb", type=int, default=64)
+    parser.add_argument("--no-doc", action="store_true", help="print, do not write the docs")
     args = parser.parse_args()
     n, dim, k = args.tokens, args.dim, args.topn
     load_before = os.getloadavg()[0]
@@ -120,7 +121,8 @@ On 2 cores the Spark job cannot be expected to beat numpy, whose BLAS already us
 adds is that the work splits over executors, with memory bounded per task.
 """
     print(md)
-    write_section("neighbors", md)
+    if not args.no_doc:
+        write_section("neighbors", md)
     return 0
 
 
