@@ -14,7 +14,7 @@ Default mode (section "aggregate" of docs/benchmarks.md):
   - retrieval: for every English verse that the Spanish Bible has, the Spanish verses
     ranked by cosine; P@1 and P@10 are the shares whose own verse is first or in the top
     ten. Random ranks give 1/(Spanish verses).
-  - reference: PrincetonML's SIF recipe in plain numpy (``tests/reference.py``,
+  - reference: PrincetonML's SIF recipe in plain numpy (``bench/reference.py``,
     ``sif_reference``: a per-document loop, then numpy's SVD), on the same tokens,
     vocabularies and aligned vectors, timed beside sparkembed's sif run; the largest
     difference between the two tables' vectors is reported.

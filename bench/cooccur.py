@@ -302,7 +302,7 @@ def main(argv=None) -> int:
 
     gb = 1 << 30
     lines = [
-        "## cooccur: co-occurrence counts (`python -m bench.cooccur`)",
+        "## cooccur: co-occurrence counts (`bench/cooccur.py`)",
         "",
         f"Machine: {machine()}; load average {load_before[0]:.1f} before, "
         f"{load_after[0]:.1f} after (1-minute, 2 cores: well above 2 means other jobs "

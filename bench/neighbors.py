@@ -103,7 +103,7 @@ def main() -> int:
 
     md = f"""## neighbors: all-vocabulary top-{k}
 
-`python -m bench.neighbors`: {n:,} tokens x {dim} dims (seeded random float32), top-{k}
+`bench/neighbors.py`: {n:,} tokens x {dim} dims (seeded random float32), top-{k}
 cosine neighbours of every token, score blocks of {args.block_mb} MB ({rows} query rows).
 One run on {machine()}; **the machine is shared with other engineers running
 Spark jobs at the same time, so timings are noisy** (1-minute load average

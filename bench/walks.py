@@ -508,7 +508,7 @@ def walks_markdown(args, graph, info, rows, cores, workers, load_before, load_af
 
     params = info.get("params", {})
     desc = (
-        f"LFR (`bench/make_graphs.py lfr`: n {params.get('n', '?'):,}, mu "
+        f"LFR (`python -m bench.make_graphs lfr`: n {params.get('n', '?'):,}, mu "
         f"{params.get('mu', '?')}, tau1 {params.get('tau1', '?')}, tau2 {params.get('tau2', '?')}, "
         f"average degree {params.get('average_degree', '?')}, max degree "
         f"{params.get('max_degree', '?')}, communities {params.get('min_community', '?')}-"
@@ -672,7 +672,7 @@ def scale_markdown(args, graph, info, rows, workers, load_before, load_after) ->
     lines = [
         f"## walks-scale: walk engines on a {_size(info.get('vertices', 0))}-vertex power-law graph",
         "",
-        f"Graph `{graph.name}` (`bench/make_graphs.py powerlaw`: Chung-Lu, exponent "
+        f"Graph `{graph.name}` (`python -m bench.make_graphs powerlaw`: Chung-Lu, exponent "
         f"{params.get('exponent', '?')}, expected degrees capped at "
         f"{_fmt(float(params.get('max_expected_degree', 'nan')), ',.0f')}, seed {info.get('seed', '?')}): "
         f"{info.get('vertices', 0):,} vertices with an edge, {info.get('edges', 0):,} "

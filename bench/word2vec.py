@@ -147,7 +147,7 @@ def sweep(args) -> int:
     lines = [
         "## word2vec: partitions, iterations, step size and subsampling",
         "",
-        f"{machine()}; `bench/word2vec.py sweep`, one run per row, on the 9.6M-token "
+        f"{machine()}; `python -m bench.word2vec sweep`, one run per row, on the 9.6M-token "
         "real-text corpus (bench/make_real_corpus.py; 9.33M tokens of the 64,194 words "
         "seen at least 5 times), dim 100, window 5. Seconds are the whole command (JVM "
         "start, the subsampling pass, MLlib, the write). Scores: gensim's evaluators "
@@ -224,7 +224,7 @@ def scale(args) -> int:
     lines = [
         "## word2vec-scale",
         "",
-        f"{machine()}; `bench/word2vec.py scale`: the real-text corpus' token files "
+        f"{machine()}; `python -m bench.word2vec scale`: the real-text corpus' token files "
         f"copied {copies} times (doc_ids suffixed; {c.get('corpus_tokens', 0):,} tokens; the "
         "copies repeat the text, so this measures time and memory, not what 100M tokens "
         "of new text would learn), `sparkembed train --method word2vec` with the defaults "
