@@ -1,15 +1,14 @@
 """The cooccur stage's file path: token Parquet in, sharded counts out, Arrow I/O in tasks.
 
-Same numbers as ``cooccurrence_counts`` (the counting, pre-aggregation and packed shuffle
-are shared); what differs is where rows cross the JVM/Python border. Measured on 30M
-synthetic tokens (local[2], CPU seconds of all processes): reading ``tokens`` through
-Spark and handing it to Python as Arrow costs ~13 CPU-s (every token string is copied
-twice), and handing the summed cells back to the JVM and writing them with Spark's Parquet
-writer ~25 CPU-s (one UnsafeRow per cell), out of ~75 in all. Here instead:
+Same numbers as ``cooccurrence_counts`` (both drive the counting kernel of ``kernel``);
+what differs is where rows cross the JVM/Python border. Reading ``tokens`` through Spark
+copies every token string twice on its way to Python, and handing the summed cells back to
+the JVM for Spark's Parquet writer makes one UnsafeRow per cell: together a large share of
+the DataFrame path's CPU time (docs/cooccur.md has the figures). Here instead:
 
 - map tasks read their share of the token table's Parquet row groups with pyarrow,
-  dictionary-encoded: only each row group's dictionary is looked up in the vocabulary
-  (about 0.03 CPU-s per million tokens instead of ~0.5);
+  dictionary-encoded: only each row group's dictionary is looked up in the vocabulary,
+  not every token;
 - reduce tasks write their shard's Parquet file with pyarrow and return only the shard's
   row sums, so ``DIR/marginals`` (vocabulary-sized) comes from the same pass.
 
@@ -17,7 +16,7 @@ Spark still plans the tasks, moves the packed partial sums between them and retr
 failed tasks (a retried reduce overwrites its shard's file: names are per shard). Paths
 must be readable and writable by pyarrow from every executor: local paths (one machine,
 or a shared mount), or hdfs:// and s3:// where pyarrow has those filesystems.
-``file_path_supported`` says when; the command falls back to the DataFrame path otherwise.
+``file_path_supported`` says when; the stage uses the DataFrame path otherwise.
 """
 
 from __future__ import annotations
@@ -42,15 +41,13 @@ from sparkembed.arrowio import (
 from sparkembed.config import CooccurConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.session import task_slots
-from sparkembed.stages.cooccur.counts import (
+from sparkembed.stages.cooccur.kernel import (
     PACKED_SCHEMA,
-    _count_chunks,
-    _Params,
-    _params,
-    _runs,
-    _sum_shard,
-    check_config,
+    Params,
+    count_chunks,
     load_vocab,
+    runs,
+    sum_shard,
 )
 
 UNIT_SCHEMA = "path string, row_group int"
@@ -118,21 +115,21 @@ def _row_group_chunks(
         yield np.concatenate(ids_parts), np.concatenate(length_parts), None
 
 
-def _count_row_groups(p: _Params, fs: pafs.FileSystem, vocab_bc):
+def _count_row_groups(p: Params, fs: pafs.FileSystem, vocab_bc):
     def count(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         units = [
             (path, g)
             for b in batches
             for path, g in zip(b.column(0).to_pylist(), b.column(1).to_pylist(), strict=True)
         ]
-        yield from _count_chunks(
+        yield from count_chunks(
             p, _row_group_chunks(fs, iter(units), vocab_bc.value, p.chunk_tokens), None
         )
 
     return count
 
 
-def _write_shard(p: _Params, fs: pafs.FileSystem, root: str):
+def _write_shard(p: Params, fs: pafs.FileSystem, root: str):
     """Reduce task: sum one shard's packed partial sums, write its Parquet file, return
     the shard's row sums (``row, count, cells``)."""
     schema = pa.schema(
@@ -144,7 +141,7 @@ def _write_shard(p: _Params, fs: pafs.FileSystem, root: str):
     )
 
     def reduce(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        summed = _sum_shard(p, batches)
+        summed = sum_shard(p, batches)
         if summed is None:
             return
         rows, cols, sums, counts = summed
@@ -161,7 +158,7 @@ def _write_shard(p: _Params, fs: pafs.FileSystem, root: str):
         fs.move(tmp, final)
         del table, counts
         # Row sums from the exact (scaled integer) sums: the marginals need no second pass.
-        row_values, row_starts = _runs(rows)
+        row_values, row_starts = runs(rows)
         row_sums = np.add.reduceat(sums, row_starts)
         yield pa.RecordBatch.from_arrays(
             [
@@ -185,11 +182,10 @@ def count_to_files(
     Returns the row sums on the driver (vocabulary-sized): ``row int, count double,
     cells long`` (cells: non-zeros of the row), sorted by row.
     """
-    check_config(cfg)
     if not file_path_supported(tokens_path, out, cfg):
         raise SparkembedError("cooccur: the file path needs pyarrow-readable paths, no subsample")
     vocab = load_vocab(vocab_df)
-    p = _params(cfg, vocab.num_rows)
+    p = Params.from_config(cfg, vocab.num_rows)
     sc = spark.sparkContext
     in_fs, _ = arrow_location(tokens_path)
     out_fs, out_root = arrow_location(out)

@@ -19,6 +19,7 @@ from sparkembed.stages.cooccur.files import count_to_files, file_path_supported
 from sparkembed.stages.cooccur.kernel import weight_scale
 from sparkembed.tables import Commit, read_table
 
+
 def add_arguments(p) -> None:
     p.add_argument("dir", metavar="DIR", help="work directory with tokens and vocab")
 

@@ -13,7 +13,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from bench.reference import cooccurrence_counts_jvm
-from sparkembed.config import CooccurConfig
+from sparkembed.config import Config, CooccurConfig, validate
 from sparkembed.errors import SparkembedError
 from sparkembed.stages.cooccur.counts import cooccurrence_counts, marginals
 from sparkembed.tables import publish
@@ -259,10 +259,11 @@ def test_published_shards_are_partitioned_and_sorted(spark, tmp_path):
 
 def test_bad_inputs_raise_clear_errors(spark):
     tokens = tokens_df(spark)
+    # The config's own checks (config.validate) run before any stage.
     with pytest.raises(SparkembedError, match="weighting"):
-        cooccurrence_counts(tokens, vocab_df(spark), CooccurConfig(weighting="linear"))
+        validate(Config(cooccur=CooccurConfig(weighting="linear")))
     with pytest.raises(SparkembedError, match="window"):
-        cooccurrence_counts(tokens, vocab_df(spark), CooccurConfig(window=0))
+        validate(Config(cooccur=CooccurConfig(window=0)))
     gap = vocab_df(spark).where("id != 3")
     with pytest.raises(SparkembedError, match="vocab ids must be 0..6"):
         cooccurrence_counts(tokens, gap, CooccurConfig())
@@ -285,13 +286,13 @@ def test_sparse_path_and_small_buffers_match_reference(spark, monkeypatch, dense
     # The hand-made vocabulary fits the dense block whole; shrink the block (0: every pair
     # goes the sorted-runs way; 20: a mix) and every buffer so that merging, flushing
     # partial sums early and splitting batches all run.
-    import sparkembed.stages.cooccur.counts as cooccur
+    from sparkembed.stages.cooccur import kernel
 
-    monkeypatch.setattr(cooccur, "DENSE_CELLS", dense_cells)
-    monkeypatch.setattr(cooccur, "CHUNK_TOKENS", 7)
-    monkeypatch.setattr(cooccur, "MERGE_ENTRIES", 12)
-    monkeypatch.setattr(cooccur, "FLUSH_ENTRIES", 5)
-    monkeypatch.setattr(cooccur, "EMIT_ROWS", 4)
+    monkeypatch.setattr(kernel, "DENSE_CELLS", dense_cells)
+    monkeypatch.setattr(kernel, "CHUNK_TOKENS", 7)
+    monkeypatch.setattr(kernel, "MERGE_ENTRIES", 12)
+    monkeypatch.setattr(kernel, "FLUSH_ENTRIES", 5)
+    monkeypatch.setattr(kernel, "EMIT_ROWS", 4)
     for cfg in [
         CooccurConfig(window=3, shards=3),
         CooccurConfig(window=2, weighting="uniform", symmetric=False, keep_positions=True),
@@ -304,7 +305,7 @@ def test_sparse_path_and_small_buffers_match_reference(spark, monkeypatch, dense
 def test_numpy_shard_function_matches_spark_hash(spark):
     # The map side routes partial sums by a numpy copy of Spark's murmur3 hash(): it must
     # agree with Spark's on every id, and each route must land in its own partition.
-    from sparkembed.stages.cooccur.counts import _shard_routes, shard_of_ids
+    from sparkembed.stages.cooccur.kernel import shard_of_ids, shard_routes
 
     ids = list(range(0, 5000)) + [2**31 - 1, 123_456_789]
     df = spark.createDataFrame([(i,) for i in ids], "id int")
@@ -314,7 +315,7 @@ def test_numpy_shard_function_matches_spark_hash(spark):
         numpy_shard = shard_of_ids(np.array(ids), shards)
         assert [spark_shard[i] for i in ids] == numpy_shard.tolist()
         assert numpy_shard.tolist()[:3] == [murmur3_int(i) % shards for i in ids[:3]]
-        routes = _shard_routes(shards)
+        routes = shard_routes(shards)
         assert shard_of_ids(routes, shards).tolist() == list(range(shards))
         parts = (
             spark.createDataFrame([(int(r),) for r in routes], "route int")
@@ -335,10 +336,10 @@ def test_numpy_shard_function_matches_spark_hash(spark):
     ],
 )
 def test_packed_partial_sums_round_trip(vocab_size, sort_keys, big_counts, key_bytes):
-    """_pack_by_shard narrows keys and counts only where _unpack restores them exactly."""
-    from sparkembed.stages.cooccur import counts as cooccur
+    """pack_by_shard narrows keys and counts only where unpack restores them exactly."""
+    from sparkembed.stages.cooccur.kernel import Params, pack_by_shard, unpack
 
-    p = dataclasses.replace(cooccur._params(CooccurConfig(shards=3), vocab_size), emit_rows=500)
+    p = dataclasses.replace(Params.from_config(CooccurConfig(shards=3), vocab_size), emit_rows=500)
     rng = np.random.default_rng(7)
     rows = rng.integers(0, vocab_size, 5_000).astype(np.int64)
     cols = rng.integers(0, vocab_size, 5_000).astype(np.int64)
@@ -349,15 +350,15 @@ def test_packed_partial_sums_round_trip(vocab_size, sort_keys, big_counts, key_b
     weights = rng.integers(1, 60, len(keys)).astype(np.int64)
     if big_counts:
         weights[::7] += np.int64(2**40)
-    packed = list(cooccur._pack_by_shard(p, keys, rows, weights))
+    packed = list(pack_by_shard(p, keys, rows, weights))
     assert {b.column("key_bytes")[0].as_py() for b in packed} == {key_bytes}
     assert {b.column("count_bytes")[0].as_py() for b in packed} == {8 if big_counts else 4}
-    got_keys, got_weights = cooccur._unpack(iter(packed), vocab_size, np.int64)
+    got_keys, got_weights = unpack(iter(packed), vocab_size, np.int64)
     assert got_keys.dtype == np.int64 and got_weights.dtype == np.int64
     expected = sorted(zip(keys.tolist(), weights.tolist(), strict=True))
     assert sorted(zip(got_keys.tolist(), got_weights.tolist(), strict=True)) == expected
     for batch in packed:  # each packed row holds entries of the shard it is routed to
-        one = cooccur._unpack(iter([batch]), vocab_size, np.int64)[0]
+        one = unpack(iter([batch]), vocab_size, np.int64)[0]
         route = batch.column("route")[0].as_py()
         assert set(p.shard_of[one // vocab_size].tolist()) == {list(p.routes).index(route)}
 
@@ -365,13 +366,13 @@ def test_packed_partial_sums_round_trip(vocab_size, sort_keys, big_counts, key_b
 @pytest.mark.parametrize("big", [False, True])
 def test_sum_by_key_packed_sort_matches_plain_sums(big):
     """Keys and integer weights sorted as one int64, or (too wide: big) by argsort."""
-    from sparkembed.stages.cooccur import counts as cooccur
+    from sparkembed.stages.cooccur.kernel import pack_key_weight, sum_by_key
 
     rng = np.random.default_rng(3)
     keys = rng.integers(0, 2**40 if big else 5_000, 20_000).astype(np.int64)
     weights = rng.integers(0, 2**30, len(keys)).astype(np.int64)
-    assert (cooccur._pack_key_weight(keys, weights) is None) == big
-    distinct, sums = cooccur._sum_by_key(keys, weights)
+    assert (pack_key_weight(keys, weights) is None) == big
+    distinct, sums = sum_by_key(keys, weights)
     expected = defaultdict(int)
     for k, w in zip(keys.tolist(), weights.tolist(), strict=True):
         expected[k] += w
