@@ -46,6 +46,7 @@ def test_cli_writes_counts_and_marginals(spark, tmp_path, capsys):
         meta["params"]["cooccur"]["symmetric"] is False and meta["params"]["cooccur"]["window"] == 3
     )
     assert meta["partition_by"] == ["shard"]
+    assert meta["engine"] == "files"  # local paths, no subsampling
 
     sums = defaultdict(Fraction)
     for (a, _), c in ref.items():
@@ -69,6 +70,9 @@ def test_cli_marginals_counts_on_the_dataframe_path(spark, tmp_path):
     )
     assert code == 0
     rows = read_table(spark, str(work / "marginals")).collect()
+    meta = read_metadata(spark, str(work / "cooccurrence"))
+    assert meta["engine"] == "dataframe"
+    assert meta["counts"]["nonzeros"] == read_table(spark, str(work / "cooccurrence")).count()
     margin_counts = read_metadata(spark, str(work / "marginals"))["counts"]
     assert margin_counts["rows"] == len(rows) > 0
     assert abs(margin_counts["total"] - sum(r["count"] for r in rows)) < 1e-9
