@@ -108,6 +108,19 @@ def isolated_vertices(vertices: DataFrame, edges: DataFrame, source: str) -> Dat
     )
 
 
+def reason_counts(rejected: DataFrame) -> dict[str, int]:
+    """Rows of a rejected table in all (``rejected``) and per reason of ``REJECTED_ORDER``
+    (0 for a reason without rows)."""
+    rows = rejected.groupBy("reason").count().collect()
+    by_reason = {r["reason"]: int(r["count"]) for r in rows}
+    return {"rejected": sum(by_reason.values()), **{r: by_reason.get(r, 0) for r in REJECTED_ORDER}}
+
+
+def reasons_text(counts: dict[str, int]) -> str:
+    """``2 bad weight, 1 self-loop``: the reasons with rows, in ``REJECTED_ORDER``."""
+    return ", ".join(f"{counts[r]:,} {r}" for r in REJECTED_ORDER if counts.get(r))
+
+
 def vertex_index(edges: DataFrame) -> DataFrame:
     """``vertex int, id string``: every endpoint of the clean edges, numbered 0.. in id order,
     so the numbering (and with it every walk id) does not depend on the partitioning."""
@@ -140,6 +153,28 @@ def adjacency(edges: DataFrame, index: DataFrame, *, directed: bool, weighted: b
         F.coalesce("neighbors", F.array().cast("array<int>")).alias("neighbors"),
         (weights if weighted else F.lit(None).cast("array<double>")).alias("weights"),
     )
+
+
+def graph_stats(edges: DataFrame, index: DataFrame, *, directed: bool) -> dict[str, int]:
+    """What ``adjacency(edges, index)`` holds, from its inputs, so that the engine is chosen
+    before it is built: ``vertices``, ``out_edges`` (an undirected edge is two), ``starts``
+    (vertices with out-edges: every vertex when undirected, each being an endpoint of a
+    clean edge) and ``id_bytes`` (the ids' length in all)."""
+    v = index.agg(
+        F.count(F.lit(1)).alias("vertices"),
+        F.coalesce(F.sum(F.length("id")), F.lit(0)).alias("id_bytes"),
+    ).first()
+    if directed:
+        e = edges.agg(F.count(F.lit(1)).alias("n"), F.countDistinct("src").alias("src")).first()
+        out_edges, starts = int(e["n"]), int(e["src"])
+    else:
+        out_edges, starts = 2 * edges.count(), int(v["vertices"])
+    return {
+        "vertices": int(v["vertices"]),
+        "out_edges": out_edges,
+        "starts": starts,
+        "id_bytes": int(v["id_bytes"]),
+    }
 
 
 def edge_list_format(path: str, fmt: str, is_work_dir: bool) -> str:

@@ -26,20 +26,24 @@ from sparkembed.stages.walks.engines import (
     replicated_to_files,
 )
 from sparkembed.stages.walks.graph import (
-    REJECTED_ORDER,
     adjacency,
     clean_edges,
     cooccurrence_edges,
     edge_list_format,
+    graph_stats,
     isolated_vertices,
     read_edge_list,
+    reason_counts,
+    reasons_text,
     vertex_index,
 )
 from sparkembed.tables import filesystem, read_table
 from sparkembed.vocabulary import build_vocab, rank_vocab
 from sparkembed.vocabulary.files import count_file_vocab, file_vocab_supported, vocab_from_counts
 
-STEPS_PER_TASK = 4_000_000  # replicated engine: walk steps a task takes on
+# Replicated engine: walk steps per task at most, so that a large graph's walks make more
+# tasks than there are cores (shorter tasks, and a retry redoes less).
+STEPS_PER_TASK = 4_000_000
 
 
 def add_arguments(p) -> None:
@@ -105,113 +109,76 @@ def _inputs(ctx: Context, plan: Plan, w):
 
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
-    from sparkembed.session import task_slots
     w, spark, timer = cfg.walks, ctx.spark, ctx.timer
     out = plan.outputs
-    with ctx.commit(plan) as commit:
-        with timer.step("graph"):
-            edges, vertices, weighted, directed, source = _inputs(ctx, plan, w)
-            clean, rejected = clean_edges(
-                edges, vertices, weighted=weighted, directed=directed, source=source
+    with timer.step("graph"):
+        edges, vertices, weighted, directed, source = _inputs(ctx, plan, w)
+        clean, rejected = clean_edges(
+            edges, vertices, weighted=weighted, directed=directed, source=source
+        )
+        if vertices is not None:
+            rejected = rejected.unionByName(isolated_vertices(vertices, clean, source))
+        # Each is read several times below: computed once.
+        clean = clean.persist(StorageLevel.MEMORY_AND_DISK)
+        index = vertex_index(clean).persist(StorageLevel.MEMORY_AND_DISK)
+        g = graph_stats(clean, index, directed=directed)
+        n, out_edges = g["vertices"], g["out_edges"]
+        if n == 0:
+            hint = reasons_text(reason_counts(rejected))
+            raise SparkembedError(
+                f"{source}: no edges to walk (the edge list is empty, or every edge "
+                "was set aside: see the rejected rows' reasons)" + (f" ({hint})" if hint else "")
             )
-            if vertices is not None:
-                rejected = rejected.unionByName(isolated_vertices(vertices, clean, source))
-            graph_stats: dict = {}
-
-            def stat(key: str):
-                def read(path: str):
-                    if not graph_stats:
-                        graph_stats.update(_graph_stats(spark.read.parquet(path)))
-                    return graph_stats[key]
-
-                return read
-
-            # Each is read several times below: computed once.
-            clean = clean.persist(StorageLevel.MEMORY_AND_DISK)
-            index = vertex_index(clean).persist(StorageLevel.MEMORY_AND_DISK)
-            graph = adjacency(clean, index, directed=directed, weighted=weighted)
+        edges_read = edges.count()
+    plan.engine = choose_engine(w, out["graph"], g, weighted)
+    ctx.log("walks", f"{n:,} vertices, {out_edges:,} out-edges; engine {plan.engine}")
+    walk = _replicated if plan.engine == "replicated" else _partitioned
+    log = None if ctx.quiet else (lambda m: ctx.log("walks", m))
+    with ctx.commit(plan) as commit:
+        with timer.step("adjacency"):
             commit.write_df(
                 "graph",
                 out["graph"],
-                graph,
-                counts={k: stat(k) for k in ("vertices", "out_edges")},
+                adjacency(clean, index, directed=directed, weighted=weighted),
+                counts={"vertices": n, "out_edges": out_edges},
                 extra={"directed": directed, "weighted": weighted},
             )
-            graph_path = commit.staged("graph")
             index.unpersist()
-            adj = spark.read.parquet(graph_path)
-            edges_read = edges.count()
-            g = graph_stats
-            n, out_edges = int(g["vertices"]), int(g["out_edges"])
-            if n == 0:
-                raise SparkembedError(
-                    f"{source}: no edges to walk (the edge list is empty, or every edge "
-                    "was set aside: see the rejected rows' reasons)" + _reasons_hint(rejected)
-                )
-        engine = choose_engine(w, graph_path, n, out_edges, weighted, int(g["id_bytes"]))
-        ctx.log("walks", f"{n:,} vertices, {out_edges:,} out-edges; engine {engine}")
-        steps_total = int(g["starts"]) * w.walks_per_node * w.walk_length
+            graph_path = commit.staged("graph")
         with timer.step("walk"):
-            if engine == "replicated":
-                parts = w.partitions or max(
-                    2 * task_slots(spark), math.ceil(steps_total / STEPS_PER_TASK)
-                )
-                tokens_meta, vocab = _replicated(
-                    commit, adj, graph_path, g, w, min(parts, n), out["tokens"]
-                )
-            else:
-                parts = w.partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
-                log = None if ctx.quiet else (lambda m: ctx.log("walks", m))
-                scratch = commit.scratch(out["tokens"], "walks")
-                tokens = partitioned_walks(spark, adj, w, scratch, parts, log)
-                file_counts: dict = {}
-                tokens_meta = commit.write_df(
-                    "tokens",
-                    out["tokens"],
-                    tokens,
-                    counts=_walk_counts(spark, file_counts),
-                    extra={"engine": engine},
-                )
-                if file_counts.get("vocab") is not None:
-                    vocab = vocab_from_counts(spark, file_counts["vocab"])
-                else:
-                    vocab = build_vocab(spark.read.parquet(commit.staged("tokens")))
+            tokens_meta, vocab = walk(commit, graph_path, g, w, out["tokens"], log)
         with timer.step("vocab"):
-            vocab_meta = commit.write_df(
-                "vocab",
-                out["vocab"],
-                vocab,
-                counts={"vocab": lambda p: spark.read.parquet(p).count()},
-            )
+            commit.write_df("vocab", out["vocab"], vocab)
+            n_vocab = spark.read.parquet(commit.staged("vocab")).count()
+            commit.add_counts("vocab", {"vocab": n_vocab})
         with timer.step("rejected"):
-            rej_meta = commit.write_df(
-                "rejected", out["rejected"], rejected.coalesce(1), counts=_reason_counts(spark)
-            )
+            commit.write_df("rejected", out["rejected"], rejected.coalesce(1))
+            reasons = reason_counts(spark.read.parquet(commit.staged("rejected")))
+            commit.add_counts("rejected", reasons)
         clean.unpersist()
     counts = tokens_meta["counts"]
-    reasons = rej_meta["counts"]
     n_edges = out_edges if directed else out_edges // 2
     set_aside = reasons["rejected"] - reasons["isolated vertex"]
-    summary = {
+    if reasons["rejected"] and not ctx.quiet:
+        detail = reasons_text(reasons)
+        print(f"[walks] set aside in {out['rejected']}: {detail}", file=sys.stderr)
+    return {
         "edges read": edges_read,
         "merged": edges_read - set_aside - n_edges,
         "vertices": n,
         "edges": n_edges,
         "walks": counts["walks"],
         "steps": counts["steps"],
-        "vocab": vocab_meta["counts"]["vocab"],
+        "vocab": n_vocab,
         "rejected": reasons["rejected"],
-        "engine": engine,
+        "engine": plan.engine,
     }
-    if reasons["rejected"] and not ctx.quiet:
-        detail = ", ".join(f"{reasons[r]:,} {r}" for r in REJECTED_ORDER if reasons.get(r))
-        print(f"[walks] set aside in {out['rejected']}: {detail}", file=sys.stderr)
-    return summary
 
 
-def choose_engine(w, graph_path: str, n: int, out_edges: int, weighted: bool, id_bytes: int):
-    """``w.engine``, or for ``auto``: replicated while the graph fits ``replicated_max_mb`` in
-    a Python worker and pyarrow reaches its file, else partitioned."""
+def choose_engine(w, graph_path: str, g: dict, weighted: bool) -> str:
+    """``w.engine``, or for ``auto``: replicated while the graph (``graph_stats``) fits
+    ``replicated_max_mb`` in a Python worker and pyarrow reaches ``graph_path``, else
+    partitioned."""
     reachable = arrow_location(graph_path) is not None
     if w.engine == "replicated":
         if not reachable:
@@ -222,103 +189,78 @@ def choose_engine(w, graph_path: str, n: int, out_edges: int, weighted: bool, id
         return "replicated"
     if w.engine == "partitioned":
         return "partitioned"
-    fits = replicated_bytes(n, out_edges, weighted, id_bytes) <= w.replicated_max_mb << 20
-    return "replicated" if fits and reachable else "partitioned"
+    size = replicated_bytes(g["vertices"], g["out_edges"], weighted, g["id_bytes"])
+    return "replicated" if size <= w.replicated_max_mb << 20 and reachable else "partitioned"
 
 
-def _graph_stats(graph) -> dict:
-    row = graph.agg(
-        F.count(F.lit(1)).alias("vertices"),
-        F.coalesce(F.sum(F.size("neighbors")), F.lit(0)).alias("out_edges"),
-        F.count_if(F.size("neighbors") > 0).alias("starts"),
-        F.coalesce(F.sum(F.length("id")), F.lit(0)).alias("id_bytes"),
-    ).first()
-    return {k: int(row[k]) for k in ("vertices", "out_edges", "starts", "id_bytes")}
+# The two engines, one signature: (commit, staged graph path, graph_stats, walks config,
+# tokens path, progress log) -> (the tokens table's metadata, the vocabulary DataFrame).
 
 
-def _replicated(commit, adj, graph_path: str, g: dict, w, parts: int, path: str):
-    """The replicated engine's walks, written by its tasks into the tokens table's staging,
-    and the vocabulary from the visit counts they return (same pass)."""
-    from pyspark import StorageLevel
+def _replicated(commit, graph_path: str, g: dict, w, path: str, _log):
+    """Tasks write the walks into the tokens table's staging themselves and return the
+    visit counts from the same pass: the steps and the vocabulary, without reading the
+    walks again."""
+    from sparkembed.session import task_slots
 
-    spark = adj.sparkSession
-    starts = g["starts"]
-    visits: list = []
+    spark = commit.spark
+    walks = g["starts"] * w.walks_per_node
+    parts = w.partitions or max(
+        2 * task_slots(spark), math.ceil(walks * w.walk_length / STEPS_PER_TASK)
+    )
+    visits = []  # the write's visit counts, for the vocabulary once the write is done
 
-    def write(staging: str) -> None:
-        partial = replicated_to_files(spark, graph_path, g["vertices"], w, parts, staging)
+    def write(staging: str) -> dict:
+        partial = replicated_to_files(
+            spark, graph_path, g["vertices"], w, min(parts, g["vertices"]), staging
+        )
         counts = partial.groupBy("vertex").agg(
             F.sum("count").alias("count"), F.sum("doc_count").alias("doc_count")
         )
         visits.append(counts.persist(StorageLevel.MEMORY_AND_DISK))
-        row = visits[0].agg(F.sum("count").alias("visits")).first()
-        visits.append(int(row["visits"] or 0))
+        total = visits[0].agg(F.sum("count").alias("visits")).first()["visits"] or 0
+        return {"walks": walks, "steps": int(total) - walks}
 
-    meta = commit.write_with(
-        "tokens",
-        path,
-        write,
-        schema=spark.createDataFrame([], TOKENS).schema,
-        counts={
-            "walks": starts * w.walks_per_node,
-            "steps": lambda _p: visits[1] - starts * w.walks_per_node,
-        },
-        extra={"engine": "replicated"},
-    )
-    words = adj.select("vertex", F.col("id").alias("token"))
-    vocab = rank_vocab(visits[0].join(words, "vertex").select("token", "count", "doc_count"))
-    return meta, vocab
+    schema = spark.createDataFrame([], TOKENS).schema
+    meta = commit.write_with("tokens", path, write, schema=schema)
+    words = spark.read.parquet(graph_path).select("vertex", F.col("id").alias("token"))
+    return meta, rank_vocab(visits[0].join(words, "vertex").select("token", "count", "doc_count"))
 
 
-def _walk_counts(spark, file_counts: dict) -> dict:
-    """Commit counts ``walks`` and ``steps`` of the written walks, from the pass over its
-    files that also counts the vocabulary (left in ``file_counts["vocab"]``); a Spark
-    aggregate where that pass cannot run."""
-    stats: dict = {}
-
-    def get(key: str):
-        def read(path: str):
-            if not stats:
-                result = count_file_vocab(spark, path) if file_vocab_supported(path) else None
-                if result is not None:
-                    file_counts["vocab"], table = result
-                    walks, visits = table["sentences"], table["tokens"]
-                else:
-                    row = (
-                        spark.read.parquet(path)
-                        .agg(
-                            F.count(F.lit(1)).alias("walks"),
-                            F.coalesce(F.sum(F.size("tokens")), F.lit(0)).alias("visits"),
-                        )
-                        .first()
-                    )
-                    walks, visits = row["walks"], row["visits"]
-                stats.update(walks=int(walks), steps=int(visits - walks))
-            return stats[key]
-
-        return read
-
-    return {"walks": get("walks"), "steps": get("steps")}
+def _partitioned(commit, graph_path: str, _g: dict, w, path: str, log):
+    """Spark writes the walks; one pass over their files counts the steps and the
+    vocabulary."""
+    spark = commit.spark
+    parts = w.partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
+    adj = spark.read.parquet(graph_path)
+    tokens = partitioned_walks(spark, adj, w, commit.scratch(path, "walks"), parts, log)
+    commit.write_df("tokens", path, tokens)
+    staged = commit.staged("tokens")
+    counts, vocab_counts = count_walks(spark, staged)
+    meta = commit.add_counts("tokens", counts)
+    if vocab_counts is None:
+        return meta, build_vocab(spark.read.parquet(staged))
+    return meta, vocab_from_counts(spark, vocab_counts)
 
 
-def _reason_counts(spark) -> dict:
-    stats: dict = {}
-
-    def get(key: str):
-        def read(path: str):
-            if not stats:
-                rows = spark.read.parquet(path).groupBy("reason").count().collect()
-                stats.update({r["reason"]: int(r["count"]) for r in rows})
-                stats["rejected"] = sum(int(r["count"]) for r in rows)
-            return stats.get(key, 0)
-
-        return read
-
-    return {k: get(k) for k in ("rejected", *REJECTED_ORDER)}
-
-
-def _reasons_hint(rejected) -> str:
-    rows = rejected.groupBy("reason").count().collect()
-    if not rows:
-        return ""
-    return " (" + ", ".join(f"{r['count']:,} {r['reason']}" for r in rows) + ")"
+def count_walks(spark, path: str):
+    """``({"walks", "steps"}, vocabulary counts)`` of the walks table at ``path``, from the
+    pass over its files that counts the vocabulary; where that pass cannot run (pyarrow
+    cannot reach the files, or a start vertex's walks span two files), the counts from a
+    Spark aggregate and None."""
+    result = count_file_vocab(spark, path) if file_vocab_supported(path) else None
+    if result is not None:
+        vocab_counts, table = result
+        walks, visits = table["sentences"], table["tokens"]
+    else:
+        vocab_counts = None
+        row = (
+            spark.read.parquet(path)
+            .agg(
+                F.count(F.lit(1)).alias("walks"),
+                F.coalesce(F.sum(F.size("tokens")), F.lit(0)).alias("visits"),
+            )
+            .first()
+        )
+        walks, visits = row["walks"], row["visits"]
+    return {"walks": int(walks), "steps": int(visits - walks)}, vocab_counts
