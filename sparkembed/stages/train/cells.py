@@ -10,6 +10,8 @@ row per task that carries its counts back.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sparkembed.errors import SparkembedError
@@ -19,20 +21,23 @@ from sparkembed.linalg.sharded import KIND_STATS
 FILE_BLOCK_SCHEMA = "kind int, ids binary, indptr binary, indices binary, data binary"
 
 
+def valid_cells(row, col, count, n_ids: int):
+    """The rule for a usable cell: a finite positive count, ids in [0, n_ids).
+
+    One expression for both read paths: on numpy arrays it is a mask, on Spark Columns a
+    condition. Both reject NaN (numpy: NaN > 0 is false; Spark orders NaN above +inf, so
+    NaN < inf is false), and in Spark a null fails every comparison.
+    """
+    return (
+        (count > 0) & (count < math.inf) & (row >= 0) & (row < n_ids) & (col >= 0) & (col < n_ids)
+    )
+
+
 def valid_entry(n_ids: int):
-    """A Column: the entry has a finite positive count and ids in [0, n_ids)."""
+    """``valid_cells`` as a Spark condition on the ``row, col, count`` columns."""
     from pyspark.sql import functions as F
 
-    return (
-        F.col("row").isNotNull()
-        & F.col("col").isNotNull()
-        & F.col("count").isNotNull()
-        & ~F.isnan("count")
-        & (F.col("count") > 0)
-        & (F.col("count") < float("inf"))
-        & F.col("row").between(0, n_ids - 1)
-        & F.col("col").between(0, n_ids - 1)
-    )
+    return valid_cells(F.col("row"), F.col("col"), F.col("count"), n_ids)
 
 
 def read_cells(fs, path: str):
@@ -52,21 +57,8 @@ def read_cells(fs, path: str):
     )
 
 
-def valid_cells(rows, cols, counts, n_ids: int) -> np.ndarray:
-    """Mask of the cells ``valid_entry`` keeps."""
-    with np.errstate(invalid="ignore"):
-        return (
-            np.isfinite(counts)
-            & (counts > 0)
-            & (rows >= 0)
-            & (rows < n_ids)
-            & (cols >= 0)
-            & (cols < n_ids)
-        )
-
-
 def sorted_cells(rows: np.ndarray, cols: np.ndarray) -> bool:
-    """Whether the cells are in (row, col) order (one linear pass; a sort costs ~10x)."""
+    """Whether the cells are in (row, col) order (one linear pass, far cheaper than a sort)."""
     if len(rows) < 2:
         return True
     dr = np.diff(rows)
@@ -76,7 +68,8 @@ def sorted_cells(rows: np.ndarray, cols: np.ndarray) -> bool:
 def shard_cells(fs, path: str, n_ids: int):
     """One shard file's valid cells in (row, col) order, and (cells read, set aside)."""
     r, c, v = read_cells(fs, path)
-    ok = valid_cells(r, c, v, n_ids)
+    with np.errstate(invalid="ignore"):
+        ok = valid_cells(r, c, v, n_ids)
     read, rejected = len(r), int((~ok).sum())
     r, c, v = r[ok], c[ok], v[ok]
     if not sorted_cells(r, c):  # cooccur writes its shards sorted

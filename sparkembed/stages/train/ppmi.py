@@ -1,10 +1,13 @@
-"""Positive PMI with context distribution smoothing, as Spark SQL over the sharded counts.
+"""Positive PMI with context distribution smoothing over the sharded counts.
 
 pmi(w, c) = log(count(w, c) * sum_c' count(c')^alpha / (count(w) * count(c)^alpha)) - log(neg)
 
 count(w) are row sums (``DIR/marginals``), count(c) column sums of the counts, raised to
-``alpha`` (hyperwords' ``cds``); only positive values are kept. The result stays a sharded
-sparse matrix in Spark; only vocabulary-sized sums are joined (broadcast) to it.
+``alpha`` (hyperwords' ``cds``); only positive values are kept. Two paths compute it with
+the same ``pmi`` and the same cell rule (``cells.valid_cells``): Spark SQL over any
+cooccurrence table (``ppmi_entries``), or numpy over the shard files of a symmetric one
+(``ppmi_blocks_from_files``). Either way the matrix stays sharded in Spark; only
+vocabulary-sized sums reach the tasks.
 """
 
 from __future__ import annotations
@@ -34,6 +37,20 @@ class PpmiInfo:
     nonzeros: int | None = None  # positive PMI entries, where the pass building them counted
 
 
+def log_shift(smoothed_total: float, neg: float) -> float:
+    """The constant term of every PMI value: log(sum_c' count(c')^alpha) - log(neg)."""
+    return math.log(smoothed_total) - math.log(neg)
+
+
+def pmi(shifted_log_count, log_row_count, log_col_smoothed):
+    """pmi(w, c) from log count(w, c) + ``log_shift``, log count(w) and log count(c)^alpha.
+
+    The one formula of both paths: numpy arrays or Spark Columns, the same operations in
+    the same order, so both give the same values.
+    """
+    return shifted_log_count - log_row_count - log_col_smoothed
+
+
 def ppmi_entries(cooc, marginals, n_ids: int, alpha: float = 0.75, neg: float = 1.0):
     """``(row int, col int, value double)`` of the positive (shifted) PMI matrix, and stats.
 
@@ -41,10 +58,6 @@ def ppmi_entries(cooc, marginals, n_ids: int, alpha: float = 0.75, neg: float = 
     """
     from pyspark.sql import functions as F
 
-    if alpha <= 0:
-        raise SparkembedError(f"svd.alpha must be > 0, got {alpha}")
-    if neg <= 0:
-        raise SparkembedError(f"svd.neg must be > 0 (1 = no shift), got {neg}")
     valid = valid_entry(n_ids)
     stats = cooc.agg(
         F.count(F.lit(1)).alias("n"), F.count(F.when(valid, 1)).alias("n_good")
@@ -56,28 +69,23 @@ def ppmi_entries(cooc, marginals, n_ids: int, alpha: float = 0.75, neg: float = 
     if not total:
         raise SparkembedError("the co-occurrence table has no positive counts")
     row_sums = marginals.select(F.col("id").alias("row"), F.col("count").alias("row_count"))
-    shift = math.log(total) - math.log(neg)
-    pmi = (
+    shift = log_shift(total, neg)
+    value = pmi(F.log("count") + F.lit(shift), F.log("row_count"), F.log("col_smoothed"))
+    entries = (
         good.join(F.broadcast(row_sums), "row")
         .join(F.broadcast(smoothed), "col")
-        .select(
-            "row",
-            "col",
-            (F.log("count") + F.lit(shift) - F.log("row_count") - F.log("col_smoothed")).alias(
-                "value"
-            ),
-        )
+        .select("row", "col", value.alias("value"))
     )
     info = PpmiInfo(int(stats["n"]), int(stats["n"]) - int(stats["n_good"]), float(total))
-    return pmi.where(F.col("value") > 0), info
+    return entries.where(F.col("value") > 0), info
 
 
 # --- File path: PPMI blocks straight from the cooccurrence shard files -------------------
 #
 # Why: the DataFrame path above joins the counts with the sums, then ShardedMatrix.cache
 # shuffles every entry twice (by row, and transposed by column) and converts each one to
-# Arrow, which cost more than all the SVD's products together (10M-token corpus, 13.5M
-# non-zeros). The shards are already partitioned by row and sorted; for symmetric counts
+# Arrow, which can cost more than all the SVD's products together (docs/train.md).
+# The shards are already partitioned by row and sorted; for symmetric counts
 # Aᵀ[i, j] = pmi(j, i) uses the same count C[i, j] = C[j, i], so each task can build the
 # rows of both A and Aᵀ for the rows of its shards: no shuffle at all.
 
@@ -94,8 +102,8 @@ def _ppmi_blocks(fs, n_ids: int, sums_bc):
                 entries += read
                 rejected += set_aside
                 v = np.log(v) + shift
-                a = v - log_rows[r] - log_cols[c]  # A[r, c] = pmi(r, c)
-                t = v - log_rows[c] - log_cols[r]  # Aᵀ[r, c] = pmi(c, r), as C[c, r] = C[r, c]
+                a = pmi(v, log_rows[r], log_cols[c])  # A[r, c] = pmi(r, c)
+                t = pmi(v, log_rows[c], log_cols[r])  # Aᵀ[r, c] = pmi(c, r): C[c, r] = C[r, c]
                 nonzeros += int((a > 0).sum())
                 yield from pack_rows(r[a > 0], c[a > 0], a[a > 0], {"kind": KIND_A})
                 yield from pack_rows(r[t > 0], c[t > 0], t[t > 0], {"kind": KIND_AT})
@@ -116,10 +124,6 @@ def ppmi_blocks_from_files(spark, cooc_path: str, marginals, n_ids: int, alpha: 
     """
     from pyspark import StorageLevel
 
-    if alpha <= 0:
-        raise SparkembedError(f"svd.alpha must be > 0, got {alpha}")
-    if neg <= 0:
-        raise SparkembedError(f"svd.neg must be > 0 (1 = no shift), got {neg}")
     located = shard_files(spark, cooc_path)
     if located is None:
         return None
@@ -136,7 +140,7 @@ def ppmi_blocks_from_files(spark, cooc_path: str, marginals, n_ids: int, alpha: 
         raise SparkembedError("the co-occurrence table has no positive counts")
     with np.errstate(divide="ignore"):
         # log(0) = -inf only for ids without entries, which no cell refers to
-        sums = (np.log(row_sums), np.log(smoothed), math.log(total) - math.log(neg))
+        sums = (np.log(row_sums), np.log(smoothed), log_shift(total, neg))
     sums_bc = spark.sparkContext.broadcast(sums)
     blocks = units.mapInArrow(_ppmi_blocks(fs, n_ids, sums_bc), FILE_BLOCK_SCHEMA).persist(
         StorageLevel.MEMORY_AND_DISK
