@@ -154,13 +154,6 @@ def train_glove(
 
     spark = cooc.sparkSession
     dim, seed = train.dim, train.seed
-    if dim < 1:
-        raise SparkembedError(f"train.dim must be >= 1, got {dim}")
-    for key in ("x_max", "alpha", "ridge"):
-        if not getattr(cfg, key) > 0:
-            raise SparkembedError(f"glove.{key} must be > 0, got {getattr(cfg, key)!r}")
-    if cfg.iterations < 1:
-        raise SparkembedError(f"glove.iterations must be >= 1, got {cfg.iterations}")
     voc = vocab_summary(vocab)
     n_ids = voc.n_ids
     if dim > n_ids:

@@ -36,10 +36,6 @@ def train_svd(
     spark = cooc.sparkSession
     dim, seed = train.dim, train.seed
     alpha, neg, eig = cfg.alpha, cfg.neg, cfg.eig
-    if dim < 1:
-        raise SparkembedError(f"train.dim must be >= 1, got {dim}")
-    if eig < 0:
-        raise SparkembedError(f"svd.eig must be >= 0, got {eig}")
     voc = vocab_summary(vocab)
     n_ids = voc.n_ids
     from_files = None

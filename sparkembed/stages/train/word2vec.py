@@ -140,10 +140,6 @@ def training_sentences(tokens, vocab, cfg: Word2VecConfig, seed: int, words=None
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    if cfg.max_sentence_length < 1 or cfg.subsample < 0:
-        raise SparkembedError(
-            "word2vec.max_sentence_length must be >= 1 and word2vec.subsample >= 0"
-        )
     if words is None:
         words = vocabulary_words(vocab, cfg.min_count)
     sc = tokens.sparkSession.sparkContext
@@ -176,11 +172,6 @@ def train_word2vec(
 
     dim, seed = train.dim, train.seed
     window, min_count, max_iter = cfg.window, cfg.min_count, cfg.max_iter
-    if dim < 1 or window < 1 or max_iter < 1 or cfg.num_partitions < 0:
-        raise SparkembedError(
-            "train.dim, word2vec.window and word2vec.max_iter must be >= 1, "
-            "word2vec.num_partitions >= 0"
-        )
     num_partitions = cfg.num_partitions or task_slots(tokens.sparkSession)
     # The model's size from the vocabulary table alone, before any pass over the corpus.
     words = vocabulary_words(vocab, min_count)

@@ -5,7 +5,7 @@ import pytest
 from reference import glove_optimum_dense
 from test_svd import _frames, _publish_shards
 
-from sparkembed.config import GloveConfig, TrainConfig
+from sparkembed.config import Config, GloveConfig, TrainConfig, validate
 from sparkembed.errors import SparkembedError
 from sparkembed.stages.train.glove import train_glove
 from sparkembed.stages.train.weighted_lsq import FixedSide, glove_weights, solve_rows
@@ -145,5 +145,6 @@ def test_glove_rejects_bad_settings_and_sets_aside_bad_cells(spark):
     assert sorted(r["token"] for r in result.vectors.collect()) == ["a", "b", "c"]
     with pytest.raises(SparkembedError, match="exceeds the vocabulary size"):
         train_glove(cooc, vocab, TrainConfig(dim=5), GloveConfig(), quiet=True)
+    # Ranges are the config's to check (config.validate runs before any stage).
     with pytest.raises(SparkembedError, match="glove.x_max must be > 0"):
-        train_glove(cooc, vocab, TrainConfig(dim=1), GloveConfig(x_max=0), quiet=True)
+        validate(Config(glove=GloveConfig(x_max=0)))

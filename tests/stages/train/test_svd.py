@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sparkembed.config import SvdConfig, TrainConfig
+from sparkembed.config import Config, SvdConfig, TrainConfig, validate
 from sparkembed.errors import SparkembedError
 from sparkembed.linalg.sharded import WIRE_DTYPE, ShardedMatrix, randomized_svd
 from sparkembed.stages.train.ppmi import ppmi_entries
@@ -207,10 +207,10 @@ def test_train_svd_vectors_match_reference(spark, corpus, eig, add_context):
     assert result.counts["ppmi_nonzeros"] == int((_dense_ppmi(counts) > 0).sum())
 
 
-def test_train_svd_rejects_bad_settings(spark, corpus):
-    _counts, (cooc, marg, vocab) = corpus
+def test_bad_svd_settings_are_rejected():
+    # Ranges are the config's to check (config.validate runs before any stage).
     with pytest.raises(SparkembedError, match="svd.eig"):
-        train_svd(cooc, marg, vocab, TrainConfig(dim=4, seed=1), SvdConfig(eig=-1), quiet=True)
+        validate(Config(svd=SvdConfig(eig=-1)))
 
 
 def _publish_shards(spark, cooc, path, shards=3, order="sorted"):
