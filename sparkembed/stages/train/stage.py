@@ -1,20 +1,20 @@
-"""``sparkembed train DIR --method word2vec|svd|glove|umap [--dim N] [--output VECTORS]``."""
+"""``sparkembed train DIR --method word2vec|svd|glove|umap [--dim N] [--output VECTORS]``.
+
+The method is the stage's engine: ``plan`` records it, ``run`` calls its trainer
+(``METHODS``: the tables each method reads and its trainer, one signature for all).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from sparkembed.errors import SparkembedError
 from sparkembed.stage import Context, Plan
+from sparkembed.stages.train.result import TrainResult
 from sparkembed.tables import path_exists, read_metadata, read_table, table_metadata
 from sparkembed.vectors.table import write_vectors
-
-METHOD_INPUTS = {
-    "word2vec": ("tokens", "vocab"),
-    "svd": ("cooccurrence", "marginals", "vocab"),
-    "glove": ("cooccurrence", "vocab"),
-    "umap": ("graph", "vocab"),  # a walks work directory
-}
 
 
 def add_arguments(p) -> None:
@@ -24,12 +24,8 @@ def add_arguments(p) -> None:
 
 def plan(args, cfg) -> Plan:
     method = cfg.train.method
-    if method not in METHOD_INPUTS:
-        raise SparkembedError(
-            f"train.method must be one of {', '.join(sorted(METHOD_INPUTS))}, got {method!r}"
-        )
     workdir = str(args.dir).rstrip("/")
-    roles = METHOD_INPUTS[method]
+    roles = METHODS[method].inputs
     section = getattr(cfg, method)
     return Plan(
         inputs={r: f"{workdir}/{r}" for r in roles},
@@ -37,6 +33,7 @@ def plan(args, cfg) -> Plan:
         params={"train": dataclasses.asdict(cfg.train), method: dataclasses.asdict(section)},
         checked_together=roles,
         options={"tokens": f"{workdir}/tokens"},
+        engine=method,
     )
 
 
@@ -78,55 +75,13 @@ def _symmetric(spark, cooc_path: str) -> bool:
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
     tc, spark, timer = cfg.train, ctx.spark, ctx.timer
-    paths = plan.inputs
     output = plan.outputs["vectors"]
-    _check_dim(spark, paths["vocab"], tc.dim)
+    _check_dim(spark, plan.inputs["vocab"], tc.dim)
     with timer.step("read"):
-        vocab = read_table(spark, paths["vocab"], table="vocab")
+        vocab = read_table(spark, plan.inputs["vocab"], table="vocab")
         lang = _lang(spark, plan.options["tokens"])
-    if tc.method == "word2vec":
-        from sparkembed.stages.train.word2vec import train_word2vec
-
-        tokens = read_table(spark, paths["tokens"], table="tokens")
-        with timer.step("word2vec"):
-            result = train_word2vec(tokens, vocab, tc, cfg.word2vec, quiet=ctx.quiet)
-        result.counts["corpus_tokens"] = int(vocab.agg({"count": "sum"}).collect()[0][0] or 0)
-    elif tc.method == "umap":
-        from sparkembed.stages.train.umap import train_umap
-
-        graph = read_table(spark, paths["graph"], table="graph")
-        with timer.step("umap"):
-            result = train_umap(graph, vocab, tc.dim, cfg.umap, tc.seed)
-    elif tc.method == "glove":
-        from sparkembed.stages.train.glove import train_glove
-
-        cooc = read_table(spark, paths["cooccurrence"], table="cooccurrence")
-        with timer.step("glove"):
-            result = train_glove(
-                cooc,
-                vocab,
-                tc,
-                cfg.glove,
-                quiet=ctx.quiet,
-                cooc_path=paths["cooccurrence"],
-                symmetric=_symmetric(spark, paths["cooccurrence"]),
-            )
-    else:
-        from sparkembed.stages.train.svd import train_svd
-
-        cooc = read_table(spark, paths["cooccurrence"], table="cooccurrence")
-        marginals = read_table(spark, paths["marginals"], table="marginals")
-        with timer.step("svd"):
-            result = train_svd(
-                cooc,
-                marginals,
-                vocab,
-                tc,
-                cfg.svd,
-                quiet=ctx.quiet,
-                cooc_path=paths["cooccurrence"],
-                symmetric=_symmetric(spark, paths["cooccurrence"]),
-            )
+    with timer.step(plan.engine):
+        result = METHODS[plan.engine].train(ctx, plan, cfg, vocab)
     with timer.step("write"), ctx.commit(plan) as commit:
         meta = write_vectors(
             result.vectors,
@@ -140,3 +95,70 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         )
     plan.suffix = f"-> {output}"
     return {"method": tc.method, "dim": tc.dim, "vectors": meta["counts"]["vectors"], "lang": lang}
+
+
+# --- the trainers: (ctx, plan, cfg, vocab) -> TrainResult, each reading its own inputs ---
+# Their modules are imported when used: a run needs one, and word2vec's brings Spark ML.
+
+
+def _word2vec(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
+    from sparkembed.stages.train.word2vec import train_word2vec
+
+    tokens = read_table(ctx.spark, plan.inputs["tokens"], table="tokens")
+    result = train_word2vec(tokens, vocab, cfg.train, cfg.word2vec, quiet=ctx.quiet)
+    result.counts["corpus_tokens"] = int(vocab.agg({"count": "sum"}).collect()[0][0] or 0)
+    return result
+
+
+def _svd(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
+    from sparkembed.stages.train.svd import train_svd
+
+    cooc_path = plan.inputs["cooccurrence"]
+    return train_svd(
+        read_table(ctx.spark, cooc_path, table="cooccurrence"),
+        read_table(ctx.spark, plan.inputs["marginals"], table="marginals"),
+        vocab,
+        cfg.train,
+        cfg.svd,
+        quiet=ctx.quiet,
+        cooc_path=cooc_path,
+        symmetric=_symmetric(ctx.spark, cooc_path),
+    )
+
+
+def _glove(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
+    from sparkembed.stages.train.glove import train_glove
+
+    cooc_path = plan.inputs["cooccurrence"]
+    return train_glove(
+        read_table(ctx.spark, cooc_path, table="cooccurrence"),
+        vocab,
+        cfg.train,
+        cfg.glove,
+        quiet=ctx.quiet,
+        cooc_path=cooc_path,
+        symmetric=_symmetric(ctx.spark, cooc_path),
+    )
+
+
+def _umap(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
+    from sparkembed.stages.train.umap import train_umap
+
+    graph = read_table(ctx.spark, plan.inputs["graph"], table="graph")
+    return train_umap(graph, vocab, cfg.train.dim, cfg.umap, cfg.train.seed)
+
+
+@dataclass(frozen=True)
+class Method:
+    inputs: tuple[str, ...]  # the work directory's tables it reads
+    train: Callable[..., TrainResult]  # (ctx, plan, cfg, vocab) -> TrainResult
+
+
+# One entry per choice of ``train.method`` (a test holds the keys to the field's choices);
+# each method's parameters are the config section of the same name.
+METHODS = {
+    "word2vec": Method(("tokens", "vocab"), _word2vec),
+    "svd": Method(("cooccurrence", "marginals", "vocab"), _svd),
+    "glove": Method(("cooccurrence", "vocab"), _glove),
+    "umap": Method(("graph", "vocab"), _umap),  # a walks work directory
+}

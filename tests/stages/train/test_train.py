@@ -1,13 +1,16 @@
 """sparkembed train: both methods end to end on small hand-made tables."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from helpers import publish_together, publish_workdir
 from test_svd import _small_corpus
 
 from sparkembed.cli import main
-from sparkembed.config import TrainConfig, Word2VecConfig
+from sparkembed.config import Config, TrainConfig, Word2VecConfig
 from sparkembed.errors import SparkembedError
+from sparkembed.stages.train.stage import METHODS
 from sparkembed.stages.train.word2vec import check_model_size, train_word2vec
 from sparkembed.tables import publish, read_metadata
 from sparkembed.vectors.table import load_vectors
@@ -40,6 +43,13 @@ def _publish_svd_inputs(spark, root, counts):
                      f"{root}/marginals": marg}, built_from=[f"{root}/vocab", f"{root}/tokens"])  # fmt: skip
 
 
+def test_every_method_choice_has_its_inputs_trainer_and_section():
+    choices = next(f for f in dataclasses.fields(TrainConfig) if f.name == "method")
+    assert sorted(METHODS) == sorted(choices.metadata["choices"])
+    sections = {f.name for f in dataclasses.fields(Config)}
+    assert all(method in sections and m.inputs for method, m in METHODS.items())
+
+
 def test_train_svd_cli_publishes_a_vector_table(spark, tmp_path, capsys):
     counts = _small_corpus(n_words=60, n_docs=120)
     root = str(tmp_path / "work")
@@ -58,7 +68,7 @@ def test_train_svd_cli_publishes_a_vector_table(spark, tmp_path, capsys):
         [stored[t] for t in vs.tokens], np.linalg.norm(vs.vectors, axis=1), rtol=1e-6
     )
     meta = read_metadata(spark, f"{root}/vectors")
-    assert meta["dim"] == 6 and meta["method"] == "svd"
+    assert meta["dim"] == 6 and meta["method"] == "svd" and meta["engine"] == "svd"
     assert meta["params"]["svd"] == {
         "alpha": 0.75, "neg": 1.0, "eig": 0.5, "add_context": True, "oversample": 20,
         "power_iters": 3, "partitions": 0,
