@@ -1,5 +1,6 @@
 """cooccur: tokens + vocab -> windowed co-occurrence counts in sorted shards, and their row
-sums. Counting in ``counts`` (DataFrame path) and ``files`` (Arrow I/O in tasks)."""
+sums. The counting kernel in ``kernel``, driven by ``counts`` (DataFrame path) or ``files``
+(Arrow I/O in tasks)."""
 
 from sparkembed.stage import Stage, Step
 from sparkembed.stages.cooccur import stage
