@@ -25,13 +25,14 @@ from sparkembed.tables.metadata import (
     read_metadata,
     table_metadata,
 )
-from sparkembed.tables.storage import filesystem, inside, path_exists
+from sparkembed.tables.storage import FileStatus, filesystem, inside, path_exists
 
 __all__ = [
     "FOREIGN_STAGING_SECONDS",
     "METADATA_FILE",
     "STAGING_DIR",
     "Commit",
+    "FileStatus",
     "check_built_together",
     "check_output",
     "check_writable",

@@ -7,9 +7,20 @@ never asks which one it has.
 
 from __future__ import annotations
 
+import glob as _glob
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    """One entry found by ``glob`` or ``list_files``."""
+
+    path: str  # fully qualified: file:/..., hdfs://...
+    size: int  # 0 for a directory
+    is_dir: bool
 
 
 class LocalFS:
@@ -59,6 +70,34 @@ class LocalFS:
                 st = os.stat(full)
                 out.append((os.path.relpath(full, root), st.st_size, int(st.st_mtime * 1000)))
         return out
+
+    def glob(self, pattern: str) -> list[FileStatus]:
+        """Files and directories matching ``pattern`` (``*``, ``?``, ``[...]``; Hadoop also
+        knows ``{a,b}``), sorted; a path without wildcards matches itself if it exists."""
+        out = []
+        for p in sorted(_glob.glob(local_path(pattern), include_hidden=True)):
+            full = os.path.abspath(p)
+            is_dir = os.path.isdir(full)
+            out.append(FileStatus(_qualified(full), 0 if is_dir else os.path.getsize(full), is_dir))
+        return out
+
+    def list_files(self, path: str) -> list[FileStatus]:
+        """Every file below the directory ``path`` (recursively; a file: itself), sorted."""
+        root = os.path.abspath(local_path(path))
+        if os.path.isfile(root):
+            return [FileStatus(_qualified(root), os.path.getsize(root), False)]
+        out = []
+        for d, _dirs, names in os.walk(root):
+            for n in names:
+                full = os.path.join(d, n)
+                out.append(FileStatus(_qualified(full), os.path.getsize(full), False))
+        return sorted(out, key=lambda f: f.path)
+
+    def read_range(self, path: str, offset: int, length: int) -> bytes:
+        """``length`` bytes from ``offset`` (fewer where the file ends first)."""
+        with open(local_path(path), "rb") as f:
+            f.seek(offset)
+            return f.read(max(0, length))
 
     def write_text(self, path: str, text: str) -> None:
         Path(local_path(path)).write_text(text, encoding="utf-8")
@@ -119,6 +158,31 @@ class HadoopFS:
             )
         return out
 
+    def glob(self, pattern: str) -> list[FileStatus]:
+        fs, p = self._p(pattern)
+        statuses = fs.globStatus(p)  # null when nothing matches
+        return sorted((_status(st) for st in statuses or []), key=lambda f: f.path)
+
+    def list_files(self, path: str) -> list[FileStatus]:
+        fs, p = self._p(path)
+        it = fs.listFiles(p, True)
+        out = []
+        while it.hasNext():
+            out.append(_status(it.next()))
+        return sorted(out, key=lambda f: f.path)
+
+    def read_range(self, path: str, offset: int, length: int) -> bytes:
+        fs, p = self._p(path)
+        length = max(0, min(length, int(fs.getFileStatus(p).getLen()) - offset))
+        stream = fs.open(p)
+        try:
+            stream.seek(offset)
+            # One call that returns the bytes (a Java byte[] comes back as Python bytes;
+            # one filled in place could only be read back a byte per Py4J call).
+            return bytes(self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream, length))
+        finally:
+            stream.close()
+
     def write_text(self, path: str, text: str) -> None:
         fs, p = self._p(path)
         out = fs.create(p, True)
@@ -137,6 +201,17 @@ class HadoopFS:
             return bytes(data).decode("utf-8")
         finally:
             stream.close()
+
+
+def _status(st) -> FileStatus:
+    """A FileStatus from Hadoop's."""
+    is_dir = bool(st.isDirectory())
+    return FileStatus(str(st.getPath().toString()), 0 if is_dir else int(st.getLen()), is_dir)
+
+
+def _qualified(local: str) -> str:
+    """An absolute local path written as Hadoop qualifies it (``file:/abs/path``)."""
+    return f"file:{local}"
 
 
 def filesystem(spark=None):
