@@ -1,8 +1,9 @@
 """The JVM UDFs of ``.jars/sparkembed-udfs.jar`` (sources: java/src/sparkembed/).
 
 Hand-written scanners for wikitext cleaning and tokenising, with the same results as the
-Spark SQL expressions of ``corpus/wikitext.py`` and ``tokenize.py`` (the reference). Which
-one runs is ``tokenize.engine``: ``java``, ``sql``, or ``auto`` (java when the JAR is loaded).
+Spark SQL expressions of ``stages/tokenize/wikitext.py`` and ``stages/tokenize/tokens.py``
+(the reference). Which one runs is ``tokenize.engine``: ``java``, ``sql``, or ``auto``
+(java when the JAR is loaded).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pyspark.sql.types import ArrayType, StringType, _parse_datatype_string
 from sparkembed.errors import SparkembedError
 
 JAR_NAME = "sparkembed-udfs.jar"
-ENGINES = ("auto", "java", "sql")
 CLEAN_PAGE_CLASS = "sparkembed.CleanPageUdf"
 CLEAN_WIKITEXT_CLASS = "sparkembed.CleanWikitextUdf"
 TOKENS_RETURN = ArrayType(ArrayType(StringType()))
@@ -37,10 +37,6 @@ def java_udfs_loaded(spark: SparkSession) -> bool:
 def resolve_engine(spark: SparkSession, engine: str) -> str:
     """``java`` or ``sql`` for the configured ``tokenize.engine``."""
     global _warned_fallback
-    if engine not in ENGINES:
-        raise SparkembedError(
-            f"tokenize.engine must be one of {', '.join(ENGINES)}, got {engine!r}"
-        )
     if engine == "sql":
         return "sql"
     if java_udfs_loaded(spark):

@@ -6,9 +6,10 @@ wraps each batch as Arrow arrays without touching a token, writes them with pyar
 Parquet file per task into the table's staging folder, and counts the batch's tokens with
 numpy. A document never spans two batches, so per-batch distinct (document, token) pairs
 give exact ``doc_count``s. The tasks return their token counts as one row each (an Arrow
-IPC stream, summed on the driver by ``task_counts``; as Spark rows they were ~200k a task
-to cache and collect), the document rows or totals of ``vocabulary.files``, the rejected
-records and the skipped count: the input is read once for all three tables.
+IPC stream, summed on the driver by ``task_counts``: a row per distinct token would be a
+vocabulary per task for Spark to cache and collect), the document rows or totals of
+``vocabulary.files``, the rejected records and the skipped count: the input is read once
+for all three tables.
 
 Same rows as ``tokenize_documents`` written by Spark (tests/stages/tokenize/test_token_files.py); used when
 the engine is java and pyarrow can reach the output path.
@@ -28,7 +29,7 @@ from pyspark.sql import functions as F
 from sparkembed.arrowio import arrow_location
 from sparkembed.config import TokenizeConfig
 from sparkembed.jvm import udfs
-from sparkembed.stages.tokenize.tokens import _check, tokenizer_object
+from sparkembed.stages.tokenize.tokens import check_token_lengths, tokenizer_object
 from sparkembed.vocabulary.files import summarise_partials
 
 # Tokens per packed batch (bounds a task's Python memory: a batch and its counts).
@@ -87,7 +88,7 @@ def pack_records(
     """
     from sparkembed.stages.tokenize.readers import MB, RECORD_COLUMNS
 
-    _check(cfg)
+    check_token_lengths(cfg)
     jdf = records.select(*RECORD_COLUMNS)._jdf
     jvm = spark.sparkContext._jvm
     tokenizer = tokenizer_object(spark, cfg)
@@ -218,8 +219,8 @@ def write_token_files(
                         # Hidden while being written; a retried task replaces the final name.
                         tmp = f"{root}/.part-{part:05d}-{uuid.uuid4().hex[:8]}.parquet"
                         stream = fs.open_output_stream(tmp)
-                        # No min/max statistics of the tokens (15% of the write, and
-                        # nothing filters on them).
+                        # No min/max statistics of the tokens: costly to compute, and
+                        # nothing filters on them.
                         writer = pq.ParquetWriter(
                             stream, WRITE_SCHEMA, write_statistics=STATS, store_schema=False
                         )
@@ -235,8 +236,8 @@ def write_token_files(
                 writer = None
                 fs.move(tmp, f"{root}/part-{part:05d}.parquet")
             if token_counts:
-                # One row, not a row per distinct token: the vocabulary-sized rows were
-                # most of what Spark cached and collected after the job.
+                # One row, not a row per distinct token: vocabulary-sized rows per task
+                # would be most of what Spark caches and collects after the job.
                 summed = (
                     pa.Table.from_batches(token_counts)
                     .select(["token", "count", "doc_count"])

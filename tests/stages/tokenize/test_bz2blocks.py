@@ -10,8 +10,8 @@ import re
 import pytest
 from chispa import assert_df_equality
 
-from sparkembed.config import TokenizeConfig
-from sparkembed.errors import SparkembedError
+from sparkembed.config import TokenizeConfig, load_config
+from sparkembed.errors import ConfigError, SparkembedError
 from sparkembed.stages.tokenize import bz2blocks
 from sparkembed.stages.tokenize.bz2blocks import (
     BlockReader,
@@ -184,9 +184,10 @@ def test_corrupt_block_in_a_task_is_one_clear_error(spark, tmp_path):
             records.count()
 
 
-def test_unknown_decoder_is_an_error(spark, enwiki_sample):
-    with pytest.raises(SparkembedError, match="bz2_decoder must be one of"):
-        _records(spark, enwiki_sample, bz2_decoder="java")
+def test_unknown_decoder_is_an_error():
+    # Refused with the config (config.validate), before anything is read.
+    with pytest.raises(ConfigError, match="bz2_decoder must be one of"):
+        load_config(None, ["tokenize.bz2_decoder='java'"])
 
 
 def test_page_over_max_record_mb_is_rejected_and_the_next_pages_kept(spark, tmp_path):
