@@ -103,9 +103,10 @@ def _write_translations(spark, commit, plan, cfg, source_lang, target_lang, dim)
         "translations",
         plan.outputs["translations"],
         df,
-        counts={"rows": lambda path: spark.read.parquet(path).count()},
         extra={"source_lang": source_lang, "target_lang": target_lang},
     )
+    rows = spark.read.parquet(commit.staged("translations")).count()
+    commit.add_counts("translations", {"rows": rows})
 
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sparkembed.errors import SparkembedError
 from sparkembed.stage import Context, Plan
 from sparkembed.stages.neighbors import frame as nb
 from sparkembed.tables import read_table
@@ -50,19 +49,17 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         df = nb.neighbor_frame(
             spark, prepared, p["topn"], p["block_mb"], plan.options["partitions"]
         )
-        meta = commit.write_df(
+        commit.write_df(
             "neighbors",
             plan.outputs["neighbors"],
             df,
-            counts={
-                "rows": lambda path: spark.read.parquet(path).count(),
-                "queries": len(prepared.query_ids),
-                "unknown_tokens": len(prepared.unknown),
-            },
+            counts={"queries": len(prepared.query_ids), "unknown_tokens": len(prepared.unknown)},
         )
+        rows = spark.read.parquet(commit.staged("neighbors")).count()
+        commit.add_counts("neighbors", {"rows": rows})
     return {
         "vocabulary": len(tokens),
         "queries": len(prepared.query_ids),
         "unknown": len(prepared.unknown),
-        "rows": meta["counts"]["rows"],
+        "rows": rows,
     }
