@@ -25,10 +25,8 @@ import numpy as np
 
 from sparkembed import schemas
 from sparkembed.arrowio import packed_rows, unpacked_rows
-from sparkembed.errors import SparkembedError
 from sparkembed.linalg.gram import remove_components
 
-WEIGHTINGS = ("sif", "idf", "uniform")
 EXCERPT_TOKENS = 12
 
 # The weighted means before component removal (float32 rows packed as binary, null for a
@@ -60,16 +58,15 @@ def weights_of(
     weighting: str,
     a: float,
 ) -> np.ndarray:
-    """Weights of words with these vocabulary counts (0 for words not in the vocabulary)."""
+    """Weights of words with these vocabulary counts (0 for words not in the vocabulary),
+    by ``weighting`` (``aggregate.weighting``: sif, idf, or else uniform)."""
     counts = np.asarray(counts, np.float64)
     if weighting == "sif":
         p = counts / total if total > 0 else np.zeros_like(counts)
         return a / (a + p)
     if weighting == "idf":
         return np.log((1.0 + documents) / (1.0 + np.asarray(doc_counts, np.float64))) + 1.0
-    if weighting == "uniform":
-        return np.ones_like(counts)
-    raise SparkembedError(f"aggregate.weighting must be one of {', '.join(WEIGHTINGS)}")
+    return np.ones_like(counts)
 
 
 def word_weights(vocab, lookup_tokens, documents: int, weighting: str, a: float) -> np.ndarray:
