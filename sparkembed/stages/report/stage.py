@@ -76,7 +76,7 @@ def plan(args, cfg) -> Plan:
     r = cfg.report
     inputs = {"vectors": args.vectors}
     if args.words:
-        _lines(args.words, "word list")  # a bad file fails before Spark starts
+        _lines(args.words, "word list")  # a bad file fails before anything is read
         inputs["words"] = args.words
     if args.labels:
         read_labels(args.labels)
@@ -87,7 +87,7 @@ def plan(args, cfg) -> Plan:
         if Path(d).exists():
             _check_evaluation(d)
         inputs[f"evaluation{i + 1}"] = d
-    pictures.plotting()  # the extra is missing: say so before Spark starts
+    pictures.plotting()  # the extra is missing: say so before anything is read
     return Plan(
         inputs=inputs,
         outputs={"report": str(args.output).rstrip("/")},
