@@ -3,7 +3,7 @@
 Hand-written scanners for wikitext cleaning and tokenising, with the same results as the
 Spark SQL expressions of ``stages/tokenize/wikitext.py`` and ``stages/tokenize/tokens.py``
 (the reference). Which one runs is ``tokenize.engine``: ``java``, ``sql``, or ``auto``
-(java when the JAR is loaded).
+(java when the JAR is loaded), resolved once per run by ``resolve_engine``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ CLEAN_PAGE_CLASS = "sparkembed.CleanPageUdf"
 CLEAN_WIKITEXT_CLASS = "sparkembed.CleanWikitextUdf"
 TOKENS_RETURN = ArrayType(ArrayType(StringType()))
 
-_warned_fallback = False
-
 
 def java_udfs_loaded(spark: SparkSession) -> bool:
     """Is the UDF JAR on the JVM's class path (spark.jars, or spark-submit --jars)?"""
@@ -35,8 +33,8 @@ def java_udfs_loaded(spark: SparkSession) -> bool:
 
 
 def resolve_engine(spark: SparkSession, engine: str) -> str:
-    """``java`` or ``sql`` for the configured ``tokenize.engine``."""
-    global _warned_fallback
+    """``java`` or ``sql`` for the configured ``tokenize.engine`` (``auto``: java when the
+    JAR is loaded, else sql with a warning)."""
     if engine == "sql":
         return "sql"
     if java_udfs_loaded(spark):
@@ -46,13 +44,11 @@ def resolve_engine(spark: SparkSession, engine: str) -> str:
             f"tokenize.engine = 'java' but {JAR_NAME} is not loaded: build it with "
             f"scripts/setup.sh; under spark-submit pass --jars .jars/{JAR_NAME}"
         )
-    if not _warned_fallback:
-        _warned_fallback = True
-        print(
-            f"[tokenize] warning: {JAR_NAME} not loaded (scripts/setup.sh builds it); "
-            "using the slower Spark SQL engine",
-            file=sys.stderr,
-        )
+    print(
+        f"[tokenize] warning: {JAR_NAME} not loaded (scripts/setup.sh builds it); "
+        "using the slower Spark SQL engine",
+        file=sys.stderr,
+    )
     return "sql"
 
 

@@ -33,7 +33,7 @@ from sparkembed.errors import SparkembedError
 from sparkembed.jvm import udfs
 from sparkembed.session import task_slots
 from sparkembed.stages.tokenize import bz2blocks
-from sparkembed.stages.tokenize.wikitext import clean_page, unescape_xml
+from sparkembed.stages.tokenize.wikitext import clean_wikitext, unescape_xml
 
 RECORD_COLUMNS = ["source", "doc_id", "title", "text", "format", "status", "reason", "excerpt"]
 EXCERPT_CHARS = 200
@@ -335,7 +335,7 @@ def _file_rejections(spark: SparkSession, rows: list[tuple[str, str, str]]) -> D
     )
 
 
-def _page_fields_sql(raw: DataFrame, cfg: TokenizeConfig) -> DataFrame:
+def page_fields_sql(raw: DataFrame, cfg: TokenizeConfig) -> DataFrame:
     """read_wiki's page fields as Spark SQL expressions (the reference)."""
     v = F.col("value")
     return raw.select(
@@ -357,8 +357,8 @@ def _page_fields_sql(raw: DataFrame, cfg: TokenizeConfig) -> DataFrame:
     )
 
 
-def _page_fields_java(spark: SparkSession, raw: DataFrame, cfg: TokenizeConfig) -> DataFrame:
-    """The fields of _page_fields_sql from one JVM UDF over the record's bytes (the page is
+def page_fields_java(spark: SparkSession, raw: DataFrame, cfg: TokenizeConfig) -> DataFrame:
+    """The fields of page_fields_sql from one JVM UDF over the record's bytes (the page is
     decoded once), with ``clean`` already computed for the pages that will be documents.
     """
     v = F.col("value")
@@ -399,9 +399,10 @@ def read_wiki(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) 
             ).select("value", "source")
         )
     raw = parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
-    # First the fields, once per record; then the decisions made from them.
-    java = udfs.resolve_engine(spark, cfg.engine) == "java"
-    fields = _page_fields_java(spark, raw, cfg) if java else _page_fields_sql(raw, cfg)
+    # First the fields, once per record; then the decisions made from them. The engine is
+    # the stage's resolved tokenize.engine: anything but sql is java here.
+    java = cfg.engine != "sql"
+    fields = page_fields_java(spark, raw, cfg) if java else page_fields_sql(raw, cfg)
     c = F.col
     too_long = f"page longer than max_record_mb={cfg.max_record_mb} (cut by the reader)"
     rejected_reasons = [
@@ -446,7 +447,7 @@ def read_wiki(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) 
     )
     parsed = decided.where(F.col("status") != "ignore")
     # The java parser cleaned the documents' bodies already (one decoding of the page).
-    cleaned = F.col("clean") if java else clean_page(spark, F.col("body"), cfg.engine)
+    cleaned = F.col("clean") if java else clean_wikitext(unescape_xml(F.col("body")))
     text = F.when(F.col("status") == "document", cleaned)
     return parsed.select(
         *_record(
@@ -472,23 +473,27 @@ def _position_id(source: Column) -> Column:
     )
 
 
-def read_text(
-    spark: SparkSession,
-    files: list[InputFile],
-    cfg: TokenizeConfig,
-    line_scans: list[DataFrame] | None = None,
-) -> DataFrame | None:
+def scan_lines(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) -> DataFrame:
+    """The planned scan of plain-text files read a line per document (``scan_text``'s
+    columns, even splits): read_text makes the records from it, token_files.py reads its
+    splits in the JVM with the same records."""
+    return scan_text(
+        spark,
+        [f.path for f in files],
+        line_sep="\n",
+        split_mb=cfg.split_mb,
+        max_record_mb=cfg.max_record_mb,
+        split_bytes=_file_split_bytes(spark, files, cfg.split_mb),
+    )
+
+
+def read_text(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) -> DataFrame:
     """Plain text: a document per line (``text_unit="line"``) or per file (``"file"``).
 
     Lines longer than ``max_record_mb`` are skipped by the reader and reported per file
     (uncompressed files: bytes read are checked against the file size).
-
-    ``line_scans`` (a list; ``text_unit="line"`` only): the planned line scan is appended to
-    it and None returned; the caller makes the records itself (token_files.py reads the
-    scan's splits in the JVM, with the same records as below).
     """
     limit = cfg.max_record_mb * MB
-    paths = [f.path for f in files]
     if cfg.text_unit == "file":
         too_big = [f for f in files if f.size > limit]
         rows = [
@@ -508,17 +513,7 @@ def read_text(
             )
             parts.append(_text_records(raw, F.col("source"), "text", limit + MB))
         return _union(spark, parts)
-    raw = scan_text(
-        spark,
-        paths,
-        line_sep="\n",
-        split_mb=cfg.split_mb,
-        max_record_mb=cfg.max_record_mb,
-        split_bytes=_file_split_bytes(spark, files, cfg.split_mb),
-    )
-    if line_scans is not None:
-        line_scans.append(raw)
-        return None
+    raw = scan_lines(spark, files, cfg)
     v = F.col("value")
     # Validity on the bytes as read; then a trailing \r goes (left() keeps the bytes).
     lines = raw.select(
@@ -667,6 +662,10 @@ def _field_records(
     )
 
 
+# The records of each input format.
+_READERS = {"wiki": read_wiki, "text": read_text, "jsonl": read_jsonl, "parquet": read_parquet}
+
+
 def _union(spark: SparkSession, parts: list[DataFrame]) -> DataFrame:
     if not parts:
         schema = ", ".join(f"{c} string" for c in RECORD_COLUMNS)
@@ -677,24 +676,29 @@ def _union(spark: SparkSession, parts: list[DataFrame]) -> DataFrame:
     return out
 
 
-def read_records(
-    spark: SparkSession,
-    inputs: list[str],
-    cfg: TokenizeConfig,
-    line_scans: list[DataFrame] | None = None,
-) -> DataFrame:
-    """All input records with their status (schema in the module docstring).
+@dataclass(frozen=True)
+class Reading:
+    """The input, planned (nothing is read before a job runs)."""
+
+    records: DataFrame  # schema in the module docstring
+    lines: DataFrame | None  # plain-text lines left out of ``records`` (scan_lines' columns)
+    formats: frozenset[str]  # of the input files
+
+
+def plan_reading(
+    spark: SparkSession, inputs: list[str], cfg: TokenizeConfig, *, lines_apart: bool = False
+) -> Reading:
+    """All input records with their status.
 
     Checks run on the driver before any Spark job: paths exist, .bz2 files are complete.
     Empty files are rejected without being read.
 
-    ``line_scans``: a list that receives the planned scan of the plain-text files read a
-    line per document (``scan_text``'s columns), whose records are then left out of the
-    result (token_files.py reads them in the JVM). Ignored with ``reject_empty``.
+    ``lines_apart``: the plain-text files read a line per document are left out of the
+    records, as their planned scan (``Reading.lines``) that token_files.py reads in the JVM.
+    Not with ``reject_empty``, whose check is made on the records.
     """
-    if cfg.reject_empty:
-        line_scans = None
     files = list_inputs(spark, inputs, cfg.format)
+    formats = frozenset(f.format for f in files)
     empty = [f for f in files if f.size == 0]
     files = [f for f in files if f.size > 0]
     for f in files:
@@ -706,35 +710,40 @@ def read_records(
     by_format: dict[str, list[InputFile]] = {}
     for f in files:
         by_format.setdefault(f.format, []).append(f)
+    lines = None
     for name, group in sorted(by_format.items()):
-        if name == "wiki":
-            parts.append(read_wiki(spark, group, cfg))
-        elif name == "text":
-            text = read_text(spark, group, cfg, line_scans)
-            if text is not None:
-                parts.append(text)
-        elif name == "jsonl":
-            parts.append(read_jsonl(spark, group, cfg))
+        if name == "text" and lines_apart and cfg.text_unit == "line" and not cfg.reject_empty:
+            lines = scan_lines(spark, group, cfg)
         else:
-            parts.append(read_parquet(spark, group, cfg))
+            parts.append(_READERS[name](spark, group, cfg))
     records = _union(spark, parts).select(*RECORD_COLUMNS)
     if cfg.reject_empty:
-        # No letter left after cleaning (a page of templates only, say): set aside.
-        empty_doc = (F.col("status") == "document") & ~F.col("text").rlike(r"\p{L}")
-        records = records.select(
-            *[c for c in RECORD_COLUMNS if c not in ("status", "reason", "excerpt")],
-            F.when(empty_doc, "rejected").otherwise(F.col("status")).alias("status"),
-            F.when(empty_doc, "empty after cleaning").otherwise(F.col("reason")).alias("reason"),
-            F.when(
-                empty_doc,
-                F.when(F.col("title") != "", F.concat(F.lit("title: "), F.col("title"))).otherwise(
-                    F.substring("text", 1, EXCERPT_CHARS)
-                ),
-            )
-            .otherwise(F.col("excerpt"))
-            .alias("excerpt"),
-        ).select(*RECORD_COLUMNS)
-    return records
+        records = _reject_empty_documents(records)
+    return Reading(records, lines, formats)
+
+
+def read_records(spark: SparkSession, inputs: list[str], cfg: TokenizeConfig) -> DataFrame:
+    """All input records with their status (``plan_reading``'s records, every line in)."""
+    return plan_reading(spark, inputs, cfg).records
+
+
+def _reject_empty_documents(records: DataFrame) -> DataFrame:
+    """Documents with no letter left after cleaning (a page of templates only, say) set
+    aside as rejected."""
+    empty_doc = (F.col("status") == "document") & ~F.col("text").rlike(r"\p{L}")
+    return records.select(
+        *[c for c in RECORD_COLUMNS if c not in ("status", "reason", "excerpt")],
+        F.when(empty_doc, "rejected").otherwise(F.col("status")).alias("status"),
+        F.when(empty_doc, "empty after cleaning").otherwise(F.col("reason")).alias("reason"),
+        F.when(
+            empty_doc,
+            F.when(F.col("title") != "", F.concat(F.lit("title: "), F.col("title"))).otherwise(
+                F.substring("text", 1, EXCERPT_CHARS)
+            ),
+        )
+        .otherwise(F.col("excerpt"))
+        .alias("excerpt"),
+    ).select(*RECORD_COLUMNS)
 
 
 def split_records(records: DataFrame) -> tuple[DataFrame, DataFrame]:

@@ -11,8 +11,8 @@ vocabulary per task for Spark to cache and collect), the document rows or totals
 ``vocabulary.files``, the rejected records and the skipped count: the input is read once
 for all three tables.
 
-Same rows as ``tokenize_documents`` written by Spark (tests/stages/tokenize/test_token_files.py); used when
-the engine is java and pyarrow can reach the output path.
+Same rows as ``tokenize_documents`` written by Spark (tests/stages/tokenize/test_token_files.py);
+the stage's ``files`` engine (java tokenizer, an output pyarrow can reach).
 """
 
 from __future__ import annotations
@@ -22,14 +22,16 @@ import uuid
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkembed.arrowio import arrow_location
 from sparkembed.config import TokenizeConfig
-from sparkembed.jvm import udfs
-from sparkembed.stages.tokenize.tokens import check_token_lengths, tokenizer_object
+from sparkembed.stages.tokenize.readers import MB, RECORD_COLUMNS
+from sparkembed.stages.tokenize.tokens import tokenizer_object
 from sparkembed.vocabulary.files import summarise_partials
 
 # Tokens per packed batch (bounds a task's Python memory: a batch and its counts).
@@ -76,35 +78,32 @@ def pack_records(
     spark: SparkSession,
     records: DataFrame,
     cfg: TokenizeConfig,
-    line_scans: list[DataFrame] = (),
+    lines: DataFrame | None = None,
 ) -> DataFrame:
     """A records table (``read_records``) → packed token batches (``TokenBatches.SCHEMA``).
 
-    ``line_scans``: the planned text scans that ``read_records(..., line_scans=[])`` left
-    out of ``records``; their splits are read, turned into records and packed in the JVM
+    ``lines``: the planned line scan that ``plan_reading(..., lines_apart=True)`` left out
+    of ``records``; its splits are read, turned into records and packed in the JVM
     (``TokenBatches.packTextLines``: no Spark SQL per line, and the check for lines the
     reader skipped comes from the same pass), one task per split, after the tasks of
     ``records``.
     """
-    from sparkembed.stages.tokenize.readers import MB, RECORD_COLUMNS
-
-    check_token_lengths(cfg)
     jdf = records.select(*RECORD_COLUMNS)._jdf
     jvm = spark.sparkContext._jvm
     tokenizer = tokenizer_object(spark, cfg)
     rdd = jvm.sparkembed.TokenBatches.pack(
         jdf.queryExecution().toRdd(), tokenizer, int(cfg.min_article_tokens), BATCH_TOKENS
     )
-    for scan in line_scans:
-        lines = jvm.sparkembed.TokenBatches.packTextLines(
+    if lines is not None:
+        packed_lines = jvm.sparkembed.TokenBatches.packTextLines(
             spark._jsparkSession,
-            scan._jdf.queryExecution().toRdd(),
+            lines._jdf.queryExecution().toRdd(),
             int(cfg.max_record_mb * MB),
             f"record longer than max_record_mb={cfg.max_record_mb} (cut by the reader)",
             tokenizer,
             BATCH_TOKENS,
         )
-        rdd = rdd.union(lines)
+        rdd = rdd.union(packed_lines)
     schema = spark._jsparkSession.parseDataType(
         spark.createDataFrame([], jvm.sparkembed.TokenBatches.SCHEMA).schema.json()
     )
@@ -270,32 +269,26 @@ def write_token_files(
     return batches.mapInArrow(write, PARTS_SCHEMA)
 
 
-def supported(spark: SparkSession, out_path: str, cfg: TokenizeConfig) -> bool:
-    """Whether the command writes the token files itself: java engine, pyarrow output."""
-    return udfs.resolve_engine(spark, cfg.engine) == "java" and arrow_location(out_path) is not None
-
-
 def write_tokens_table(
     spark: SparkSession,
     records: DataFrame,
     cfg: TokenizeConfig,
     out_path: str,
     check_ids: bool,
-    line_scans: list[DataFrame] = (),
+    lines: DataFrame | None = None,
 ) -> DataFrame:
-    """Tokenise ``records`` (and the lines of ``line_scans``, see pack_records) into token
-    files under ``out_path`` (one Spark job, run here) and return the tasks' PARTS_SCHEMA
-    rows, persisted (the caller unpersists them; ``rejected_table`` gives the rejected
-    records from them)."""
-    from pyspark import StorageLevel
-
-    batches = pack_records(spark, records, cfg, line_scans)
+    """Tokenise ``records`` (and ``lines``, see pack_records) into token files under
+    ``out_path`` (one Spark job, run here) and return the tasks' PARTS_SCHEMA rows,
+    persisted (the caller unpersists them; ``rejected_table`` gives the rejected records
+    from them)."""
+    batches = pack_records(spark, records, cfg, lines)
     parts = write_token_files(spark, batches, out_path, cfg.lang, check_ids)
     parts = parts.persist(StorageLevel.MEMORY_AND_DISK)
     parts.count()
     fs, root = arrow_location(out_path)
     fs.create_dir(root, recursive=True)
-    if not [i for i in fs.get_file_info(pafs_selector(root)) if i.base_name.startswith("part-")]:
+    listing = fs.get_file_info(pafs.FileSelector(root, allow_not_found=True))
+    if not [i for i in listing if i.base_name.startswith("part-")]:
         # No document at all: one empty file, so the table still has its schema.
         pq.write_table(TOKENS_ARROW.empty_table(), f"{root}/part-00000.parquet", filesystem=fs)
     return parts
@@ -365,9 +358,3 @@ def task_counts(parts: DataFrame) -> pa.Table:
         .aggregate([("count", "sum"), ("doc_count", "sum")])
         .rename_columns(["token", "count", "doc_count"])
     )
-
-
-def pafs_selector(root: str):
-    import pyarrow.fs as pafs
-
-    return pafs.FileSelector(root, allow_not_found=True)

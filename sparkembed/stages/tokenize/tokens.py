@@ -1,13 +1,16 @@
-"""Documents → sentence token table (``DIR/tokens``), all in Spark SQL expressions.
+"""Documents → sentence token table (``DIR/tokens``), and the counts of a written one.
 
 Per document: lowercase (locale-independent), split into sentences, extract tokens with
 a Java regex, keep tokens of ``min_token_length..max_token_length`` characters (minus
 stop words), cut sentences into chunks of at most ``max_sentence_length`` tokens, and
-explode to one row per sentence.
+explode to one row per sentence. Spark SQL expressions are the reference; the java engine
+(``tokenize.engine`` as the stage resolved it; anything but ``sql`` is java here) does the
+same in one JVM UDF.
 """
 
 from __future__ import annotations
 
+import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -15,6 +18,7 @@ from sparkembed import schemas
 from sparkembed.config import TokenizeConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.jvm import udfs
+from sparkembed.vocabulary.files import count_file_vocab, file_vocab_supported
 
 TOKENS_SCHEMA = schemas.TOKENS
 # A sentence ends at . ! ? followed by white space, or at a line break.
@@ -98,7 +102,7 @@ def chunked_sentence_tokens(spark: SparkSession, text: Column, cfg: TokenizeConf
 
     ``java``: one JVM UDF (sparkembed-udfs.jar) doing the same in one pass per document.
     """
-    if udfs.resolve_engine(spark, cfg.engine) == "sql":
+    if cfg.engine == "sql":
         return chunk(sentence_tokens(text, cfg), cfg.max_sentence_length)
     return F.call_function(udfs.sentence_tokens_function(spark, **_java_arguments(cfg)), text)
 
@@ -146,7 +150,6 @@ def tokenize_documents(documents: DataFrame, cfg: TokenizeConfig) -> DataFrame:
     Documents of format ``wiki`` with fewer than ``min_article_tokens`` tokens are left
     out (gensim's rule); documents with no token at all produce no rows.
     """
-    check_token_lengths(cfg)
     fmt = F.col("format") if "format" in documents.columns else F.lit("")
     min_tokens = cfg.min_article_tokens
 
@@ -182,3 +185,27 @@ def tokenize_documents(documents: DataFrame, cfg: TokenizeConfig) -> DataFrame:
             F.col("tokens").cast("array<string>").alias("tokens"),
         )
     )
+
+
+def token_table_stats(tokens: DataFrame) -> dict[str, int]:
+    """``sentences``, ``tokens`` and ``documents`` of a token table (its metadata's counts)."""
+    row = tokens.agg(
+        F.count(F.lit(1)).alias("sentences"),
+        F.coalesce(F.sum(F.size("tokens")), F.lit(0)).alias("tokens"),
+        F.count_distinct("doc_id").alias("documents"),
+    ).first()
+    return {k: int(row[k]) for k in ("sentences", "tokens", "documents")}
+
+
+def written_token_counts(
+    spark: SparkSession, tokens_path: str
+) -> tuple[pa.Table | None, dict[str, int]]:
+    """(every token's ``count`` and ``doc_count``, the table's statistics) of the token table
+    at ``tokens_path``, from one pass: pyarrow's in the tasks (``count_file_vocab``) when it
+    can read the table, else Spark's, without the token counts (None: the vocabulary is
+    then counted from the table)."""
+    if file_vocab_supported(tokens_path):
+        found = count_file_vocab(spark, tokens_path)
+        if found is not None:
+            return found
+    return None, token_table_stats(spark.read.parquet(tokens_path))

@@ -75,14 +75,13 @@ def clean_wikitext(col: Column) -> Column:
     return col
 
 
-def clean_page(
-    spark: SparkSession, body: Column, engine: str = "auto", unescape: bool = True
-) -> Column:
-    """``clean_wikitext(unescape_xml(body))`` on the engine chosen (``tokenize.engine``).
+def clean_page(spark: SparkSession, body: Column, engine: str, unescape: bool = True) -> Column:
+    """``clean_wikitext(unescape_xml(body))`` on ``engine``, ``tokenize.engine`` as the stage
+    resolved it (``udfs.resolve_engine``): ``sql``, the expressions above, or else ``java``,
+    one JVM UDF of hand-written scanners with the same result.
 
-    ``java``: one JVM UDF of hand-written scanners, same result as the expressions above.
     ``unescape=False``: ``body`` is already unescaped, only ``clean_wikitext`` applies.
     """
-    if udfs.resolve_engine(spark, engine) == "java":
-        return F.call_function(udfs.clean_function(spark, unescape), body)
-    return clean_wikitext(unescape_xml(body) if unescape else body)
+    if engine == "sql":
+        return clean_wikitext(unescape_xml(body) if unescape else body)
+    return F.call_function(udfs.clean_function(spark, unescape), body)

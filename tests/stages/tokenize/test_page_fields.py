@@ -18,7 +18,7 @@ from test_readers import HEADER, page
 
 from sparkembed.config import TokenizeConfig
 from sparkembed.jvm import udfs
-from sparkembed.stages.tokenize.readers import _page_fields_java, _page_fields_sql, read_records
+from sparkembed.stages.tokenize.readers import page_fields_java, page_fields_sql, read_records
 from sparkembed.stages.tokenize.wikitext import clean_page
 
 # Pieces of a page record, and of the corner cases of the SQL patterns: whitespace and line
@@ -79,8 +79,8 @@ def test_fields_equal_sql_on_random_pages(spark, java):
         "source", F.col("value").cast("string").alias("value")
     )
     cfg = TokenizeConfig()
-    sql = _page_fields_sql(raw, cfg).drop("clean")
-    java_fields = _page_fields_java(spark, raw, cfg).cache()
+    sql = page_fields_sql(raw, cfg).drop("clean")
+    java_fields = page_fields_java(spark, raw, cfg).cache()
     assert_df_equality(java_fields.drop("clean"), sql, ignore_row_order=True)
     c = F.col
     document = (

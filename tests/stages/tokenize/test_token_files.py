@@ -14,7 +14,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from sparkembed.cli import main
 from sparkembed.config import TokenizeConfig
-from sparkembed.stages.tokenize.readers import read_records, split_records
+from sparkembed.stages.tokenize.readers import plan_reading, read_records, split_records
 from sparkembed.stages.tokenize.token_files import rejected_table, write_tokens_table
 from sparkembed.stages.tokenize.tokens import tokenize_documents
 from sparkembed.tables import read_metadata, read_table
@@ -74,6 +74,7 @@ def test_one_pass_equals_stage_functions(spark, tmp_path, enwiki_sample):
     assertDataFrameEqual(read_table(spark, str(out / "rejected")), exp_rejected)
     reasons = sorted(r.reason for r in read_table(spark, str(out / "rejected")).collect())
     assert reasons == ["invalid UTF-8", "no 'text' field", "unparseable JSON"]
+    assert {read_metadata(spark, str(out / t))["engine"] for t in ("tokens", "vocab")} == {"files"}
     counts = read_metadata(spark, str(out / "tokens"))["counts"]
     assert counts == {
         "sentences": exp_tokens.count(),
@@ -157,10 +158,9 @@ def test_gz_text_reads_as_its_plain_text(spark, tmp_path):
 
 def _one_pass(spark, inputs, cfg, out):
     """write_tokens_table with the text lines read in the JVM (as `sparkembed tokenize`)."""
-    scans = []
-    records = read_records(spark, inputs, cfg, scans)
-    assert scans  # the text files' lines are left to the writing tasks
-    parts = write_tokens_table(spark, records, cfg, out, False, scans)
+    reading = plan_reading(spark, inputs, cfg, lines_apart=True)
+    assert reading.lines is not None  # the text files' lines are left to the writing tasks
+    parts = write_tokens_table(spark, reading.records, cfg, out, False, reading.lines)
     rejected, n_long = rejected_table(parts, cfg)
     rejected = rejected.toPandas()
     assert n_long == (rejected.reason.str.contains("skipped unread")).sum()

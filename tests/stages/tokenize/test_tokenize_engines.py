@@ -1,7 +1,7 @@
 """The JVM engine (sparkembed-udfs.jar) against the Spark SQL reference: same results.
 
-``tokenize.engine = java`` replaces the regexp chain of corpus/wikitext.py and the SQL
-tokenising expressions of tokenize.py with hand-written scanners; these tests hold them to
+``tokenize.engine = java`` replaces the regexp chain of wikitext.py and the SQL tokenising
+expressions of tokens.py with hand-written scanners; these tests hold them to
 exactly the reference's output, on random markup soup and on real Wikipedia pages.
 """
 
@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
+from helpers import CLI_SESSION
 from pyspark.sql import functions as F
 
+from sparkembed.cli import main
 from sparkembed.config import TokenizeConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.jvm import udfs
@@ -27,6 +29,7 @@ from sparkembed.jvm.udfs import java_udfs_loaded, resolve_engine
 from sparkembed.stages.tokenize.readers import read_records, split_records
 from sparkembed.stages.tokenize.tokens import chunked_sentence_tokens, tokenize_documents
 from sparkembed.stages.tokenize.wikitext import clean_page, clean_wikitext, unescape_xml
+from sparkembed.tables import read_metadata, read_table
 
 # Pieces of markup (and of the corner cases of the regexes: line terminators, \b, case).
 # fmt: off
@@ -150,14 +153,33 @@ def test_engine_choice(spark, java, monkeypatch, capsys):
     # (An unknown engine is refused by config.validate: tests/shared/test_config.py.)
     assert resolve_engine(spark, "auto") == "java"
     assert resolve_engine(spark, "sql") == "sql"
-    # Without the JAR: auto falls back to sql with one warning, java is an error.
+    # Without the JAR: auto falls back to sql with a warning, java is an error.
     monkeypatch.setattr(udfs, "java_udfs_loaded", lambda spark: False)
-    monkeypatch.setattr(udfs, "_warned_fallback", False)
-    assert resolve_engine(spark, "auto") == "sql"
     assert resolve_engine(spark, "auto") == "sql"
     assert capsys.readouterr().err.count("sparkembed-udfs.jar not loaded") == 1
     with pytest.raises(SparkembedError, match="--jars .jars/sparkembed-udfs.jar"):
         resolve_engine(spark, "java")
+
+
+def test_a_run_chooses_its_engine_once(spark, java, monkeypatch, capsys, tmp_path):
+    # Without the JAR a run warns once, takes the dataframe engine on Spark SQL (recorded
+    # in the tables' metadata) and writes the tables the files engine writes.
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("The cat sat. The dog sat!\n\nthe cat ran\nbroken line 42\n")
+    tables, engines = {}, {}
+    for loaded in (True, False):
+        monkeypatch.setattr(udfs, "java_udfs_loaded", lambda spark, loaded=loaded: loaded)
+        out = tmp_path / f"loaded-{loaded}"
+        args = ["--set", "tokenize.min_count=1", "-q", *CLI_SESSION]
+        assert main(["tokenize", str(corpus), "--output", str(out), *args]) == 0
+        tables[loaded] = {t: read_table(spark, str(out / t)) for t in ("tokens", "vocab")}
+        engines[loaded] = {
+            read_metadata(spark, str(out / t))["engine"] for t in ("tokens", "vocab")
+        }
+    assert capsys.readouterr().err.count("sparkembed-udfs.jar not loaded") == 1
+    assert engines == {True: {"files"}, False: {"dataframe"}}
+    for name in ("tokens", "vocab"):
+        assert_df_equality(tables[False][name], tables[True][name], ignore_row_order=True)
 
 
 PAGE = """<mediawiki><page><title>Cat</title><ns>0</ns><id>7</id><revision><text xml:space="preserve">
