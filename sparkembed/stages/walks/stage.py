@@ -135,7 +135,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
     walk = _replicated if plan.engine == "replicated" else _partitioned
     log = None if ctx.quiet else (lambda m: ctx.log("walks", m))
     with ctx.commit(plan) as commit:
-        with timer.step("adjacency"):
+        with timer.step("walk"):  # the adjacency is the walks' input, in their layout
             commit.write_df(
                 "graph",
                 out["graph"],
@@ -145,7 +145,6 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
             )
             index.unpersist()
             graph_path = commit.staged("graph")
-        with timer.step("walk"):
             tokens_meta, vocab = walk(commit, graph_path, g, w, out["tokens"], log)
         with timer.step("vocab"):
             commit.write_df("vocab", out["vocab"], vocab)
