@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
-
 from synthetic_vectors import file_words
 
 from sparkembed.cli import main
+from sparkembed.config import EvaluateConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.stages.evaluate import metrics as ev
 from sparkembed.vectors.query import Embeddings
@@ -189,6 +190,12 @@ def test_synonym_and_cluster_tests_separate_structure_from_noise():
     assert c_good.kmeans_purity > 0.9 and c_good.nearest_centroid_accuracy > 0.9
     assert c_bad.kmeans_purity < 0.5 and c_bad.nearest_centroid_accuracy < 0.3
     assert c_good.groups == 12 and c_good.oov_words == 0
+
+
+def test_analogy_methods_are_the_scorers_and_both():
+    """evaluate.analogy_method offers each scorer metrics implements, and both."""
+    field = next(f for f in dataclasses.fields(EvaluateConfig) if f.name == "analogy_method")
+    assert sorted(field.metadata["choices"]) == sorted([*ev.METHODS, "both"])
 
 
 def test_cli_evaluate_prints_table_and_writes_report(
