@@ -23,7 +23,8 @@ from pathlib import Path
 
 from sparkembed.config import SparkConfig, TokenizeConfig
 from sparkembed.session import get_spark
-from sparkembed.stages.tokenize.readers import list_inputs, scan_text, scan_wiki_bz2
+from sparkembed.stages.tokenize.inputs import list_inputs
+from sparkembed.stages.tokenize.readers import scan_text, scan_wiki_bz2
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DUMP = ROOT / ".data" / "bench" / "enwiki-bench-100mb.xml.bz2"

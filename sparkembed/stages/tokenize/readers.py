@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import glob as _glob
 import re
 from dataclasses import dataclass
 
@@ -31,131 +30,22 @@ from pyspark.sql import functions as F
 from sparkembed.config import TokenizeConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.jvm import udfs
-from sparkembed.session import task_slots
 from sparkembed.stages.tokenize import bz2blocks
+from sparkembed.stages.tokenize.inputs import (
+    MB,
+    InputFile,
+    check_bz2_complete,
+    even_split_bytes,
+    file_split_bytes,
+    is_compressed,
+    list_inputs,
+)
 from sparkembed.stages.tokenize.wikitext import clean_wikitext, unescape_xml
 
 RECORD_COLUMNS = ["source", "doc_id", "title", "text", "format", "status", "reason", "excerpt"]
 EXCERPT_CHARS = 200
-MB = 1024 * 1024
 # Hadoop's LineRecordReader skips records longer than this instead of loading them.
 _MAX_LINE_OPTION = "mapreduce.input.linerecordreader.line.maxlength"
-_BZ2_EOS = 0x177245385090  # bzip2 end-of-stream magic (48 bits, not byte-aligned)
-
-
-@dataclass(frozen=True)
-class InputFile:
-    path: str  # fully qualified (file:/..., hdfs://...)
-    size: int
-    format: str
-
-
-# ---------------------------------------------------------------------------------------
-# Listing and checks on the driver (no Spark job)
-
-
-def _is_local(path: str) -> bool:
-    return "://" not in path and not path.startswith("file:")
-
-
-def check_inputs_exist(inputs: list[str]) -> None:
-    """Fail fast, before Spark starts, on a local input path or glob that matches nothing."""
-    if not inputs:
-        raise SparkembedError("no input given")
-    for item in inputs:
-        if _is_local(item) and not _glob.glob(item):
-            raise SparkembedError(f"input not found: {item}")
-        if _is_local(item) and ":" in item:
-            # Hadoop reads a colon in a relative path as a URI scheme and fails deep inside.
-            raise SparkembedError(
-                f"input name has a ':', which Hadoop paths cannot hold: {item} "
-                "(rename or link it under a name without ':', or give its file:/// URI)"
-            )
-
-
-def detect_format(path: str) -> str:
-    """Format from a file name: *.xml[.bz2|.gz] → wiki, *.json[l] → jsonl, *.parquet, else text."""
-    name = path.rsplit("/", 1)[-1].lower()
-    for suffix in (".bz2", ".gz", ".zst", ".lz4", ".snappy", ".deflate"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    if name.endswith(".xml") or "pages-articles" in name:
-        return "wiki"
-    if name.endswith((".jsonl", ".json", ".ndjson")):
-        return "jsonl"
-    if name.endswith(".parquet"):
-        return "parquet"
-    return "text"
-
-
-def list_inputs(spark: SparkSession, inputs: list[str], fmt: str) -> list[InputFile]:
-    """Every file under the inputs (files, directories, globs), through Hadoop's FileSystem."""
-    check_inputs_exist(inputs)
-    jvm = spark.sparkContext._jvm
-    hconf = spark.sparkContext._jsc.hadoopConfiguration()
-    files: list[InputFile] = []
-    for item in inputs:
-        hpath = jvm.org.apache.hadoop.fs.Path(item)
-        fs = hpath.getFileSystem(hconf)
-        statuses = fs.globStatus(hpath)
-        if not statuses:
-            raise SparkembedError(f"input not found: {item}")
-        for st in statuses:
-            if st.isDirectory():
-                it = fs.listFiles(st.getPath(), True)
-                while it.hasNext():
-                    f = it.next()
-                    name = f.getPath().getName()
-                    if name.startswith(("_", ".")):  # _SUCCESS, .crc, hidden files
-                        continue
-                    files.append(_input_file(f, fmt))
-            else:
-                files.append(_input_file(st, fmt))
-    if not files:
-        raise SparkembedError(f"no input files in: {', '.join(inputs)}")
-    return sorted(set(files), key=lambda f: f.path)
-
-
-def _input_file(status, fmt: str) -> InputFile:
-    path = str(status.getPath().toString())
-    return InputFile(path, int(status.getLen()), detect_format(path) if fmt == "auto" else fmt)
-
-
-def check_bz2_complete(spark: SparkSession, f: InputFile) -> None:
-    """A .bz2 file must start with 'BZh' and end with bzip2's end-of-stream marker.
-
-    Reading a truncated file fails deep inside a task; this catches it up front from the
-    file's first and last bytes.
-    """
-    jvm = spark.sparkContext._jvm
-    hpath = jvm.org.apache.hadoop.fs.Path(f.path)
-    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    tail_len = min(f.size, 16)
-    stream = fs.open(hpath)
-    try:
-        head = bytes(_read_fully(jvm, stream, 0, min(f.size, 3)))
-        tail = bytes(_read_fully(jvm, stream, f.size - tail_len, tail_len))
-    finally:
-        stream.close()
-    if head != b"BZh":
-        raise SparkembedError(f"not a bzip2 file: {f.path}")
-    # The 48-bit marker is followed by a 32-bit CRC and 0-7 padding bits.
-    bits = int.from_bytes(tail, "big")
-    total = 8 * len(tail)
-    for pad in range(8):
-        shift = 32 + pad
-        if total - shift < 48:
-            break
-        if (bits >> shift) & ((1 << 48) - 1) == _BZ2_EOS:
-            return
-    raise SparkembedError(f"truncated or corrupt bzip2 file (no end-of-stream marker): {f.path}")
-
-
-def _read_fully(jvm, stream, position: int, length: int) -> bytes:
-    # One byte per call: a Java byte[] cannot be filled in place through py4j, and
-    # only a few bytes are needed.
-    stream.seek(position)
-    return bytes(stream.read() & 0xFF for _ in range(length))
 
 
 # ---------------------------------------------------------------------------------------
@@ -193,27 +83,6 @@ def _freeze_scan(df: DataFrame) -> DataFrame:
     return DataFrame(jframe, spark)
 
 
-def even_split_bytes(spark: SparkSession, total_bytes: int, split_mb: int) -> int:
-    """Split size for ``total_bytes`` of input: at most ``split_mb``, and even, so that the
-    last wave of tasks keeps every slot busy (a 50 MB file on 2 cores: 2 x 25 MB; 505 MB:
-    8 x 63 MB, not 7 x 64 + 57 MB on one core)."""
-    slots = task_slots(spark)
-    waves = max(1, -(-total_bytes // (slots * split_mb * MB)))
-    return max(1, min(split_mb * MB, -(-total_bytes // (slots * waves))))
-
-
-def _file_split_bytes(spark: SparkSession, files: list[InputFile], split_mb: int) -> int:
-    """even_split_bytes for Spark's file sources, never under the cost Spark gives opening a
-    file (``spark.sql.files.openCostInBytes``, 4 MB): smaller splits are not worth a task,
-    and Spark would not cut finer anyway."""
-    try:  # Spark's own parse of the setting ("4MB", "8m", bytes)
-        open_cost = int(spark._jsparkSession.sessionState().conf().filesOpenCostInBytes())
-    except Exception:  # pragma: no cover - no JVM gateway (Spark Connect)
-        open_cost = 4 * MB
-    even = even_split_bytes(spark, sum(f.size for f in files), split_mb)
-    return min(split_mb * MB, max(even, open_cost))
-
-
 def scan_text(
     spark: SparkSession,
     paths: list[str],
@@ -226,7 +95,7 @@ def scan_text(
 ) -> DataFrame:
     """Text source in splits of ``split_mb``: ``value string, source string, file_size long``.
 
-    ``split_bytes`` replaces ``split_mb`` (``_file_split_bytes``: even splits).
+    ``split_bytes`` replaces ``split_mb`` (``file_split_bytes``: even splits).
     Spark packs small files together into splits. Records longer than ``max_record_mb``
     are skipped by Hadoop's line reader (never held in memory); ``long_records`` accounts
     for them.
@@ -483,7 +352,7 @@ def scan_lines(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig)
         line_sep="\n",
         split_mb=cfg.split_mb,
         max_record_mb=cfg.max_record_mb,
-        split_bytes=_file_split_bytes(spark, files, cfg.split_mb),
+        split_bytes=file_split_bytes(spark, files, cfg.split_mb),
     )
 
 
@@ -529,7 +398,7 @@ def read_text(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) 
     # the bytes of the lines read plus their newlines must add up to the file's size.
     # (A line cut at a split end instead comes back as a record of ``limit`` bytes and
     # is rejected on its own.)
-    big = [f.path for f in files if f.size > limit and not _compressed(f.path)]
+    big = [f.path for f in files if f.size > limit and not is_compressed(f.path)]
     if big:
         accounted = (
             raw.where(F.col("source").isin(big))
@@ -554,10 +423,6 @@ def read_text(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) 
         )
         records = records.unionByName(long_lines)
     return records
-
-
-def _compressed(path: str) -> bool:
-    return path.lower().endswith((".bz2", ".gz", ".zst", ".lz4", ".snappy", ".deflate"))
 
 
 def _text_records(raw: DataFrame, doc_id: Column, fmt: str, limit: int) -> DataFrame:
@@ -600,7 +465,7 @@ def read_jsonl(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig)
         .option("columnNameOfCorruptRecord", "_corrupt_record")
         .option(_MAX_LINE_OPTION, str(cfg.max_record_mb * MB))
     )
-    split = _file_split_bytes(spark, files, cfg.split_mb)
+    split = file_split_bytes(spark, files, cfg.split_mb)
     with _session_conf(spark, "spark.sql.files.maxPartitionBytes", str(split)):
         raw = _freeze_scan(
             reader.json([f.path for f in files]).select(
@@ -612,7 +477,7 @@ def read_jsonl(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig)
 
 def read_parquet(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) -> DataFrame:
     """Parquet: the text in column ``text_column`` (optional ``id_field``, ``title_field``)."""
-    split = _file_split_bytes(spark, files, cfg.split_mb)
+    split = file_split_bytes(spark, files, cfg.split_mb)
     with _session_conf(spark, "spark.sql.files.maxPartitionBytes", str(split)):
         raw = _freeze_scan(spark.read.parquet(*[f.path for f in files]).select("*", "_metadata"))
     for name in [cfg.text_column] + [f for f in (cfg.id_field, cfg.title_field) if f]:

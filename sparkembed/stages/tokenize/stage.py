@@ -26,8 +26,8 @@ from sparkembed.arrowio import arrow_location
 from sparkembed.jvm import udfs
 from sparkembed.stage import Context, Plan
 from sparkembed.stages.tokenize import token_files
+from sparkembed.stages.tokenize.inputs import check_inputs_exist
 from sparkembed.stages.tokenize.readers import (
-    check_inputs_exist,
     plan_reading,
     read_errors_as_sparkembed,
     read_records,

@@ -30,7 +30,8 @@ from pyspark.sql import functions as F
 
 from sparkembed.arrowio import arrow_location
 from sparkembed.config import TokenizeConfig
-from sparkembed.stages.tokenize.readers import MB, RECORD_COLUMNS
+from sparkembed.stages.tokenize.inputs import MB
+from sparkembed.stages.tokenize.readers import RECORD_COLUMNS
 from sparkembed.stages.tokenize.tokens import tokenizer_object
 from sparkembed.vocabulary.files import summarise_partials
 
