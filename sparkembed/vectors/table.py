@@ -66,8 +66,6 @@ def write_vectors(
     """Stage a vector table in ``commit`` (or commit it alone, with ``stage``, ``params``
     and ``inputs``); ``df`` has token, vector, count (and norm, lang)."""
     table = vector_table_frame(df, lang)
-    all_counts = {"vectors": lambda p: table.sparkSession.read.parquet(p).count()}
-    all_counts.update(counts or {})
     meta_extra = {"dim": int(dim), "method": method}
     meta_extra.update(extra or {})
     if commit is None:
@@ -75,9 +73,9 @@ def write_vectors(
             return write_vectors(
                 table, path, dim=dim, method=method, counts=counts, extra=extra, commit=own
             )
-    return commit.write_df(
-        "vectors", path, table, counts=all_counts, partition_by=["lang"], extra=meta_extra
-    )
+    commit.write_df("vectors", path, table, counts=counts, partition_by=["lang"], extra=meta_extra)
+    written = table.sparkSession.read.parquet(commit.staged("vectors")).count()
+    return commit.add_counts("vectors", {"vectors": written})
 
 
 def write_doc_vectors(
@@ -90,13 +88,11 @@ def write_doc_vectors(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Stage a document vector table (``schemas.DOC_VECTORS``, partitioned by ``lang``)."""
-    all_counts = {"documents": lambda p: df.sparkSession.read.parquet(p).count()}
-    all_counts.update(counts or {})
     meta_extra = {"dim": int(dim), "method": "aggregate", "key": "doc_id"}
     meta_extra.update(extra or {})
-    return commit.write_df(
-        "doc_vectors", path, df, counts=all_counts, partition_by=["lang"], extra=meta_extra
-    )
+    commit.write_df("doc_vectors", path, df, counts=counts, partition_by=["lang"], extra=meta_extra)
+    written = df.sparkSession.read.parquet(commit.staged("doc_vectors")).count()
+    return commit.add_counts("doc_vectors", {"documents": written})
 
 
 def _keys(table, key: str, metadata: dict[str, Any]) -> list[str]:

@@ -1,7 +1,7 @@
 """The vocab's file path: token Parquet files read with pyarrow in tasks, counted with numpy.
 
 Same vocabulary as ``build_vocab`` and the same table statistics as the tokenize command's
-``_token_counts`` (sentences, tokens, documents), from one pass that never makes a Spark row
+``tokenize.tokens.token_table_stats`` (sentences, tokens, documents), from one pass that never makes a Spark row
 per token. Each map task handles whole files: tokenize and walks write all sentences of a
 document from one task, so into one file, and per-file distinct (document, token) pairs
 give exact document counts. Tasks return vocabulary-sized partial sums (token, count,

@@ -10,7 +10,7 @@ import pytest
 from chispa import assert_df_equality
 
 from sparkembed.config import TokenizeConfig
-from sparkembed.stages.tokenize.stage import _token_counts
+from sparkembed.stages.tokenize.tokens import token_table_stats, written_token_counts
 from sparkembed.vocabulary import build_vocab
 from sparkembed.vocabulary.files import count_file_vocab, vocab_from_counts
 
@@ -86,7 +86,7 @@ def test_binary_order_and_real_values(spark, table):
 
 def test_statistics_equal_spark_pass(spark, table):
     _, stats = count_file_vocab(spark, table)
-    expected = {k: f(table) for k, f in _token_counts(spark).items()}
+    expected = token_table_stats(spark.read.parquet(table))
     assert stats == expected == {"sentences": 14, "tokens": 28, "documents": 5}
 
 
@@ -103,7 +103,7 @@ def test_spark_written_table(spark, tmp_path):
         ignore_row_order=True,
         ignore_nullable=True,
     )
-    assert stats == {k: f(path) for k, f in _token_counts(spark).items()}
+    assert stats == token_table_stats(spark.read.parquet(path))
 
 
 def test_document_in_two_files_is_refused(spark, tmp_path):
@@ -112,20 +112,10 @@ def test_document_in_two_files_is_refused(spark, tmp_path):
 
 
 def test_command_counts_use_the_file_path_or_fall_back(spark, table, tmp_path):
-    file_counts: dict = {}
-    counts = _token_counts(spark, file_counts)
-    assert {k: f(table) for k, f in counts.items()} == {
-        "sentences": 14,
-        "tokens": 28,
-        "documents": 5,
-    }
-    assert file_counts["vocab"].num_rows == 11  # 10 distinct tokens and the null one
+    counts, stats = written_token_counts(spark, table)
+    assert stats == {"sentences": 14, "tokens": 28, "documents": 5}
+    assert counts.num_rows == 11  # 10 distinct tokens and the null one
     split = write_table(tmp_path / "split", [FILES[0], [("d1", 3, ["a"])]])
-    file_counts = {}
-    counts = _token_counts(spark, file_counts)
-    assert {k: f(split) for k, f in counts.items()} == {
-        "sentences": 7,
-        "tokens": 14,
-        "documents": 2,
-    }
-    assert "vocab" not in file_counts
+    counts, stats = written_token_counts(spark, split)
+    assert stats == {"sentences": 7, "tokens": 14, "documents": 2}
+    assert counts is None
