@@ -1,8 +1,8 @@
 """The vocab's file path: token Parquet files read with pyarrow in tasks, counted with numpy.
 
 Same vocabulary as ``build_vocab`` and the same table statistics as the tokenize command's
-``tokenize.tokens.token_table_stats`` (sentences, tokens, documents), from one pass that never makes a Spark row
-per token. Each map task handles whole files: tokenize and walks write all sentences of a
+``tokenize.tokens.token_table_stats`` (sentences, tokens, documents), from one pass that
+never makes a Spark row per token. Each map task handles whole files: tokenize and walks write all sentences of a
 document from one task, so into one file, and per-file distinct (document, token) pairs
 give exact document counts. Tasks return vocabulary-sized partial sums (token, count,
 doc_count) and one row per document (doc_id, sentences, tokens); the document rows check

@@ -68,7 +68,12 @@ def test_every_config_field_has_help():
 
 def test_no_stage_declares_flags_of_its_own():
     found = subprocess.run(
-        ["grep", "-rnE", r"FLAGS =|set_flags|[^d]type=(int|float)|choices=[[(]", "sparkembed/stages"],
+        [
+            "grep",
+            "-rnE",
+            r"FLAGS =|set_flags|[^d]type=(int|float)|choices=[[(]",
+            "sparkembed/stages",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,7 +1,7 @@
 import pytest
 
-from sparkembed.errors import ConfigError
 from sparkembed.commands.run import load_pipeline, pipeline_config, plan_steps
+from sparkembed.errors import ConfigError
 
 PIPELINE = """
 [pipeline]

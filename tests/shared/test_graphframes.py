@@ -1,7 +1,7 @@
 import pytest
 
-from sparkembed.config import SparkConfig
 from sparkembed.commands.doctor import check_graphframes
+from sparkembed.config import SparkConfig
 from sparkembed.session import find_jars
 
 # The JARs come from Maven Central through scripts/setup.sh; where the registry does not
