@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MODULES = sorted(f"bench.{p.stem}" for p in (REPO / "bench").glob("*.py"))
 # The "bench" extra beyond what the tests install: a benchmark imports these when it runs.
 BENCH_ONLY = ("pecanpy", "numba_progress", "psutil")
