@@ -30,9 +30,9 @@ PRODUCT_SCHEMA = "ids binary, product binary"
 
 # Matrix values, factors and products cross the JVM/Python border as float32 (QR and the
 # small SVD on the driver stay float64). A pass costs far more in moving the factor to
-# every task and the product back than in the multiplication (10M-token corpus: 5.6
-# CPU-s a pass at width 200, 2.8 at width 1, 0.4 of it scipy's product): float32 halves
-# the moving; singular values stay within ~1e-6 relative of float64 (tests/stages/train/test_svd.py).
+# every task and the product back than in the multiplication (docs/train.md): float32
+# halves the moving; singular values stay within ~1e-6 relative of float64
+# (tests/stages/train/test_svd.py).
 WIRE_DTYPE = np.float32
 
 
@@ -99,10 +99,9 @@ def block_matrix(batch, i: int, n_cols: int):
 
 
 # A factor of few rows is multiplied in column slices of at most this many bytes: each
-# slice stays in the CPU cache while scipy gathers one factor row per non-zero. Measured
-# (one core, 8 MB L3, 5000 x 10,000 block at 13% density, width 228): slices of 64
-# columns take 0.5 s a product against 0.9 s for the whole factor. For factors of many
-# rows a slice no longer fits and the repeated random gathers cost more: whole factor.
+# slice stays in the CPU cache while scipy gathers one factor row per non-zero (the
+# timing is in docs/train.md). For factors of many rows a slice no longer fits and the
+# repeated random gathers cost more: whole factor.
 FACTOR_SLICE_BYTES = 3 << 20
 _MIN_SLICE = 32
 
