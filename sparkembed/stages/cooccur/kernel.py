@@ -21,7 +21,7 @@ independent of partitioning and summation order (windows up to 22; beyond that t
 would risk int64 overflow and plain float sums are used).
 
 Why numpy inside the tasks rather than Spark SQL alone (``cooccurrence_counts_jvm`` in
-tests/reference.py; docs/benchmarks.md compares them): Spark SQL must regroup every token
+bench/reference.py; docs/benchmarks.md compares them): Spark SQL must regroup every token
 after the vocabulary join (a shuffle of the whole corpus, since posexplode loses the
 array) and turns every pair occurrence into a Spark row for the hash aggregate; here pairs
 stay in numpy arrays and are summed per partition before the only shuffle. The why of
