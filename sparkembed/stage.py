@@ -11,6 +11,7 @@ around that: output ownership, inputs built from each other, the summary line.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from sparkembed.options import add_config_options, apply_config_options, config_
 from sparkembed.progress import StageTimer
 from sparkembed.tables import (
     Commit,
+    check_apart,
     check_built_together,
     check_output,
     check_writable,
@@ -140,19 +142,30 @@ def prepare(stage: Stage, args: argparse.Namespace, cfg: Config) -> Plan:
     applied first): nothing here starts Spark."""
     apply_config_options(args, cfg)
     validate(cfg)
-    return stage.plan(args, cfg)
+    return stage.plan(_expand_home(args), cfg)
+
+
+def _expand_home(args: argparse.Namespace) -> argparse.Namespace:
+    """``~`` in path arguments, which the shell leaves alone in ``--output=~/x``."""
+
+    def expand(value):
+        if isinstance(value, str) and value.startswith("~"):
+            return os.path.expanduser(value)
+        if isinstance(value, list):
+            return [expand(v) for v in value]
+        return value
+
+    return argparse.Namespace(**{k: expand(v) for k, v in vars(args).items()})
 
 
 def execute(stage: Stage, plan: Plan, cfg: Config, ctx: Context) -> str:
     """Run one planned stage; returns its summary line."""
+    check_apart(plan.outputs, plan.inputs)
     for path in plan.outputs.values():
         check_writable(path)
     spark = ctx.spark if stage.needs_spark else None
-    sources = list(plan.inputs.values())
     for table, path in plan.outputs.items():
-        check_output(
-            spark, path, stage=stage.name, table=table, inputs=sources, overwrite=ctx.overwrite
-        )
+        check_output(spark, path, stage=stage.name, table=table, overwrite=ctx.overwrite)
     if plan.checked_together:
         check_built_together(spark, {r: plan.inputs[r] for r in plan.checked_together})
     ctx.timer = StageTimer(stage.name, quiet=ctx.quiet)

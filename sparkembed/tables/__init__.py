@@ -17,6 +17,7 @@ from sparkembed.tables.commit import (
 )
 from sparkembed.tables.metadata import (
     METADATA_FILE,
+    check_apart,
     check_built_together,
     check_output,
     check_writable,
@@ -34,6 +35,7 @@ __all__ = [
     "Commit",
     "FileStatus",
     "check_built_together",
+    "check_apart",
     "check_output",
     "check_writable",
     "describe",

@@ -132,16 +132,11 @@ def check_output(
     *,
     stage: str,
     table: str,
-    inputs: list[str],
     overwrite: bool = False,
     flag: str = "--overwrite",
 ) -> None:
-    """A stage may replace only a table it wrote before, and never one of its inputs."""
-    for source in inputs:
-        if inside(source, path):
-            raise SparkembedError(
-                f"output {path} would replace this stage's input {source}: choose another output"
-            )
+    """A stage may replace only a table it wrote before (that it never writes over its
+    inputs is :func:`check_apart`'s)."""
     fs = filesystem(spark)
     if not fs.exists(path) or overwrite:
         return
@@ -154,6 +149,23 @@ def check_output(
         f"output {path} holds {describe(spark, path)}, not a '{table}' table of {stage}: "
         f"choose another output, or pass {flag} to replace it"
     )
+
+
+def check_apart(outputs: dict[str, str], inputs: dict[str, str]) -> None:
+    """No output equal to, inside, or holding an input (a table or a corpus path): a stage
+    never writes into, over or around what it reads. Paths only: no filesystem call."""
+    for table, out in outputs.items():
+        for role, source in inputs.items():
+            if inside(source, out):
+                raise SparkembedError(
+                    f"output {table} at {out} would hold this stage's input {role} at "
+                    f"{source}: choose another output"
+                )
+            if inside(out, source):
+                raise SparkembedError(
+                    f"output {table} at {out} lies inside this stage's input {role} at "
+                    f"{source}: choose an output outside it"
+                )
 
 
 def check_writable(path: str) -> None:

@@ -129,3 +129,24 @@ def test_align_stage_takes_two_vector_tables_and_a_dictionary(tmp_path):
     )
     with pytest.raises(ConfigError, match="align needs two"):
         _steps(load_pipeline(f))
+
+
+def test_pipeline_file_errors_name_the_file_and_take_one_line(tmp_path, capsys):
+    """Config errors once named a temporary file, a commented [pipeline] header was refused
+    and an unknown method printed the whole train usage."""
+    from sparkembed.cli import main
+
+    (tmp_path / "c.txt").write_text("a b\n")
+    f = tmp_path / "p.toml"
+    head = '[pipeline]  # main\nworkdir = "w"\ninputs = ["c.txt"]\n'
+    f.write_text(head + 'stages = ["tokenize"]\n[trian]\ndim = 3\n')
+    with pytest.raises(ConfigError, match=rf"^{f}: unknown config section \[trian\]"):
+        load_pipeline(f)
+    f.write_text(head + 'stages = ["tokenize", "cooccur", "train:svdd"]\n')
+    assert load_pipeline(f).stages[-1] == "train:svdd"
+    assert main(["run", str(f), "-q"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "sparkembed run: error: stage train:svdd: train.method must be one of word2vec, svd, "
+        "glove, umap, got 'svdd'"
+    ]

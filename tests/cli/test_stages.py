@@ -87,8 +87,43 @@ def test_train_output_onto_its_own_workdir_is_refused(workdir, capsys):
     code = main(["train", str(workdir), "--method", "svd", "--dim", "4", "--output", str(workdir)])
     assert code == 1
     line = one_error_line(capsys)
-    assert "would replace this stage's input" in line and str(workdir) in line
+    assert "would hold this stage's input" in line and str(workdir) in line
     assert sorted(os.listdir(workdir)) == before
+
+
+def test_an_output_inside_an_input_is_refused_before_anything_is_written(workdir, capsys):
+    """``--output DIR/marginals/sub`` once wrote a vector table inside the marginals table."""
+    marginals = workdir / "marginals"
+    before = sorted(os.listdir(marginals))
+    out = marginals / "sub"
+    code = main(["train", str(workdir), "--method", "svd", "--dim", "4", "--output", str(out)])
+    assert code == 1
+    line = one_error_line(capsys)
+    assert f"output vectors at {out} lies inside this stage's input marginals" in line
+    assert sorted(os.listdir(marginals)) == before
+
+
+def test_tokenize_output_onto_its_corpus_folder_is_refused(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("one line of text\n")
+    code = main(["tokenize", str(corpus), "--output", str(corpus), "--format", "text", "-q"])
+    assert code == 1
+    assert "lies inside this stage's input input0" in one_error_line(capsys)
+    assert sorted(p.name for p in corpus.iterdir()) == ["a.txt"]
+
+
+def test_a_tilde_in_an_option_value_is_the_home_folder(tmp_path, monkeypatch):
+    from sparkembed.config import load_config
+    from sparkembed.stage import prepare, stage_parser
+    from sparkembed.stages import REGISTRY
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    stage = REGISTRY["train"]
+    args = stage_parser(stage).parse_args(["~/w", "--output=~/v"])
+    plan = prepare(stage, args, load_config())
+    assert plan.outputs == {"vectors": str(tmp_path / "v")}
+    assert plan.inputs["vocab"] == str(tmp_path / "w" / "vocab")
 
 
 def test_output_onto_a_foreign_folder_is_refused_unless_overwrite(workdir, tmp_path, capsys):
