@@ -18,6 +18,9 @@ from sparkembed.tables.storage import FileStatus, base_name, filesystem
 
 MB = 1024 * 1024
 COMPRESSED_SUFFIXES = (".bz2", ".gz", ".zst", ".lz4", ".snappy", ".deflate")
+# Compressions and archives Hadoop's text reader has no codec for: read as text they are
+# bytes of garbage, so they are refused by name.
+UNREADABLE_SUFFIXES = (".xz", ".lzma", ".zip", ".7z", ".rar", ".z", ".lzo", ".br", ".tar", ".tgz")
 _BZ2_EOS = 0x177245385090  # bzip2 end-of-stream magic (48 bits, not byte-aligned)
 
 
@@ -93,6 +96,14 @@ def list_inputs(spark: SparkSession | None, inputs: list[str], fmt: str) -> list
 
 
 def _input_file(status: FileStatus, fmt: str) -> InputFile:
+    name = base_name(status.path).lower()
+    unreadable = [s for s in UNREADABLE_SUFFIXES if name.endswith(s)]
+    unreadable += [".tar"] if ".tar." in name else []
+    if unreadable:
+        raise SparkembedError(
+            f"{status.path}: {unreadable[0]} files cannot be read (tokenize reads plain files "
+            f"and {', '.join(COMPRESSED_SUFFIXES)}): unpack or recompress it first"
+        )
     return InputFile(status.path, status.size, detect_format(status.path) if fmt == "auto" else fmt)
 
 

@@ -72,3 +72,13 @@ def test_check_bz2_complete_reads_the_first_and_last_bytes(session, tmp_path):
         check("cut.bz2")
     with pytest.raises(SparkembedError, match="not a bzip2 file: .*no.bz2"):
         check("no.bz2")
+
+
+@pytest.mark.parametrize("name", ["corpus.txt.xz", "corpus.zip", "dump.tar.gz", "c.7z"])
+def test_compressions_without_a_reader_are_refused_by_name(tmp_path, name):
+    """A .xz corpus once gave 0 documents and 404 lines rejected as invalid UTF-8, a .zip
+    one document of garbage, both with exit 0."""
+    f = tmp_path / name
+    f.write_bytes(b"\xfd7zXZ\x00 not text")
+    with pytest.raises(SparkembedError, match=rf"^(file:)?{f}: \.\w+ files cannot be read"):
+        list_inputs(None, [str(f)], "auto")
