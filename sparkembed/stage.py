@@ -28,6 +28,7 @@ from sparkembed.tables import (
     check_writable,
     fingerprint,
 )
+from sparkembed.tables.lock import output_folders, writer_lock
 
 
 @dataclass
@@ -163,14 +164,15 @@ def execute(stage: Stage, plan: Plan, cfg: Config, ctx: Context) -> str:
     check_apart(plan.outputs, plan.inputs)
     for path in plan.outputs.values():
         check_writable(path)
-    spark = ctx.spark if stage.needs_spark else None
-    for table, path in plan.outputs.items():
-        check_output(spark, path, stage=stage.name, table=table, overwrite=ctx.overwrite)
-    if plan.checked_together:
-        check_built_together(spark, {r: plan.inputs[r] for r in plan.checked_together})
-    ctx.timer = StageTimer(stage.name, quiet=ctx.quiet)
-    ctx.stage = stage
-    counts = stage.run(ctx, plan, cfg)
+    with writer_lock(output_folders(plan.outputs.values())):
+        spark = ctx.spark if stage.needs_spark else None
+        for table, path in plan.outputs.items():
+            check_output(spark, path, stage=stage.name, table=table, overwrite=ctx.overwrite)
+        if plan.checked_together:
+            check_built_together(spark, {r: plan.inputs[r] for r in plan.checked_together})
+        ctx.timer = StageTimer(stage.name, quiet=ctx.quiet)
+        ctx.stage = stage
+        counts = stage.run(ctx, plan, cfg)
     ctx.counts = counts
     return ctx.timer.summary(counts) + (f" {plan.suffix}" if plan.suffix else "")
 

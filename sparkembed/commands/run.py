@@ -53,6 +53,7 @@ from sparkembed.stage import (
 )
 from sparkembed.stages import REGISTRY
 from sparkembed.tables import table_metadata
+from sparkembed.tables.lock import writer_lock
 
 NAME = "run"
 HELP = "a pipeline TOML: the stages in order, skipping those up to date"
@@ -248,6 +249,12 @@ def run_pipeline(
     jit = resolve_jit(base.spark.jit, any(stage.jvm_bound(cfg) for _, stage, cfg, _ in steps))
     for _, _, cfg, _ in steps:
         cfg.spark.jit = jit
+    # One writer per work directory for the whole pipeline, not only stage by stage.
+    with writer_lock([p.workdir]):
+        return _run_steps(steps, force=force, quiet=quiet)
+
+
+def _run_steps(steps, force: bool, quiet: bool) -> str:
     session, done, skipped, t0 = None, [], [], time.perf_counter()
     for name, stage, cfg, plan in steps:
         ctx = Context(cfg, quiet=quiet, spark=session)

@@ -351,3 +351,50 @@ def test_an_unexpected_failure_is_one_line_and_debug_shows_it(tmp_path, capsys, 
     assert "internal error ZeroDivisionError: deep inside" in line and "--debug" in line
     with pytest.raises(ZeroDivisionError):
         main(["export", vectors, "--output", str(out), "-q", "--debug"])
+
+
+# --- one writer per work directory --------------------------------------------------
+
+
+def _lock_of(pid: int) -> str:
+    import socket
+
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        start = f.read().rsplit(")", 1)[1].split()[19]
+    owner = {"host": socket.gethostname(), "pid": pid, "pid_start": start}
+    return json.dumps({**owner, "started": "2026-12-06 10:00:00", "command": "sparkembed x"})
+
+
+def test_a_second_writer_on_a_work_directory_is_refused_naming_the_first(workdir, capsys):
+    """Two cooccur runs on one directory once both exited 0, the first one's result lost."""
+    lock = workdir / ".sparkembed.lock"
+    holder = subprocess.Popen(["sleep", "60"])
+    try:
+        lock.write_text(_lock_of(holder.pid))
+        before = read_metadata(None, str(workdir / "cooccurrence"))["run_id"]
+        assert main(["cooccur", str(workdir), "--window", "2", "-q", *SESSION]) == 1
+        line = one_error_line(capsys)
+        assert f"{workdir} is being written by pid {holder.pid}" in line
+        assert read_metadata(None, str(workdir / "cooccurrence"))["run_id"] == before
+        assert lock.exists()  # the holder's lock is left alone
+    finally:
+        holder.kill()
+        holder.wait()
+        lock.unlink()
+
+
+def test_a_lock_left_by_a_dead_process_is_broken_and_none_remains(tmp_path, capsys):
+    text = tmp_path / "c.txt"
+    text.write_text("a b c a b\n")
+    out = tmp_path / "w"
+    out.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lock = out / ".sparkembed.lock"
+    lock.write_text(json.dumps({**json.loads(_lock_of(os.getpid())), "pid": dead.pid}))
+    assert tokenize(tmp_path, text, out) == 0
+    assert "removing the stale lock" in capsys.readouterr().err
+    assert not lock.exists()
+    # another directory is never affected by a lock
+    other = tmp_path / "other"
+    assert tokenize(tmp_path, text, other) == 0 and not (other / ".sparkembed.lock").exists()
