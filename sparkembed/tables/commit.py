@@ -95,16 +95,14 @@ class Commit:
         """Stage the table that ``write(staging_path)`` writes (it must leave ``_SUCCESS``, as
         Spark's writer does). The counts recorded are ``counts`` and whatever dict ``write``
         returns (a writer that learns its counts while writing returns them); counts known
-        only after reading the staged table are added with :meth:`add_counts`. Callable
-        ``counts`` values get the staging path after the write. Returns the table's
-        metadata."""
+        only after reading the staged table are added with :meth:`add_counts`. Returns the
+        table's metadata."""
         staging = self._staging(path)
         try:
             returned = write(staging)
             if not self.fs.exists(join_path(staging, "_SUCCESS")):
                 self.fs.write_text(join_path(staging, "_SUCCESS"), "")
-            resolved = {k: (v(staging) if callable(v) else v) for k, v in (counts or {}).items()}
-            resolved.update(returned or {})
+            resolved = {**(counts or {}), **(returned or {})}
             meta = {
                 "stage": self.stage,
                 "table": table,
