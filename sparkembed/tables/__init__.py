@@ -1,10 +1,11 @@
-"""Table I/O shared by every stage, in three layers:
+"""Table I/O shared by every stage:
 
 - ``storage``: the filesystem (Hadoop's FileSystem API through a SparkSession, else local);
 - ``metadata``: each table's ``_sparkembed.json``, fingerprints, and the checks a stage makes
   on its inputs and outputs;
 - ``commit``: a stage's outputs published together or not at all, and the recovery of the
-  commits that killed runs left behind; ``read_table`` and ``publish`` for one table.
+  commits that killed runs left behind; ``read_table`` and ``publish`` for one table;
+- ``lock``: one writer per work directory.
 """
 
 from sparkembed.tables.commit import (
