@@ -24,9 +24,13 @@ def option_name(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 
 
+def _section_class(section: str) -> type:
+    return get_type_hints(Config)[section]
+
+
 def config_fields(section: str) -> list[dataclasses.Field]:
     """The fields of one config section, in declaration order."""
-    return list(dataclasses.fields(Config.__dataclass_fields__[section].default_factory()))
+    return list(dataclasses.fields(_section_class(section)))
 
 
 def _comma_list(text: str) -> list[str]:
@@ -46,9 +50,8 @@ def add_config_options(parser: argparse.ArgumentParser, fields: list[str]) -> No
     """An option per ``section.field`` in ``fields``, typed and described by the field."""
     for dotted in fields:
         section, name = dotted.split(".", 1)
-        by_name = {f.name: f for f in config_fields(section)}
-        f = by_name[name]
-        kind = get_type_hints(type(Config.__dataclass_fields__[section].default_factory()))[name]
+        f = next(f for f in config_fields(section) if f.name == name)
+        kind = get_type_hints(_section_class(section))[name]
         kw: dict[str, Any] = {
             "dest": f"{PREFIX}{dotted}",
             "default": argparse.SUPPRESS,
@@ -74,12 +77,3 @@ def apply_config_options(args: argparse.Namespace, cfg: Config) -> None:
         if dest.startswith(PREFIX):
             section, name = dest[len(PREFIX) :].split(".", 1)
             apply_section(cfg, section, {name: value})
-
-
-def config_options_of(parser: argparse.ArgumentParser) -> dict[str, str]:
-    """``--option`` -> ``section.field`` for the options made from config fields."""
-    return {
-        a.option_strings[0]: a.dest[len(PREFIX) :]
-        for a in parser._actions
-        if a.dest.startswith(PREFIX)
-    }

@@ -110,35 +110,26 @@ def _word2vec(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
     return result
 
 
+def _cooccurrence(ctx: Context, plan: Plan) -> tuple:
+    """The cooccurrence table, and what its trainers take besides: path and symmetry."""
+    path = plan.inputs["cooccurrence"]
+    table = read_table(ctx.spark, path, table="cooccurrence")
+    return table, {"quiet": ctx.quiet, "cooc_path": path, "symmetric": _symmetric(ctx.spark, path)}
+
+
 def _svd(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
     from sparkembed.stages.train.svd import train_svd
 
-    cooc_path = plan.inputs["cooccurrence"]
-    return train_svd(
-        read_table(ctx.spark, cooc_path, table="cooccurrence"),
-        read_table(ctx.spark, plan.inputs["marginals"], table="marginals"),
-        vocab,
-        cfg.train,
-        cfg.svd,
-        quiet=ctx.quiet,
-        cooc_path=cooc_path,
-        symmetric=_symmetric(ctx.spark, cooc_path),
-    )
+    cooc, kw = _cooccurrence(ctx, plan)
+    marginals = read_table(ctx.spark, plan.inputs["marginals"], table="marginals")
+    return train_svd(cooc, marginals, vocab, cfg.train, cfg.svd, **kw)
 
 
 def _glove(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
     from sparkembed.stages.train.glove import train_glove
 
-    cooc_path = plan.inputs["cooccurrence"]
-    return train_glove(
-        read_table(ctx.spark, cooc_path, table="cooccurrence"),
-        vocab,
-        cfg.train,
-        cfg.glove,
-        quiet=ctx.quiet,
-        cooc_path=cooc_path,
-        symmetric=_symmetric(ctx.spark, cooc_path),
-    )
+    cooc, kw = _cooccurrence(ctx, plan)
+    return train_glove(cooc, vocab, cfg.train, cfg.glove, **kw)
 
 
 def _umap(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
