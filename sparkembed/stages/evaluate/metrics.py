@@ -13,6 +13,11 @@ section headers (': name') are not malformed. A file with no valid line at all i
 (``FILE: no valid line (N malformed: lines 1, 2, ...)``), not a NaN score. A file that is
 not UTF-8 is an error naming the line of the first bad byte: such a byte usually means the
 whole file is in another encoding, so skipping its lines would silently score part of it.
+
+Every line of a word-pair or analogy file is accounted for in its score: ``lines`` =
+scored + OOV + malformed + ``comments`` (+ ``headers``, the analogy sections). A file whose
+lines parse but whose words are all unknown is a score with no correlation (NaN, null in
+JSON) and 100% OOV, not an error: the vectors are weak for it, the file is fine.
 """
 
 from __future__ import annotations
@@ -67,14 +72,6 @@ def ok_vocab(emb: Embeddings, restrict_vocab: int | None, case_insensitive: bool
     return {k: i for i, k in reversed(list(enumerate(keys)))}
 
 
-class NoKnownPairsError(SparkembedError):
-    """A word-pair file whose lines parse but whose pairs are all out of vocabulary.
-
-    A file with no parsable line raises a plain SparkembedError instead (see
-    ``no_valid_line``): that is a wrong file, not a weak vocabulary.
-    """
-
-
 MALFORMED_SHOWN = 5  # line numbers quoted in messages and in the report's table
 
 
@@ -110,7 +107,10 @@ class WordPairScore:
     pairs: int  # pairs scored
     oov_pairs: int
     invalid_lines: int  # len(malformed)
+    comments: int  # blank and '#' lines
+    lines: int  # every line of the file: pairs + oov_pairs + invalid_lines + comments
     malformed: list[int] = field(default_factory=list)  # line numbers of skipped lines
+    oov_example: str = ""  # the first OOV pair, 'LINE: word word' as in the file
 
 
 def evaluate_word_pairs(
@@ -127,8 +127,8 @@ def evaluate_word_pairs(
     (MEN's 'w1 w2 score'). Blank lines and lines starting with '#' are skipped; lines that
     do not parse as 'word word number' (a header) are skipped and their numbers kept in
     ``malformed``; pairs with a word outside the first ``restrict_vocab`` are counted as
-    OOV. A file with no valid line raises SparkembedError; one whose pairs are all OOV
-    raises NoKnownPairsError.
+    OOV. A file with no valid line raises SparkembedError. With fewer than two known pairs
+    (all OOV, say) there is no correlation: Pearson and Spearman are NaN, as gensim's.
     """
     p, lines = read_lines(path, "evaluation file")
     if delimiter is None:
@@ -137,9 +137,11 @@ def evaluate_word_pairs(
     vocab = ok_vocab(emb, restrict_vocab, case_insensitive)
     gold, left, right = [], [], []
     malformed: list[int] = []
-    oov = 0
+    oov = comments = 0
+    oov_example = ""
     for line_no, line in lines:
         if _skipped(line):
+            comments += 1
             continue
         parts = line.split(delimiter)
         if case_insensitive:
@@ -152,6 +154,8 @@ def evaluate_word_pairs(
             continue
         if a not in vocab or b not in vocab:
             oov += 1
+            if not oov_example:
+                oov_example = f"{line_no}: {' '.join(line.split(delimiter)[:2])}"
             if dummy4unknown:
                 gold.append(sim)
                 left.append(-1)
@@ -162,16 +166,14 @@ def evaluate_word_pairs(
         right.append(vocab[b])
     if not gold and not oov:
         raise no_valid_line(p, malformed)
-    if not gold:
-        raise NoKnownPairsError(
-            f"no valid similarity judgements in {p}: all {oov} pairs are out of vocabulary"
-        )
-    li, ri = np.asarray(left), np.asarray(right)
+    li, ri = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
     known = li >= 0
-    model = np.zeros(len(gold), dtype=np.float32)
-    model[known] = np.einsum("ij,ij->i", emb.unit_rows(li[known]), emb.unit_rows(ri[known]))
-    spearman = stats.spearmanr(gold, model)
-    pearson = stats.pearsonr(gold, model)
+    pearson = spearman = (math.nan, math.nan)
+    if known.sum() >= 2:  # a correlation needs two pairs (scipy's pearsonr raises on fewer)
+        model = np.zeros(len(gold), dtype=np.float32)
+        model[known] = np.einsum("ij,ij->i", emb.unit_rows(li[known]), emb.unit_rows(ri[known]))
+        spearman = stats.spearmanr(gold, model)
+        pearson = stats.pearsonr(gold, model)
     denominator = len(gold) if dummy4unknown else len(gold) + oov
     return WordPairScore(
         name=p.name,
@@ -183,7 +185,10 @@ def evaluate_word_pairs(
         pairs=int(known.sum()),
         oov_pairs=oov,
         invalid_lines=len(malformed),
+        comments=comments,
+        lines=len(lines),
         malformed=malformed,
+        oov_example=oov_example,
     )
 
 
@@ -206,25 +211,35 @@ class AnalogyScore:
     oov_questions: int
     oov_percent: float
     invalid_lines: int  # len(malformed)
+    comments: int  # blank and '#' lines
+    headers: int  # ': section' lines
+    lines: int  # every line of the file: questions + invalid_lines + comments + headers
     malformed: list[int] = field(default_factory=list)  # line numbers of skipped lines
+    oov_example: str = ""  # the first OOV question, 'LINE: a b c d' as in the file
 
 
-def read_analogies(path: str | Path) -> tuple[list[tuple[str, list[list[str]]]], list[int]]:
+def read_analogies(
+    path: str | Path, tally: dict[str, int] | None = None
+) -> tuple[list[tuple[str, list[list[str]]]], list[int]]:
     """Google's format: ': section' lines, then 'a b c d' (a is to b as c is to d).
 
     Returns the sections and the line numbers of malformed lines (not four words), which
     are skipped as gensim does. Blank lines and '#' comments are skipped too (gensim takes
     a comment of exactly four words for a question, nearly always an OOV one). A question
-    before the first section header, or a file without any question, raises.
+    before the first section header, or a file without any question, raises. ``tally``,
+    when given, receives the file's ``lines``, ``comments`` and ``headers``; each question
+    keeps its line number as a fifth item.
     """
     p, lines = read_lines(path, "evaluation file")
     sections: list[tuple[str, list[list[str]]]] = []
     malformed: list[int] = []
+    comments = 0
     for line_no, line in lines:
         if line.startswith(": "):
             sections.append((line.lstrip(": ").strip(), []))
             continue
         if _skipped(line):
+            comments += 1
             continue
         if not sections:
             raise SparkembedError(f"{p}:{line_no}: a question before any ': section' line")
@@ -232,7 +247,9 @@ def read_analogies(path: str | Path) -> tuple[list[tuple[str, list[list[str]]]],
         if len(words) != 4:
             malformed.append(line_no)
             continue
-        sections[-1][1].append(words)
+        sections[-1][1].append([*words, line_no])
+    if tally is not None:
+        tally.update(lines=len(lines), comments=comments, headers=len(sections))
     if not any(items for _, items in sections):
         raise no_valid_line(p, malformed)
     return sections, malformed
@@ -284,7 +301,8 @@ def evaluate_word_analogies(
     if method not in METHODS:
         raise SparkembedError(f"unknown analogy method {method!r}; use one of {METHODS}")
     p = Path(path)
-    sections, malformed = read_analogies(p)
+    tally: dict[str, int] = {}
+    sections, malformed = read_analogies(p, tally)
     vocab = ok_vocab(emb, restrict_vocab, case_insensitive)
     end = min(restrict_vocab, len(emb)) if restrict_vocab else len(emb)
     canon = _canonical_rows(emb, vocab, end, case_insensitive)
@@ -295,13 +313,15 @@ def evaluate_word_analogies(
     totals = [0] * len(sections)
     dummies = [0] * len(sections)
     questions = oov = 0
+    oov_example = ""
     for s, (_, items) in enumerate(sections):
-        for words in items:
+        for *asked, line_no in items:
             questions += 1
-            if case_insensitive:
-                words = [w.upper() for w in words]
+            words = [w.upper() for w in asked] if case_insensitive else asked
             if any(w not in vocab for w in words):
                 oov += 1
+                if not oov_example:
+                    oov_example = f"{line_no}: {' '.join(asked)}"
                 if dummy4unknown:
                     dummies[s] += 1
                 continue
@@ -356,7 +376,11 @@ def evaluate_word_analogies(
         oov_questions=oov,
         oov_percent=float(oov) / questions * 100 if questions else 0.0,
         invalid_lines=len(malformed),
+        comments=tally["comments"],
+        headers=tally["headers"],
+        lines=tally["lines"],
         malformed=malformed,
+        oov_example=oov_example,
     )
 
 
@@ -535,6 +559,11 @@ def cluster_test(
 
 
 # -- report ---------------------------------------------------------------------------
+def _value(x: float) -> str:
+    """A figure for the table; 'n/a' where there is none (too few known pairs)."""
+    return "n/a" if math.isnan(x) else f"{x:.4f}"
+
+
 def _malformed_note(malformed: list[int]) -> str:
     """', 2 malformed lines (3, 7)' for the coverage column; '' when there are none."""
     if not malformed:
@@ -574,28 +603,36 @@ class Report:
         malformed lines skipped, if any (', 2 malformed lines (3, 7)')."""
         out = []
         for r in self.word_pairs:
-            cover = f"{r.pairs} pairs, {r.oov_percent:.1f}% OOV" + _malformed_note(r.malformed)
-            out.append(("word pairs", r.name, "spearman", f"{r.spearman:.4f}", cover))
-            out.append(("word pairs", r.name, "pearson", f"{r.pearson:.4f}", cover))
+            if r.pairs == 0:
+                cover = f"no pair in vocabulary: all {r.oov_pairs} OOV"
+            else:
+                cover = f"{r.pairs} pairs, {r.oov_percent:.1f}% OOV"
+            cover += _malformed_note(r.malformed)
+            out.append(("word pairs", r.name, "spearman", _value(r.spearman), cover))
+            out.append(("word pairs", r.name, "pearson", _value(r.pearson), cover))
         for r in self.analogies:
             total = r.sections[-1]
-            cover = f"{total.total} of {r.questions} questions, {r.oov_percent:.1f}% OOV"
+            if r.oov_questions == r.questions:
+                cover, value = f"no question in vocabulary: all {r.questions} OOV", "n/a"
+            else:
+                cover = f"{total.total} of {r.questions} questions, {r.oov_percent:.1f}% OOV"
+                value = _value(r.accuracy)
             cover += _malformed_note(r.malformed)
-            out.append(("analogies", r.name, f"accuracy {r.method}", f"{r.accuracy:.4f}", cover))
+            out.append(("analogies", r.name, f"accuracy {r.method}", value, cover))
         for r in self.synonyms:
             cover = f"{r.pairs} pairs x {r.random_words} random words, {r.oov_pairs} OOV pairs"
             cover += _malformed_note(r.malformed)
-            out.append(("synonyms", r.name, "closer than random", f"{r.score:.4f}", cover))
+            out.append(("synonyms", r.name, "closer than random", _value(r.score), cover))
         for r in self.clusters:
             cover = f"{r.words} words in {r.groups} groups, {r.oov_words} OOV"
             cover += _malformed_note(r.malformed)
-            out.append(("clusters", r.name, "k-means purity", f"{r.kmeans_purity:.4f}", cover))
+            out.append(("clusters", r.name, "k-means purity", _value(r.kmeans_purity), cover))
             out.append(
                 (
                     "clusters",
                     r.name,
                     "nearest centroid",
-                    f"{r.nearest_centroid_accuracy:.4f}",
+                    _value(r.nearest_centroid_accuracy),
                     cover,
                 )
             )
@@ -634,13 +671,50 @@ class Report:
             ]
         return "\n".join(lines) + "\n"
 
+    def _analogy_files(self) -> list[AnalogyScore]:
+        """One score per analogy file (a file scored by both methods has the same lines)."""
+        return list({r.name: r for r in reversed(self.analogies)}.values())[::-1]
+
     def counts(self) -> dict[str, int]:
-        """How many files and runs the report scores."""
+        """How many files and runs the report scores, and where every line of the pair and
+        analogy files went (lines = scored + OOV + malformed + comments [+ sections])."""
+        pairs, analogies = self.word_pairs, self._analogy_files()
         return {
-            "pair files": len(self.word_pairs),
+            "pair files": len(pairs),
+            "pair lines": sum(r.lines for r in pairs),
+            "pairs": sum(r.pairs for r in pairs),
+            "oov pairs": sum(r.oov_pairs for r in pairs),
+            "malformed pair lines": sum(r.invalid_lines for r in pairs),
+            "pair comments": sum(r.comments for r in pairs),
             "analogy runs": len(self.analogies),
+            "analogy lines": sum(r.lines for r in analogies),
+            "questions": sum(r.questions - r.oov_questions for r in analogies),
+            "oov questions": sum(r.oov_questions for r in analogies),
+            "malformed analogy lines": sum(r.invalid_lines for r in analogies),
+            "analogy sections": sum(r.headers for r in analogies),
+            "analogy comments": sum(r.comments for r in analogies),
             "lists": len(self.synonyms) + len(self.clusters),
         }
+
+    def summary(self) -> dict[str, object]:
+        """The summary line's figures: files, runs, and the lines of the pair and analogy
+        files as a sum ('pair lines 355 = 231 scored + 122 OOV + 2 malformed + 0 comments')."""
+        c = self.counts()
+        out: dict[str, object] = {"pair files": c["pair files"]}
+        if self.word_pairs:
+            out["pair lines"] = (
+                f"{c['pair lines']:,} = {c['pairs']:,} scored + {c['oov pairs']:,} OOV + "
+                f"{c['malformed pair lines']:,} malformed + {c['pair comments']:,} comments"
+            )
+        out["analogy runs"] = c["analogy runs"]
+        if self.analogies:
+            out["analogy lines"] = (
+                f"{c['analogy lines']:,} = {c['questions']:,} scored + "
+                f"{c['oov questions']:,} OOV + {c['malformed analogy lines']:,} malformed + "
+                f"{c['analogy sections']:,} sections + {c['analogy comments']:,} comments"
+            )
+        out["lists"] = c["lists"]
+        return out
 
     def write(self, directory: str | Path) -> dict[str, int]:
         """``evaluation.json`` and ``evaluation.md`` in ``directory``; returns :meth:`counts`

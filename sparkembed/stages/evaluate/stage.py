@@ -8,7 +8,6 @@ commits DIR/evaluation.json and DIR/evaluation.md (with ``_sparkembed.json``, so
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 
 from sparkembed.stage import Context, Plan
@@ -60,14 +59,7 @@ def build_report(emb: Embeddings, files: dict, method: str, vectors: str, cfg) -
     report = ev.Report(str(vectors), len(emb), emb.vector_size, restrict, fold)
     methods = list(ev.METHODS) if method == "both" else [method]
     for path in files["pairs"]:
-        try:
-            report.word_pairs.append(ev.evaluate_word_pairs(emb, path, restrict, fold))
-        except ev.NoKnownPairsError as exc:  # valid lines, all OOV: report it, go on
-            print(f"[evaluate] {exc}", file=sys.stderr)
-            nan = float("nan")
-            report.word_pairs.append(
-                ev.WordPairScore(Path(path).name, nan, nan, nan, nan, nan, 0, 0, 0)
-            )
+        report.word_pairs.append(ev.evaluate_word_pairs(emb, path, restrict, fold))
     for path in files["analogies"]:
         for m in methods:
             report.analogies.append(
@@ -94,8 +86,22 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         if lines:
             shown = ", ".join(str(n) for n in lines[:10]) + (", ..." if len(lines) > 10 else "")
             ctx.log("evaluate", f"{score.name}: {len(lines)} malformed lines skipped ({shown})")
+    for score in report.word_pairs:
+        if score.pairs == 0:
+            ctx.log(
+                "evaluate",
+                f"{score.name}: no pair in vocabulary, all {score.oov_pairs} are OOV "
+                f"(first: line {score.oov_example})",
+            )
+    for score in report.analogies:
+        if score.questions and score.oov_questions == score.questions:
+            ctx.log(
+                "evaluate",
+                f"{score.name} ({score.method}): no question in vocabulary, all "
+                f"{score.questions} are OOV (first: line {score.oov_example})",
+            )
     if "report" in plan.outputs:
         with ctx.commit(plan) as commit:
             commit.write_with("report", plan.outputs["report"], report.write)
         ctx.log("evaluate", f"wrote {plan.outputs['report']}/evaluation.json and .md")
-    return {"vocabulary": len(emb), **report.counts()}
+    return {"vocabulary": len(emb), **report.summary()}

@@ -116,8 +116,9 @@ def test_all_oov_files(emb, kv, tmp_path, capsys):
     assert ours.accuracy == 0.0 and ours.oov_percent == 100.0
     pairs = tmp_path / "p.tsv"
     pairs.write_text("nowhere\tgreece\t3.0\n")
-    with pytest.raises(ev.NoKnownPairsError):
-        ev.evaluate_word_pairs(emb, pairs)
+    score = ev.evaluate_word_pairs(emb, pairs)
+    assert (score.pairs, score.oov_pairs, score.oov_percent, score.lines) == (0, 1, 100.0, 1)
+    assert np.isnan(score.spearman) and np.isnan(score.pearson)
 
 
 def test_men_format_whitespace_separated(emb, gensim_data, tmp_path):
@@ -142,10 +143,6 @@ def test_bad_files_are_clear_errors(emb, tmp_path):
     q.write_text("athens greece berlin germany\n")
     with pytest.raises(SparkembedError, match=r"q.txt:1: a question before"):
         ev.evaluate_word_analogies(emb, q)
-    pairs = tmp_path / "p.tsv"
-    pairs.write_text("nosuchword\tnorthis\t3.0\n")
-    with pytest.raises(SparkembedError, match="no valid similarity"):
-        ev.evaluate_word_pairs(emb, pairs)
 
 
 def hand_made_vectors():
@@ -198,9 +195,9 @@ def test_analogy_methods_are_the_scorers_and_both():
     assert sorted(field.metadata["choices"]) == sorted([*ev.METHODS, "both"])
 
 
-def test_cli_evaluate_prints_table_and_writes_report(
-    synthetic, gensim_data, spark, tmp_path, capsys
-):
+@pytest.fixture(scope="module")
+def synthetic_table(synthetic, spark, tmp_path_factory) -> str:
+    """The synthetic vectors as a vector table of sparkembed's (lang en)."""
     from sparkembed.vectors.table import write_vectors
 
     tokens, vectors, counts = synthetic
@@ -208,8 +205,44 @@ def test_cli_evaluate_prints_table_and_writes_report(
         list(zip(tokens, vectors.tolist(), counts.tolist(), strict=True)),
         "token string, vector array<float>, count long",
     )
-    table = str(tmp_path / "vectors")
+    table = str(tmp_path_factory.mktemp("evaluate") / "vectors")
     write_vectors(df, table, dim=vectors.shape[1], method="synthetic", params={}, lang="en")
+    return table
+
+
+def test_cli_men_pairs_with_pos_suffixes_are_oov_and_every_line_counted(
+    synthetic_table, tmp_path, capsys
+):
+    men = tmp_path / "MEN_dataset_lemma_form_full"
+    men.write_text(
+        "love-n sex-n 33.85\ntiger-n cat-n 40.0\n# a comment\nnot a pair line\nbook-n paper-n 30\n"
+    )
+    report_dir = tmp_path / "report"
+    argv = ["evaluate", synthetic_table, "--pairs", str(men), "--no-builtin"]
+    assert main([*argv, "--report", str(report_dir)]) == 0
+    captured = capsys.readouterr()
+    assert "nan" not in captured.out
+    cover = "no pair in vocabulary: all 3 OOV, 1 malformed line (4)"
+    assert captured.out.count(cover) == 2  # the spearman and pearson rows
+    summary = captured.out.strip().splitlines()[-1]
+    assert summary.startswith(
+        "evaluate: vocabulary 3,170, pair files 1, "
+        "pair lines 5 = 0 scored + 3 OOV + 1 malformed + 1 comments, analogy runs 0, lists 0 |"
+    )
+    assert "MEN_dataset_lemma_form_full: 1 malformed lines skipped (4)" in captured.err
+    assert "all 3 are OOV (first: line 1: love-n sex-n)" in captured.err
+    data = json.loads((report_dir / "evaluation.json").read_text())
+    pairs = data["word_pairs"][0]
+    assert (pairs["pairs"], pairs["oov_pairs"], pairs["invalid_lines"]) == (0, 3, 1)
+    assert (pairs["comments"], pairs["lines"], pairs["malformed"]) == (1, 5, [4])
+    assert pairs["oov_percent"] == 100.0 and pairs["spearman"] is None
+    assert "nan" not in (report_dir / "evaluation.md").read_text()
+
+
+def test_cli_evaluate_prints_table_and_writes_report(
+    synthetic_table, gensim_data, tmp_path, capsys
+):
+    table = synthetic_table
     report_dir = tmp_path / "report"
     all_oov = tmp_path / "unknown.tsv"
     all_oov.write_text("nowhere\tgreece\t3.0\n")
@@ -232,14 +265,18 @@ def test_cli_evaluate_prints_table_and_writes_report(
     out = captured.out
     assert code == 0, captured.err
     assert "spearman" in out and "accuracy 3cosmul" in out and "k-means purity" in out
-    assert (
-        out.strip()
-        .splitlines()[-1]
-        .startswith("evaluate: vocabulary 3,170, pair files 2, analogy runs 2")
+    summary = out.strip().splitlines()[-1]
+    assert summary.startswith(
+        "evaluate: vocabulary 3,170, pair files 2, "
+        "pair lines 356 = 347 scored + 7 OOV + 0 malformed + 2 comments, analogy runs 2, "
+        "analogy lines 19,558 = 18,601 scored + 943 OOV + 0 malformed + 14 sections "
+        "+ 0 comments, lists 2 |"
     )
-    assert "word pairs  unknown.tsv          spearman            nan" in out
+    assert "word pairs  unknown.tsv          spearman            n/a" in out
+    assert "no pair in vocabulary: all 1 OOV" in out and "nan" not in out
     data = json.loads((report_dir / "evaluation.json").read_text())
     assert data["word_pairs"][1]["spearman"] is None and data["word_pairs"][1]["pairs"] == 0
+    assert data["word_pairs"][1]["oov_pairs"] == 1 and data["word_pairs"][1]["oov_percent"] == 100
     emb_table = Embeddings.load(table)
     expected = ev.evaluate_word_analogies(emb_table, gensim_data / "questions-words.txt")
     assert data["analogies"][0]["accuracy"] == expected.accuracy
@@ -307,7 +344,6 @@ def test_a_file_of_malformed_lines_is_an_error_not_nan(emb, tmp_path):
     message = str(err.value)
     assert "junk.tsv" in message and "\n" not in message
     assert message.endswith("no valid line (3 malformed: lines 2, 4, 5)")
-    assert not isinstance(err.value, ev.NoKnownPairsError)  # the CLI would report NaN
     empty = tmp_path / "empty.tsv"
     empty.write_text("# only a comment\n\n")
     with pytest.raises(SparkembedError, match=r"empty.tsv: no valid line"):
@@ -326,11 +362,60 @@ def test_a_file_of_malformed_lines_is_an_error_not_nan(emb, tmp_path):
         ev.cluster_test(emb, clu)
 
 
-def test_all_oov_pairs_are_still_no_known_pairs(emb, tmp_path):
+def test_all_oov_pairs_are_a_score_that_accounts_for_every_line(emb, tmp_path):
     pairs = tmp_path / "p.tsv"
-    pairs.write_text("header line\nnowhere\tgreece\t3.0\n")
-    with pytest.raises(ev.NoKnownPairsError, match="out of vocabulary"):
-        ev.evaluate_word_pairs(emb, pairs)
+    pairs.write_text("header line\nnowhere\tgreece\t3.0\n# note\n\nTiger-n\tcat-n\t7\n")
+    score = ev.evaluate_word_pairs(emb, pairs)
+    assert (score.pairs, score.oov_pairs, score.invalid_lines, score.comments) == (0, 2, 1, 2)
+    assert score.lines == 5 and score.malformed == [1] and score.oov_example == "2: nowhere greece"
+    assert score.oov_percent == 100.0
+    report = ev.Report("v", len(emb), emb.vector_size, 300000, True, word_pairs=[score])
+    rows = report.table().splitlines()[1:]
+    assert [r.split()[4] for r in rows] == ["n/a", "n/a"]
+    assert all(r.endswith("no pair in vocabulary: all 2 OOV, 1 malformed line (1)") for r in rows)
+    assert "nan" not in report.table() and "nan" not in report.markdown()
+    summary = report.summary()
+    assert summary["pair lines"] == "5 = 0 scored + 2 OOV + 1 malformed + 2 comments"
+
+
+def test_one_known_pair_has_no_correlation_rather_than_a_crash(emb, tmp_path):
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("love\tsex\t6.77\nnowhere\tgreece\t3.0\n")
+    score = ev.evaluate_word_pairs(emb, pairs)
+    assert (score.pairs, score.oov_pairs, score.oov_percent, score.lines) == (1, 1, 50.0, 2)
+    assert np.isnan(score.spearman) and np.isnan(score.pearson)
+
+
+def test_word_pair_lines_add_up(emb, gensim_data):
+    for name, comments in (("wordsim353.tsv", 2), ("simlex999.txt", 2)):
+        path = gensim_data / name
+        score = ev.evaluate_word_pairs(emb, path)
+        n_lines = len(path.read_text().splitlines())
+        assert score.lines == n_lines and score.comments == comments
+        assert score.pairs + score.oov_pairs + score.invalid_lines + score.comments == n_lines
+        assert score.pairs > 300 and score.oov_pairs > 0
+
+
+def test_analogy_lines_add_up_and_all_oov_is_said_plainly(emb, gensim_data, tmp_path):
+    path = gensim_data / "questions-words.txt"
+    full = ev.evaluate_word_analogies(emb, path, 2000, True, "3cosadd")
+    n_lines = len(path.read_text().splitlines())
+    assert (full.lines, full.headers, full.comments, full.invalid_lines) == (n_lines, 14, 0, 0)
+    assert full.questions + full.headers == n_lines
+    q = tmp_path / "q.txt"
+    q.write_text(": one\n# c\nathens-n greece-n berlin-n germany-n\nthree words only\n\n")
+    none = ev.evaluate_word_analogies(emb, q)
+    assert (none.lines, none.questions, none.oov_questions) == (5, 1, 1)
+    assert (none.headers, none.comments, none.invalid_lines) == (1, 2, 1)
+    assert none.oov_example == "3: athens-n greece-n berlin-n germany-n"
+    report = ev.Report("v", len(emb), emb.vector_size, 2000, True, analogies=[full, none])
+    row = report.table().splitlines()[-1]
+    assert row.split()[4] == "n/a"
+    assert row.endswith("no question in vocabulary: all 1 OOV, 1 malformed line (4)")
+    assert report.summary()["analogy lines"] == (
+        f"{n_lines + 5:,} = {full.questions - full.oov_questions:,} scored + "
+        f"{full.oov_questions + 1:,} OOV + 1 malformed + 15 sections + 2 comments"
+    )
 
 
 def test_malformed_analogy_line_is_skipped_and_numbered(emb, kv, gensim_data, tmp_path):
