@@ -9,11 +9,14 @@ shows the traceback).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from sparkembed import __version__
 from sparkembed.config import load_config, validate
 from sparkembed.errors import SparkembedError
+from sparkembed.interrupts import requested as interrupts_requested
+from sparkembed.interrupts import sigint_cancels_jobs
 from sparkembed.stage import add_common_arguments, add_stage_arguments
 
 
@@ -49,11 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(dispatch(args) or 0)
-    except KeyboardInterrupt:
-        print(f"sparkembed {args.command}: interrupted", file=sys.stderr)
-        return 130
+        with sigint_cancels_jobs():
+            return int(dispatch(args) or 0)
     except BaseException as exc:  # noqa: B036 - every failure ends in one line
+        # Ctrl-C ends in whatever the cancelled job raised (or KeyboardInterrupt): the
+        # stage has unwound and removed what it staged either way.
+        if isinstance(exc, KeyboardInterrupt) or interrupts_requested():
+            print(f"sparkembed {args.command}: interrupted", file=sys.stderr)
+            return 130
         if args.debug or isinstance(exc, SystemExit):
             raise
         print(f"sparkembed {args.command}: error: {one_line(exc)}", file=sys.stderr)
@@ -90,6 +96,9 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         where = f": {exc.filename}" if exc.filename else ""
         return f"{exc.strerror or exc}{where}"
+    worker = _python_worker_error(exc)
+    if worker is not None:
+        return worker
     java = getattr(exc, "java_exception", None)
     if java is not None:
         return _java_message(java)
@@ -98,6 +107,34 @@ def one_line(exc: BaseException) -> str:
     if type(exc).__module__.startswith("pyspark"):
         return f"{name}: {text[:500]}"
     return f"internal error {name}: {text[:300]} (rerun with --debug for the traceback)"
+
+
+# The line that ends a Python traceback: "ValueError: ...", "sparkembed.errors.X: ...".
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*): (.+)$")
+_OS_ERROR = re.compile(r"^\[Errno \d+\] ([^:]+)(?:: '(.*)')?$")
+
+
+def _python_worker_error(exc: BaseException) -> str | None:
+    """The error a Spark task's Python worker raised, from the traceback Spark hands back
+    (None when ``exc`` carries none): our message as it is, the OS's with its file."""
+    text = str(exc)
+    if "Traceback (most recent call last)" not in text:
+        return None
+    found = None
+    for line in text.splitlines():
+        match = _EXCEPTION_LINE.match(line.strip())
+        if match and not match.group(1).startswith(("org.", "java.", "scala.", "py4j.")):
+            found = match
+    if found is None:
+        return None
+    name, message = found.group(1).rsplit(".", 1)[-1], found.group(2).strip()
+    if name in ("SparkembedError", "ConfigError"):
+        return message
+    os_error = _OS_ERROR.match(message)
+    if os_error and name in ("OSError", "PermissionError", "FileNotFoundError", "IOError"):
+        cause, path = os_error.groups()
+        return f"{cause}: {path}" if path else cause
+    return f"{name} in a Spark task: {message[:300]} (rerun with --debug for the traceback)"
 
 
 def _java_message(java) -> str:

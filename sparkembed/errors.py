@@ -28,3 +28,28 @@ def task_errors():
         if found is None:
             raise
         raise SparkembedError(found.group(1).strip()) from exc
+
+
+# What the OS says when a write cannot go on, as Python, Java and Arrow all quote it.
+WRITE_FAILURES = (
+    "No space left on device",
+    "Disk quota exceeded",
+    "Read-only file system",
+    "Permission denied",
+)
+
+
+def write_failure(exc: BaseException) -> str | None:
+    """The OS's reason a write failed, wherever it was raised (this process, a Spark task,
+    the JVM); None when ``exc`` is not such a failure."""
+    texts = [str(exc)]
+    java = getattr(exc, "java_exception", None)
+    if java is not None:
+        try:
+            texts.append(str(java.toString()))
+        except Exception:  # noqa: BLE001 - the gateway may be gone
+            pass
+    for reason in WRITE_FAILURES:
+        if any(reason in text for text in texts):
+            return reason
+    return None

@@ -11,6 +11,9 @@ import tempfile
 from pathlib import Path
 
 from sparkembed.config import SparkConfig
+from sparkembed.interrupts import keep_sigint_handler
+from sparkembed.interrupts import requested as interrupt_requested
+from sparkembed.jvm.stderr import forward_jvm_stderr
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
@@ -94,7 +97,10 @@ def resolve_jit(jit: str, jvm_bound: bool) -> str:
 
 
 def _driver_java_options(cfg: SparkConfig, dump_class_archive: Path | None) -> str:
-    options = [f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"]
+    options = [
+        f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
+        f"-Dsparkembed.log_level={cfg.log_level.lower()}",
+    ]
     # "auto" not resolved for a command (a session opened from Python): the JVM's default.
     options += JIT_OPTIONS.get(cfg.jit, [])
     options += mllib_blas_options(cfg)
@@ -273,8 +279,29 @@ def get_spark(cfg: SparkConfig | None = None, dump_class_archive: Path | None = 
             # inherits this environment; a user who set SPARK_LOCAL_IP keeps theirs. No
             # effect when this process already runs a JVM (an earlier session).
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        for key, value in spark_settings(cfg, dump_class_archive).items():
+        settings = spark_settings(cfg, dump_class_archive)
+        for key, value in settings.items():
             builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+        _launch_jvm(settings)
+    with keep_sigint_handler():
+        spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(cfg.log_level)
     return spark
+
+
+def _launch_jvm(settings: dict[str, str]) -> None:
+    """Start the driver JVM as pyspark would, its stderr through ``jvm_stderr`` (a JVM this
+    process runs already is kept, with its settings)."""
+    from subprocess import PIPE
+
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None:
+        return
+    conf = SparkConf(loadDefaults=False)
+    for key, value in settings.items():
+        conf.set(key, value)
+    gateway = launch_gateway(conf, popen_kwargs={"stderr": PIPE})
+    forward_jvm_stderr(gateway.proc.stderr, muted=interrupt_requested)
+    SparkContext._ensure_initialized(gateway=gateway, conf=conf)

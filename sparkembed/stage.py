@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sparkembed.config import Config, validate
@@ -98,9 +98,26 @@ class Context:
     """What a running stage gets besides its plan and config: the session (started on first
     use, shared by every stage of a ``sparkembed run``), progress output, the timer."""
 
-    def __init__(self, cfg: Config, quiet: bool = False, overwrite: bool = False, spark=None):
+    def __init__(
+        self,
+        cfg: Config,
+        quiet: bool = False,
+        overwrite: bool = False,
+        spark=None,
+        replace_hint: str = "choose another output, or pass --overwrite to replace it",
+    ):
         self.stage: Stage | None = None  # the running stage, set by ``execute``
-        self.spark_config = cfg.spark
+        # How a user gets past an output that holds something else (the command's options).
+        self.replace_hint = replace_hint
+        # Quiet: Spark's warnings too; its errors still show.
+        quiet_level = quiet and cfg.spark.log_level.upper() in (
+            "ALL",
+            "TRACE",
+            "DEBUG",
+            "INFO",
+            "WARN",
+        )
+        self.spark_config = replace(cfg.spark, log_level="ERROR") if quiet_level else cfg.spark
         self.quiet = quiet
         self.overwrite = overwrite
         self._spark = spark
@@ -167,7 +184,14 @@ def execute(stage: Stage, plan: Plan, cfg: Config, ctx: Context) -> str:
     with writer_lock(output_folders(plan.outputs.values())):
         spark = ctx.spark if stage.needs_spark else None
         for table, path in plan.outputs.items():
-            check_output(spark, path, stage=stage.name, table=table, overwrite=ctx.overwrite)
+            check_output(
+                spark,
+                path,
+                stage=stage.name,
+                table=table,
+                overwrite=ctx.overwrite,
+                hint=ctx.replace_hint,
+            )
         if plan.checked_together:
             check_built_together(spark, {r: plan.inputs[r] for r in plan.checked_together})
         ctx.timer = StageTimer(stage.name, quiet=ctx.quiet)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import copy
 import os
-import sys
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -251,21 +250,23 @@ def run_pipeline(
         cfg.spark.jit = jit
     # One writer per work directory for the whole pipeline, not only stage by stage.
     with writer_lock([p.workdir]):
-        return _run_steps(steps, force=force, quiet=quiet)
+        return _run_steps(steps, force=force, quiet=quiet, workdir=p.workdir)
 
 
-def _run_steps(steps, force: bool, quiet: bool) -> str:
+def _run_steps(steps, force: bool, quiet: bool, workdir: str) -> str:
     session, done, skipped, t0 = None, [], [], time.perf_counter()
+    # run has no --overwrite: what sparkembed did not write is the user's to move.
+    hint = f"move it out of the work directory {workdir}, or give the pipeline another workdir"
     for name, stage, cfg, plan in steps:
-        ctx = Context(cfg, quiet=quiet, spark=session)
+        ctx = Context(cfg, quiet=quiet, spark=session, replace_hint=hint)
         spark = ctx.spark if stage.needs_spark else None
         session = ctx.spark if ctx.started else session
         reason = "--force" if force else staleness(spark, stage, plan)
         if reason is None:
-            print(f"[run] {name}: up to date, skipped", file=sys.stderr, flush=True)
+            ctx.log("run", f"{name}: up to date, skipped")
             skipped.append(name)
             continue
-        print(f"[run] {name}: {reason}; running", file=sys.stderr, flush=True)
+        ctx.log("run", f"{name}: {reason}; running")
         try:
             print(execute(stage, plan, cfg, ctx), flush=True)
         except SparkembedError as exc:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sparkembed import __version__
-from sparkembed.errors import SparkembedError
+from sparkembed.errors import SparkembedError, write_failure
 from sparkembed.tables.metadata import METADATA_FILE, new_fingerprint, table_metadata
 from sparkembed.tables.storage import base_name, filesystem, join_path, parent_path
 
@@ -120,8 +120,16 @@ class Commit:
             }
             meta.update(extra or {})
             self.fs.write_text(join_path(staging, METADATA_FILE), json.dumps(meta, indent=2))
-        except BaseException:
+        except BaseException as exc:
+            _wait_for_running_tasks(self.spark)
             self.fs.delete(staging)
+            reason = write_failure(exc)
+            if reason is not None:
+                # Arrow's and Hadoop's messages rarely name the file: name the table.
+                raise SparkembedError(
+                    f"{reason} while writing the {table} table {path} "
+                    f"(staged in {parent_path(staging)}, now removed)"
+                ) from exc
             raise
         self.pending.append((staging, str(path), meta))
         self.metadata[table] = meta
@@ -187,6 +195,7 @@ class Commit:
         self._forget_owner()
 
     def abort(self) -> None:
+        _wait_for_running_tasks(self.spark)
         for staging, _final, _meta in self.pending:
             self.fs.delete(staging)
         self.pending = []
@@ -200,6 +209,22 @@ class Commit:
             self.fs.delete(join_path(root, f"{self.run_id}.owner"))
             if self.fs.exists(root) and not self.fs.list(root):
                 self.fs.delete(root)
+
+
+def _wait_for_running_tasks(spark, timeout: float = 30.0) -> None:
+    """Wait (bounded) until no task runs: the tasks of a failed or cancelled job stop at
+    their own pace, and until they do they may still write into the staging."""
+    if spark is None:
+        return
+    try:
+        tracker = spark.sparkContext._jsc.sc().statusTracker()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if sum(info.numRunningTasks() for info in tracker.getExecutorInfos()) == 0:
+                return
+            time.sleep(0.2)
+    except Exception:  # noqa: BLE001 - no JVM to ask (gone, or never started): nothing runs
+        return
 
 
 def _roll_forward(fs, journal: str, entries: list[dict]) -> None:
@@ -243,7 +268,7 @@ def recover(spark, parent: str, keep: str | None = None) -> None:
         for run, mtime in owners.items()
         if run == keep or _alive(fs, join_path(root, f"{run}.owner"), now - mtime)
     }
-    for name, _is_dir, mtime in listing:
+    for name, _is_dir, _mtime in listing:
         run = name.split("-", 2)
         run_id = "-".join(run[:2]) if len(run) >= 2 else name
         if name.endswith((".commit", ".commit.tmp")):
@@ -252,10 +277,10 @@ def recover(spark, parent: str, keep: str | None = None) -> None:
             continue
         if name.endswith(".owner"):
             run_id = name[: -len(".owner")]
+        # A run writes its owner file before anything else and removes it last: what has
+        # no live owner belongs to a run that is over, whatever it left.
         if run_id in live:
             continue
-        if run_id not in owners and now - mtime < FOREIGN_STAGING_SECONDS * 1000:
-            continue  # no owner file yet: a run starting this very moment
         fs.delete(join_path(root, name))
     if fs.exists(root) and not fs.list(root):
         fs.delete(root)

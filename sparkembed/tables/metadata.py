@@ -133,21 +133,26 @@ def check_output(
     stage: str,
     table: str,
     overwrite: bool = False,
-    flag: str = "--overwrite",
+    hint: str = "choose another output, or pass --overwrite to replace it",
 ) -> None:
-    """A stage may replace only a table it wrote before (that it never writes over its
-    inputs is :func:`check_apart`'s)."""
+    """A stage may replace only a table it wrote before, complete or not (that it never
+    writes over its inputs is :func:`check_apart`'s); ``hint`` ends the refusal."""
     fs = filesystem(spark)
     if not fs.exists(path) or overwrite:
         return
     meta = table_metadata(spark, path)
+    if meta is None and fs.exists(join_path(path, METADATA_FILE)):
+        # No _SUCCESS (a copy cut short, a file lost): the metadata still says who wrote it.
+        try:
+            meta = read_metadata(spark, path)
+        except SparkembedError:
+            meta = None
     if meta is not None and meta.get("stage") == stage and meta.get("table", table) == table:
         return
     if meta is None and fs.is_dir(path) and not fs.list(path):
         return  # an empty folder holds nothing to lose
     raise SparkembedError(
-        f"output {path} holds {describe(spark, path)}, not a '{table}' table of {stage}: "
-        f"choose another output, or pass {flag} to replace it"
+        f"output {path} holds {describe(spark, path)}, not a '{table}' table of {stage}: {hint}"
     )
 
 

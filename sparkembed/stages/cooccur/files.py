@@ -109,8 +109,12 @@ def _row_group_chunks(
                         if pending >= chunk_tokens:
                             yield np.concatenate(ids_parts), np.concatenate(length_parts), None
                             ids_parts, length_parts, pending = [], [], 0
-        except (pa.ArrowException, OSError) as e:
-            raise SparkembedError(f"tokens: cannot read {path} (row groups {groups}): {e}") from e
+        except (pa.ArrowException, OSError, IndexError, ValueError) as e:
+            # Parquet pages carry no checksum: damaged bytes can decode into ids that point
+            # outside their dictionary rather than fail to decode.
+            raise SparkembedError(
+                f"tokens: cannot read {path} (row groups {groups}), damaged file? {e}"
+            ) from e
     if ids_parts:
         yield np.concatenate(ids_parts), np.concatenate(length_parts), None
 

@@ -1,0 +1,96 @@
+"""Ctrl-C for commands: the running Spark jobs cancelled, the stage's own cleanup run, and
+one line.
+
+Python delivers SIGINT to the main thread as ``KeyboardInterrupt`` at its next bytecode.
+Raised inside a Py4J call it breaks that call's connection to the JVM, and the cleanup that
+follows (removing staged tables, through the same JVM) fails with Py4J errors. So while the
+main thread waits on the JVM, the handler only asks: a helper thread cancels every Spark
+job (the waiting call then fails, and the stage unwinds normally) and interrupts the main
+thread again until it is back in Python code, where ``KeyboardInterrupt`` is safe. An
+exception already unwinding is never interrupted: its cleanup runs to the end.
+"""
+
+from __future__ import annotations
+
+import _thread
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_requested = threading.Event()  # Ctrl-C seen
+_delivered = threading.Event()  # KeyboardInterrupt raised, or the run over
+RETRY_SECONDS = 0.25
+
+
+def requested() -> bool:
+    """Whether Ctrl-C was pressed during this command (whatever exception it caused)."""
+    return _requested.is_set()
+
+
+def _inside_py4j(frame) -> bool:
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith("py4j."):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _cancel_jobs_until_delivered() -> None:
+    from pyspark import SparkContext
+
+    while not _delivered.is_set():
+        sc = SparkContext._active_spark_context
+        if sc is not None:
+            try:
+                sc.cancelAllJobs()
+            except Exception:  # noqa: BLE001 - the JVM may be gone already
+                pass
+        _thread.interrupt_main()
+        time.sleep(RETRY_SECONDS)
+
+
+def _on_sigint(signum, frame) -> None:
+    if _delivered.is_set():
+        return
+    if not _requested.is_set():
+        _requested.set()
+        threading.Thread(target=_cancel_jobs_until_delivered, daemon=True).start()
+    if sys.exc_info()[0] is not None or _inside_py4j(frame):
+        return  # unwinding already, or waiting on the JVM: the helper thread comes back
+    _delivered.set()
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def sigint_cancels_jobs() -> Iterator[None]:
+    """Handle Ctrl-C as the module docstring says, for the block (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _requested.clear()
+    _delivered.clear()
+    previous = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        yield
+    finally:
+        _delivered.set()
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def keep_sigint_handler() -> Iterator[None]:
+    """Keep the SIGINT handler in place across the block: a SparkContext installs its own,
+    which raises ``KeyboardInterrupt`` inside Py4J calls."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
