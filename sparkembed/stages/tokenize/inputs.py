@@ -1,6 +1,6 @@
 """Tokenize's inputs, on the driver and without a Spark job: the files under the input
-paths (files, directories, globs) with their formats, the completeness of .bz2 files, and
-the split sizes the scans use.
+paths (files, directories, globs) with their formats, the completeness of .bz2 files, the
+columns of Parquet files, and the split sizes the scans use.
 
 Files are found through the shared filesystem layer (``sparkembed.tables.storage``):
 Hadoop's FileSystem with a SparkSession (HDFS, S3A, ``file:``), the local one without.
@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
+from pyspark.sql.pandas.types import from_arrow_type
+from pyspark.sql.types import BinaryType, StringType
 
 from sparkembed.errors import SparkembedError
 from sparkembed.session import task_slots
@@ -22,6 +26,8 @@ COMPRESSED_SUFFIXES = (".bz2", ".gz", ".zst", ".lz4", ".snappy", ".deflate")
 # bytes of garbage, so they are refused by name.
 UNREADABLE_SUFFIXES = (".xz", ".lzma", ".zip", ".7z", ".rar", ".z", ".lzo", ".br", ".tar", ".tgz")
 _BZ2_EOS = 0x177245385090  # bzip2 end-of-stream magic (48 bits, not byte-aligned)
+# Bytes read from a Parquet file's end to find its footer: most footers fit in one read.
+_PARQUET_TAIL = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,67 @@ def check_bz2_complete(spark: SparkSession | None, f: InputFile) -> None:
         if (bits >> shift) & ((1 << 48) - 1) == _BZ2_EOS:
             return
     raise SparkembedError(f"truncated or corrupt bzip2 file (no end-of-stream marker): {f.path}")
+
+
+def parquet_columns(spark: SparkSession | None, f: InputFile) -> pa.Schema | None:
+    """The columns of Parquet file ``f`` from its footer (one or two reads of its end), as
+    Arrow types; None for an encrypted footer, which only Spark (with its keys) can read."""
+    fs = filesystem(spark)
+    tail = fs.read_range(f.path, max(0, f.size - _PARQUET_TAIL), min(f.size, _PARQUET_TAIL))
+    if len(tail) >= 8 and tail[-4:] == b"PARE":
+        return None
+    if len(tail) < 12 or tail[-4:] != b"PAR1":
+        raise SparkembedError(f"{f.path}: not a Parquet file (no footer)")
+    footer = int.from_bytes(tail[-8:-4], "little") + 8
+    if footer + 4 > f.size:
+        raise SparkembedError(f"{f.path}: not a Parquet file (footer longer than the file)")
+    if footer > len(tail):
+        tail = fs.read_range(f.path, f.size - footer, footer)
+    try:
+        # The footer alone, behind the leading magic the reader expects: no data is read.
+        meta = pq.read_metadata(pa.BufferReader(b"PAR1" + tail[-footer:]))
+        return meta.schema.to_arrow_schema()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SparkembedError(f"{f.path}: unreadable Parquet footer ({first})") from None
+
+
+def _spark_type_name(t: pa.DataType) -> str:
+    try:
+        return from_arrow_type(t).simpleString()
+    except Exception:  # an Arrow type Spark has no name for: Arrow's own
+        return str(t)
+
+
+def check_parquet_columns(
+    spark: SparkSession | None, f: InputFile, text_column: str, others: list[str]
+) -> None:
+    """Parquet file ``f`` has the column ``text_column`` holding strings (or bytes, read as
+    UTF-8 as Spark's ``binaryAsString`` does), and the columns ``others``.
+
+    Spark takes a folder's schema from one file and casts what it reads: a text column of
+    numbers would be tokenised into nothing, and counted nowhere. Every file's footer is
+    checked on the driver instead, before any job.
+    """
+    schema = parquet_columns(spark, f)
+    if schema is None:
+        return
+    for name in [text_column, *others]:
+        if schema.get_field_index(name) < 0:
+            raise SparkembedError(
+                f"{f.path}: no column '{name}' (columns: {', '.join(schema.names)})"
+            )
+    t = schema.field(text_column).type
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    try:
+        text_like = isinstance(from_arrow_type(t), (StringType, BinaryType))
+    except Exception:  # a type Spark cannot read as a column at all
+        text_like = False
+    if not text_like:
+        raise SparkembedError(
+            f"{f.path}: column '{text_column}' is {_spark_type_name(t)}, expected string"
+        )
 
 
 def even_split_bytes(spark: SparkSession, total_bytes: int, split_mb: int) -> int:

@@ -35,6 +35,7 @@ from sparkembed.stages.tokenize.inputs import (
     MB,
     InputFile,
     check_bz2_complete,
+    check_parquet_columns,
     even_split_bytes,
     file_split_bytes,
     is_compressed,
@@ -455,9 +456,16 @@ def _field(name: str) -> str:
 
 
 def read_jsonl(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) -> DataFrame:
-    """JSON lines: the text in field ``text_field`` (optional ``id_field``, ``title_field``)."""
-    fields = [cfg.text_field] + [f for f in (cfg.id_field, cfg.title_field) if f]
-    schema = ", ".join(f"{_field(f)} string" for f in dict.fromkeys(fields))
+    """JSON lines: the text in field ``text_field`` (optional ``id_field``, ``title_field``).
+
+    The text field is read as a variant: read as a string, a number, a boolean, an object
+    or an array would come back as its JSON text, indistinguishable from a string holding
+    the same characters, and be tokenised. A text that is not a JSON string is rejected
+    (``'text' is not a string``, the value's JSON as excerpt); ``null`` counts as missing.
+    """
+    text_name = cfg.text_field
+    others = [f for f in dict.fromkeys((cfg.id_field, cfg.title_field)) if f and f != text_name]
+    schema = ", ".join([f"{_field(text_name)} variant", *[f"{_field(f)} string" for f in others]])
     schema += ", _corrupt_record string"
     reader = (
         spark.read.schema(schema)
@@ -472,7 +480,20 @@ def read_jsonl(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig)
                 "*", F.col("_metadata.file_path").alias("source")
             )
         )
-    return _field_records(raw, cfg.text_field, cfg, "jsonl", F.col("_corrupt_record"))
+    value = F.col(_field(text_name))
+    kind = F.call_function("schema_of_variant", value)  # STRING, BIGINT, ..., VOID (null)
+    as_json = value.cast("string")  # a string's own text, else the value as JSON
+    raw = raw.select(
+        F.when(kind == "STRING", as_json).alias(text_name),
+        F.when(~kind.isin("STRING", "VOID"), as_json).alias("_not_string"),
+        # An id or title field that is the text field reads the text column.
+        *[F.col(_field(f)) for f in others],
+        "source",
+        "_corrupt_record",
+    )
+    return _field_records(
+        raw, text_name, cfg, "jsonl", F.col("_corrupt_record"), F.col("_not_string")
+    )
 
 
 def read_parquet(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfig) -> DataFrame:
@@ -480,11 +501,7 @@ def read_parquet(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfi
     split = file_split_bytes(spark, files, cfg.split_mb)
     with _session_conf(spark, "spark.sql.files.maxPartitionBytes", str(split)):
         raw = _freeze_scan(spark.read.parquet(*[f.path for f in files]).select("*", "_metadata"))
-    for name in [cfg.text_column] + [f for f in (cfg.id_field, cfg.title_field) if f]:
-        if name not in raw.columns:
-            raise SparkembedError(
-                f"Parquet input has no column '{name}' (columns: {', '.join(raw.columns)})"
-            )
+    # Every file's columns were checked by plan_reading (check_parquet_columns).
     raw = raw.select(
         F.col(_field(cfg.text_column)).cast("string").alias(cfg.text_column),
         *[F.col(_field(f)).cast("string").alias(f) for f in (cfg.id_field, cfg.title_field) if f],
@@ -494,8 +511,15 @@ def read_parquet(spark: SparkSession, files: list[InputFile], cfg: TokenizeConfi
 
 
 def _field_records(
-    raw: DataFrame, text_name: str, cfg: TokenizeConfig, fmt: str, corrupt: Column
+    raw: DataFrame,
+    text_name: str,
+    cfg: TokenizeConfig,
+    fmt: str,
+    corrupt: Column,
+    not_string: Column | None = None,
 ) -> DataFrame:
+    """``not_string``: the JSON of a text value that is not a string (null otherwise)."""
+    not_string = F.lit(None).cast("string") if not_string is None else not_string
     text = F.col(_field(text_name))
     doc_id = F.col(_field(cfg.id_field)) if cfg.id_field else _position_id(F.col("source"))
     title = F.coalesce(F.col(_field(cfg.title_field)), F.lit("")) if cfg.title_field else F.lit("")
@@ -503,6 +527,7 @@ def _field_records(
     valid = _is_valid_utf8(text)
     reason = (
         F.when(bad_json, "unparseable JSON")
+        .when(not_string.isNotNull(), f"'{text_name}' is not a string")
         .when(text.isNull(), f"no '{text_name}' field")
         .when(~valid, "invalid UTF-8")
         .when(F.trim(text) == "", "empty")
@@ -511,7 +536,8 @@ def _field_records(
         F.when(reason.isNull(), "document").when(reason == "empty", "skipped").otherwise("rejected")
     )
     excerpt = F.when(
-        status == "rejected", F.substring(_valid(F.coalesce(corrupt, text)), 1, EXCERPT_CHARS)
+        status == "rejected",
+        F.substring(_valid(F.coalesce(corrupt, not_string, text)), 1, EXCERPT_CHARS),
     )
     return raw.select(
         *_record(
@@ -555,7 +581,8 @@ def plan_reading(
 ) -> Reading:
     """All input records with their status.
 
-    Checks run on the driver before any Spark job: paths exist, .bz2 files are complete.
+    Checks run on the driver before any Spark job: paths exist, .bz2 files are complete,
+    Parquet files have the columns asked for and a text column of strings.
     Empty files are rejected without being read.
 
     ``lines_apart``: the plain-text files read a line per document are left out of the
@@ -569,6 +596,9 @@ def plan_reading(
     for f in files:
         if f.path.lower().endswith(".bz2"):
             check_bz2_complete(spark, f)
+        if f.format == "parquet":
+            others = [c for c in (cfg.id_field, cfg.title_field) if c]
+            check_parquet_columns(spark, f, cfg.text_column, others)
     parts = []
     if empty:
         parts.append(_file_rejections(spark, [(f.path, "empty file", "") for f in empty]))
