@@ -4,12 +4,28 @@ vector tables (the aggregate stage's) the same with ``doc_id`` as the key and
 ``n_tokens`` in place of ``count``.
 
 Vectors are stored raw (unnormalised) with their norms; normalise as late as possible.
-Readers: Spark (``read_table``) and plain pyarrow without Spark (``load_vectors``).
+Readers: Spark (``read_vectors``) and plain pyarrow without Spark (``load_vectors``); every
+stage reads vector tables through one of them, so both follow one rule:
+
+- A path holding ``_sparkembed.json`` is sparkembed's table: it must be complete
+  (``_SUCCESS``) and a vector table by its metadata, and Spark checks its contract
+  (``tables.read_table``).
+- Any other Parquet folder (``_SUCCESS`` or not: pyarrow, polars and DuckDB write none) or
+  single Parquet file is a table written by another tool. It needs ``token`` (string) and
+  ``vector`` (a list of float or double) (``check_vector_columns``); ``count`` (a number)
+  and ``lang`` (string) are optional, other columns are ignored. Without ``count`` every
+  row counts 0; without ``lang`` every row is of the language asked for, else ``und``;
+  ``norm`` is always computed from the vectors.
+- Order (``ORDER``): most frequent first, then a foreign table's own row order (files by
+  path, rows as stored: a table without counts keeps the order it was written in, most
+  frequent first for word2vec and fastText files), then token. ``position`` carries the row
+  order (``file number << 40 | row``; 0 in sparkembed's tables).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,15 +33,153 @@ from typing import Any
 import numpy as np
 
 from sparkembed.errors import SparkembedError
-from sparkembed.tables import METADATA_FILE, Commit
+from sparkembed.tables import METADATA_FILE, Commit, filesystem, read_table
+
+# How rows are ordered, as pyarrow sort keys (``frequency_order`` is the same for Spark).
+ORDER = (("count", "descending"), ("position", "ascending"), ("token", "ascending"))
+ROW_BITS = 40  # position = file number << ROW_BITS | row in the file
+VECTOR_KINDS = ("list<float>", "list<double>")
+DEFAULT_LANG = "und"  # the language of rows that have none
 
 
-def vector_table_frame(df, lang: str | None = None):
+def arrow_kind(t) -> str:
+    """A pyarrow type as ``check_vector_columns`` names it."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "string"
+    if pa.types.is_integer(t):
+        return "integer"
+    if pa.types.is_floating(t):
+        return {pa.float32(): "float", pa.float64(): "double"}.get(t, str(t))
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return f"list<{arrow_kind(t.value_type)}>"
+    return str(t)
+
+
+def spark_kind(t) -> str:
+    """A Spark SQL type as ``check_vector_columns`` names it."""
+    from pyspark.sql import types as T
+
+    if isinstance(t, T.StringType):
+        return "string"
+    if isinstance(t, T.IntegralType):
+        return "integer"
+    if isinstance(t, T.FloatType):
+        return "float"
+    if isinstance(t, T.DoubleType):
+        return "double"
+    if isinstance(t, T.ArrayType):
+        return f"list<{spark_kind(t.elementType)}>"
+    return t.simpleString()
+
+
+def check_vector_columns(path, kinds: dict[str, str], keys=("token", "doc_id")) -> str:
+    """The columns a vector table needs, for both readers: a key (``token``, or ``doc_id``
+    for document vectors) of strings and ``vector``, a list of float or double; ``count``
+    (``n_tokens``) a number and ``lang`` a string when present. ``kinds`` maps each column
+    to ``arrow_kind`` / ``spark_kind``. Returns the key; raises one line naming ``path``,
+    what is wrong and the columns found."""
+    key = next((k for k in keys if k in kinds), keys[0])
+    count = "n_tokens" if key == "doc_id" else "count"
+    wrong = []
+    if key not in kinds:
+        wrong.append(f"no column '{key}'")
+    elif kinds[key] != "string":
+        wrong.append(f"column '{key}' is {kinds[key]}, not string")
+    if "vector" not in kinds:
+        wrong.append("no column 'vector'")
+    elif kinds["vector"] not in VECTOR_KINDS:
+        wrong.append(f"column 'vector' is {kinds['vector']}, not a list of float or double")
+    if count in kinds and kinds[count] not in ("integer", "float", "double"):
+        wrong.append(f"column '{count}' is {kinds[count]}, not a number")
+    if "lang" in kinds and kinds["lang"] != "string":
+        wrong.append(f"column 'lang' is {kinds['lang']}, not string")
+    if wrong:
+        found = ", ".join(kinds) or "none: no Parquet data"
+        raise SparkembedError(f"{path}: not a vector table: {'; '.join(wrong)} (columns: {found})")
+    return key
+
+
+def _own_metadata(path: str, exists, read_text) -> dict[str, Any] | None:
+    """A sparkembed table's metadata (None for a table of another tool), once it is known
+    to be complete and a vector table."""
+    meta_path = f"{str(path).rstrip('/')}/{METADATA_FILE}"
+    if not exists(meta_path):
+        return None
+    if not exists(f"{str(path).rstrip('/')}/_SUCCESS"):
+        raise SparkembedError(f"table is incomplete (no _SUCCESS): {path}")
+    try:
+        meta = json.loads(read_text(meta_path))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SparkembedError(f"{meta_path}: not valid JSON ({exc})") from None
+    if meta.get("table", "vectors") not in ("vectors", "doc_vectors"):
+        raise SparkembedError(f"{path} is a '{meta.get('table')}' table, expected 'vectors'")
+    return meta
+
+
+def frequency_order(df) -> list:
+    """``ORDER`` as Spark columns for ``df.orderBy``; a frame without ``position`` (not
+    from ``read_vectors``) is ordered as sparkembed's tables are, by count and token."""
+    from pyspark.sql import functions as F
+
+    position = [F.col("position").asc()] if "position" in df.columns else []
+    return [F.col("count").desc(), *position, F.col("token").asc()]
+
+
+def read_vectors(spark, path: str, lang: str | None = None):
+    """A vector table as a Spark frame: ``token, vector array<float>, count long, norm
+    float, lang string, position long`` (the module docstring's rule). ``lang`` is the
+    language of a table without a ``lang`` column (default ``und``); rows are not
+    filtered by it."""
+    from pyspark.sql import functions as F
+
+    path = str(path)
+    fs = filesystem(spark)
+    if not fs.exists(path):
+        raise SparkembedError(f"vector table not found: {path}")
+    if _own_metadata(path, fs.exists, fs.read_text) is not None:
+        df = read_table(spark, path, table="vectors")
+        return df.withColumn("position", F.lit(0).cast("long"))
+    try:
+        raw = spark.read.parquet(path)
+    except Exception as exc:  # AnalysisException: an empty folder, files that are not Parquet
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SparkembedError(
+            f"{path}: not a vector table: cannot read Parquet ({first})"
+        ) from None
+    kinds = {f.name: spark_kind(f.dataType) for f in raw.schema.fields}
+    check_vector_columns(path, kinds, keys=("token",))
+    files = sorted(r[0] for r in raw.select("_metadata.file_path").distinct().collect())
+    number = F.create_map(*[F.lit(x) for i, f in enumerate(files) for x in (f, i)])
+    position = number[F.col("_metadata.file_path")].cast("long") * F.lit(1 << ROW_BITS) + F.col(
+        "_metadata.row_index"
+    )
+    own_lang = lang or DEFAULT_LANG
+    frame = raw.select(
+        "token",
+        "vector",
+        F.coalesce(F.col("count").cast("long"), F.lit(0).cast("long")).alias("count")
+        if "count" in kinds
+        else F.lit(0).cast("long").alias("count"),
+        F.coalesce(F.col("lang"), F.lit(own_lang)).alias("lang")
+        if "lang" in kinds
+        else F.lit(own_lang).alias("lang"),
+        position.alias("position"),
+    )
+    return vector_table_frame(frame, keep=("position",))
+
+
+def vector_table_frame(df, lang: str | None = None, keep: Sequence[str] = ()):
     """Shape ``df`` (token, vector array<float|double>, count[, norm][, lang]) into the
-    table schema: vectors cast to float (nulls to 0) and their norms. A frame that brings
+    table schema: vectors cast to float (nulls to 0) and their norms; ``keep`` names
+    further columns to keep after those. A frame that brings
     float vectors with a ``norm`` column (a trainer that computed both in numpy, so there
     are no nulls) is kept: Spark's per-element higher-order functions are interpreted,
     not code-generated (1.5 s for 64k × 100 on 2 cores)."""
+
     from pyspark.sql import functions as F
     from pyspark.sql.types import ArrayType, FloatType
 
@@ -46,6 +200,7 @@ def vector_table_frame(df, lang: str | None = None):
         F.col("count").cast("long"),
         norm.cast("float").alias("norm"),
         F.col("lang").cast("string"),
+        *keep,
     )
 
 
@@ -120,31 +275,46 @@ class VectorSet:
 
 
 def load_vectors(path: str | Path, lang: str | None = None) -> VectorSet:
-    """Read a vector table with pyarrow alone (no Spark), most frequent token first (a
-    document vector table: longest document first, keyed by ``doc_id``)."""
+    """Read a vector table with pyarrow alone (no Spark), in ``ORDER`` (a document vector
+    table: longest document first, keyed by ``doc_id``); with ``lang``, only its rows (a
+    table without a ``lang`` column is all of ``lang``). The module docstring's rule."""
+    import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
     root = Path(path)
-    if not root.is_dir():
+    if not root.exists():
         raise SparkembedError(f"vector table not found: {root}")
-    meta_file = root / METADATA_FILE
-    metadata = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
-    dataset = ds.dataset(str(root), format="parquet", partitioning="hive")
-    table = dataset.to_table(filter=(pc.field("lang") == lang) if lang else None)
+    metadata = _own_metadata(str(root), lambda p: Path(p).exists(), lambda p: Path(p).read_text())
+    try:
+        dataset = ds.dataset(str(root), format="parquet", partitioning="hive")
+    except (pa.ArrowException, OSError) as exc:
+        raise SparkembedError(f"{root}: not a vector table: cannot read Parquet ({exc})") from None
+    kinds = {f.name: arrow_kind(f.type) for f in dataset.schema}
+    key = check_vector_columns(root, kinds)
+    count = "count" if key == "token" else "n_tokens"
+    try:
+        if metadata is not None:
+            table = dataset.to_table(filter=(pc.field("lang") == lang) if lang else None)
+            sort_keys = [(count, "descending"), (key, "ascending")]
+        else:
+            metadata = {}
+            table = _foreign_rows(dataset, kinds, count, lang)
+            sort_keys = [(count, "descending"), ("position", "ascending"), (key, "ascending")]
+    except pa.ArrowException as exc:
+        raise SparkembedError(f"{root}: cannot read Parquet ({exc})") from None
     if table.num_rows == 0:
         raise SparkembedError(f"no vectors in {root}" + (f" for lang={lang}" if lang else ""))
-    key, count = ("token", "count") if "token" in table.column_names else ("doc_id", "n_tokens")
-    if key not in table.column_names:
-        raise SparkembedError(f"{root}: not a vector table (no token or doc_id column)")
-    sort_keys = [(count, "descending"), (key, "ascending")]
     if key == "doc_id" and "sentence" in table.column_names:
         sort_keys.append(("sentence", "ascending"))
     table = table.take(pc.sort_indices(table, sort_keys=sort_keys))
     lists = table.column("vector").combine_chunks()
+    if lists.null_count:
+        raise SparkembedError(f"{root}: {lists.null_count} rows have no vector (null)")
     dim = metadata.get("dim") or len(lists[0].as_py())
-    flat = lists.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-    if flat.size != table.num_rows * dim:
+    flat = pc.fill_null(lists.flatten(), 0).to_numpy(zero_copy_only=False)
+    flat = flat.astype(np.float32, copy=False)
+    if not dim or flat.size != table.num_rows * dim:
         raise SparkembedError(f"{root}: vectors are not all of dimension {dim}")
     return VectorSet(
         tokens=_keys(table, key, metadata),
@@ -154,3 +324,37 @@ def load_vectors(path: str | Path, lang: str | None = None) -> VectorSet:
         metadata=metadata,
         titles=table.column("title").to_pylist() if key == "doc_id" else [],
     )
+
+
+def _foreign_rows(dataset, kinds: dict[str, str], count: str, lang: str | None):
+    """The rows of a table from another tool, files in path order and rows as stored, with
+    ``position``, ``count`` (0 where missing) and ``lang`` (``lang`` or ``und`` where
+    missing), only those of ``lang`` when given."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wanted = [
+        c for c in ("token", "doc_id", "title", "sentence", "vector", count, "lang") if c in kinds
+    ]
+    parts = []
+    for number, fragment in enumerate(sorted(dataset.get_fragments(), key=lambda f: f.path)):
+        part = fragment.to_table(schema=dataset.schema, columns=wanted)
+        rows = np.arange(part.num_rows, dtype=np.int64) + (number << ROW_BITS)
+        parts.append(part.append_column("position", pa.array(rows)))
+    if not parts:
+        return pa.table({"vector": pa.array([], pa.list_(pa.float32()))})
+    table = pa.concat_tables(parts)
+    own_lang = lang or DEFAULT_LANG
+    if count in kinds:
+        counts = pc.fill_null(table.column(count).cast(pa.int64()), 0)
+        table = table.set_column(table.column_names.index(count), count, counts)
+    else:
+        table = table.append_column(count, pa.array(np.zeros(table.num_rows, np.int64)))
+    if "lang" in kinds:
+        langs = pc.fill_null(table.column("lang").cast(pa.string()), own_lang)
+        table = table.set_column(table.column_names.index("lang"), "lang", langs)
+        if lang:
+            table = table.filter(pc.equal(table.column("lang"), lang))
+    else:
+        table = table.append_column("lang", pa.array([own_lang] * table.num_rows, pa.string()))
+    return table

@@ -145,3 +145,36 @@ def test_queries_across_languages_name_words_by_lang():
     ]
     with pytest.raises(SparkembedError, match="no words of lang 'fr' \\(languages: es, en\\)"):
         emb.most_similar("dog", lang="fr")
+
+
+def test_cli_similar_reads_a_table_of_another_tool(synthetic, tmp_path, capsys):
+    """token + vector list<double> in two Parquet files, nothing else: no count, no lang,
+    no _SUCCESS, no _sparkembed.json. Row order is the vocabulary's order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tokens, vectors, _counts = synthetic
+    folder = tmp_path / "from-gensim"
+    folder.mkdir()
+    half = len(tokens) // 2
+    for name, rows in (("part-0.parquet", slice(0, half)), ("part-1.parquet", slice(half, None))):
+        table = pa.table(
+            {"token": tokens[rows], "vector": vectors[rows].astype(np.float64).tolist()}
+        )
+        pq.write_table(table, folder / name)
+    code = main(["similar", str(folder), "king", "-man", "+woman", "--topn", "4", "-q"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    expected = Embeddings(tokens, vectors).most_similar(["king", "woman"], ["man"], topn=4)
+    assert [line.split()[1] for line in out[2:6]] == [w for w, _ in expected]
+    assert out[-1].startswith("similar: vocabulary 3,170, dim 48, answers 4 |")
+    loaded = Embeddings.load(str(folder), lang="en")
+    assert loaded.index_to_key == tokens and set(loaded.langs) == {"en"}
+    pq.write_table(pa.table({"word": ["a"], "vector": [[1.0]]}), tmp_path / "words.parquet")
+    assert main(["similar", str(tmp_path / "words.parquet"), "a", "-q"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(
+        f"{tmp_path / 'words.parquet'}: not a vector table: no column 'token' "
+        "(columns: word, vector)"
+    )
+    assert len(err.splitlines()) == 1

@@ -28,6 +28,7 @@ from sparkembed.stages.aggregate.means import (
     word_weights,
 )
 from sparkembed.tables import check_built_together, read_table, table_metadata
+from sparkembed.vectors.table import DEFAULT_LANG, read_vectors, write_doc_vectors
 
 TOKEN_COLUMNS = [name for name, _ in schemas.columns(schemas.TOKENS)]
 
@@ -78,13 +79,14 @@ def _documents(spark, tokens, path: str) -> int:
     return int(tokens.select(F.countDistinct("lang", "doc_id")).first()[0])
 
 
-def _word_table(spark, vectors_path: str, vlangs, sources, a, dim_hint) -> tuple[WordTable, int]:
-    """Vectors of the languages needed, and every source's weights of their tokens."""
+def _word_table(
+    vectors, vectors_path: str, have, vlangs, sources, a, dim_hint
+) -> tuple[WordTable, int]:
+    """Vectors of the languages needed (``have``: the table's), and every source's weights
+    of their tokens."""
     import pyarrow.compute as pc
     from pyspark.sql import functions as F
 
-    vectors = read_table(spark, vectors_path, table="vectors")
-    have = sorted(r["lang"] for r in vectors.select("lang").distinct().collect())
     missing = sorted(set(vlangs) - set(have))
     if missing:
         raise SparkembedError(
@@ -138,8 +140,6 @@ def _stored_components(spark, path: str, langs, dim: int) -> tuple[dict, dict]:
 def run(ctx: Context, plan: Plan, cfg) -> dict:
     from pyspark.sql import functions as F
 
-    from sparkembed.vectors.table import write_doc_vectors
-
     a, spark, timer = cfg.aggregate, ctx.spark, ctx.timer
     n_dirs = sum(1 for role in plan.inputs if role.startswith("tokens"))
     with timer.step("read"):
@@ -164,10 +164,18 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
                 for c in TOKEN_COLUMNS
             ]
             frames.append(tokens.select(F.lit(i).alias("input"), *columns))
-        vlangs = [a.vectors_lang] if a.vectors_lang else sorted(langs)
-        meta = table_metadata(spark, plan.inputs["vectors"]) or {}
+        vectors_path = plan.inputs["vectors"]
+        vectors = read_vectors(spark, vectors_path, lang=a.vectors_lang or None)
+        have = sorted(r["lang"] for r in vectors.select("lang").distinct().collect())
+        vectors_lang = a.vectors_lang
+        if not vectors_lang and have == [DEFAULT_LANG] and sorted(langs) != have:
+            # A table without languages (one from another tool) serves every language.
+            vectors_lang = DEFAULT_LANG
+            ctx.log("aggregate", f"{vectors_path} has no languages: every token looked up in it")
+        vlangs = [vectors_lang] if vectors_lang else sorted(langs)
+        meta = table_metadata(spark, vectors_path) or {}
         table, dim = _word_table(
-            spark, plan.inputs["vectors"], vlangs, sources, a, int(meta.get("dim") or 0)
+            vectors, vectors_path, have, vlangs, sources, a, int(meta.get("dim") or 0)
         )
     ctx.log(
         "aggregate",
@@ -180,9 +188,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
     outputs = plan.outputs
     with task_errors(), ctx.commit(plan) as commit:
         with timer.step("means"):
-            means = weighted_means(
-                unit_frame(tokens_all, a.unit), table, dim, a.vectors_lang, names
-            )
+            means = weighted_means(unit_frame(tokens_all, a.unit), table, dim, vectors_lang, names)
             scratch = commit.scratch(outputs["doc_vectors"], "means")
             # Sorted, so the Gram pass below sums in an order set by the data alone.
             means.sortWithinPartitions("lang", "doc_id", "sentence").write.parquet(scratch)

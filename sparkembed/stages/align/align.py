@@ -25,7 +25,7 @@ from sparkembed.stages.align.procrustes import (
 class Side:
     """One language's vector table (rows of one ``lang``) and what the map needs of it."""
 
-    frame: object  # DataFrame: token, vector, count
+    frame: object  # DataFrame: token, vector, count, position (read_vectors')
     lang: str
     dim: int
     means: list = field(default_factory=list)  # before each ``center`` step

@@ -11,6 +11,7 @@ import numpy as np
 
 from sparkembed.errors import SparkembedError, task_errors
 from sparkembed.stages.align.procrustes import normalize
+from sparkembed.vectors.table import frequency_order
 
 ALIGNED = "token string, vector array<float>, count long, norm float, lang string"
 
@@ -89,13 +90,9 @@ def rows_of(df, tokens: Sequence[str], dim: int, where: str) -> dict[str, np.nda
 
 
 def top_rows(df, n: int, dim: int, where: str) -> tuple[list[str], np.ndarray]:
-    """The ``n`` most frequent rows (count descending, then token), raw."""
-    from pyspark.sql import functions as F
-
+    """The first ``n`` rows in the table's order (most frequent first), raw."""
     with task_errors():
-        table = (
-            df.orderBy(F.col("count").desc(), F.col("token")).limit(n).select("token", "vector")
-        ).toArrow()
+        table = (df.orderBy(*frequency_order(df)).limit(n).select("token", "vector")).toArrow()
     if table.num_rows == 0:
         return [], np.zeros((0, dim))
     batch = table.combine_chunks().to_batches()[0]

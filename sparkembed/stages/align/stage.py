@@ -17,7 +17,8 @@ from sparkembed.stages.align.align import Side, learn_map
 from sparkembed.stages.align.dictionary import identical_pairs, read_dictionary
 from sparkembed.stages.align.procrustes import check_steps
 from sparkembed.stages.align.translate import translation_frame
-from sparkembed.tables import read_table, table_metadata
+from sparkembed.tables import table_metadata
+from sparkembed.vectors.table import frequency_order, read_vectors, write_vectors
 
 ALIGNMENT = schemas.ALIGNMENT
 
@@ -54,7 +55,7 @@ def plan(args, cfg) -> Plan:
 def _side(spark, path: str, lang: str, role: str) -> Side:
     from pyspark.sql import functions as F
 
-    df = read_table(spark, path, table="vectors")
+    df = read_vectors(spark, path, lang=lang or None)
     langs = sorted(r["lang"] for r in df.select("lang").distinct().collect())
     if lang:
         if lang not in langs:
@@ -73,15 +74,13 @@ def _side(spark, path: str, lang: str, role: str) -> Side:
         if first is None:
             raise SparkembedError(f"{role} {path}: no vectors")
         dim = first["d"]
-    return Side(rows.select("token", "vector", "count"), lang, int(dim))
+    return Side(rows.select("token", "vector", "count", "position"), lang, int(dim))
 
 
 def _shared_tokens(source: Side, target: Side) -> list[str]:
-    """Tokens in both tables (a join in Spark), the source's most frequent first."""
-    from pyspark.sql import functions as F
-
-    both = source.frame.select("token", "count").join(target.frame.select("token"), "token")
-    return [r["token"] for r in both.orderBy(F.col("count").desc(), "token").collect()]
+    """Tokens in both tables (a join in Spark), in the source's order (most frequent first)."""
+    both = source.frame.join(target.frame.select("token"), "token").drop("vector")
+    return [r["token"] for r in both.orderBy(*frequency_order(both)).collect()]
 
 
 def _write_translations(spark, commit, plan, cfg, source_lang, target_lang, dim) -> None:
@@ -110,8 +109,6 @@ def _write_translations(spark, commit, plan, cfg, source_lang, target_lang, dim)
 
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
-    from sparkembed.vectors.table import write_vectors
-
     a, spark, timer = cfg.align, ctx.spark, ctx.timer
     with timer.step("read"):
         source = _side(spark, plan.inputs["source"], a.source_lang, "source")
@@ -119,7 +116,8 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         if source.lang == target.lang:
             raise SparkembedError(
                 f"source and target are both lang {source.lang!r}: the aligned table keeps "
-                "them apart by lang (tokenize each corpus with its own --lang)"
+                "them apart by lang (tokenize each corpus with its own --lang; a table "
+                "without a lang column is of --source-lang / --target-lang)"
             )
         if "dictionary" in plan.inputs:
             dictionary = read_dictionary(plan.inputs["dictionary"])

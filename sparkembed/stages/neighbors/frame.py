@@ -19,6 +19,7 @@ import numpy as np
 
 from sparkembed import schemas
 from sparkembed.linalg.topk import block_rows, iter_topk, unit_rows
+from sparkembed.vectors.table import ORDER
 
 NEIGHBOR_SCHEMA = schemas.NEIGHBORS
 
@@ -34,9 +35,10 @@ class NeighborInput:
 
 
 def collect_vectors(vectors_df, lang: str | None = None):
-    """Tokens and raw vectors of a vector table, most frequent first (ties by token).
+    """Tokens and raw vectors of a vector table (``read_vectors``' frame) in the table's
+    order (``ORDER``: most frequent first, the same as ``load_vectors``).
 
-    Driver memory: vocabulary x dim float32 (the same order as ``load_vectors``).
+    Driver memory: vocabulary x dim float32.
     """
     import pyarrow.compute as pc
     from pyspark.sql import functions as F
@@ -44,9 +46,9 @@ def collect_vectors(vectors_df, lang: str | None = None):
     df = vectors_df
     if lang:
         df = df.where(F.col("lang") == lang)
-    table = df.select("token", "vector", "count").toArrow()
-    order = pc.sort_indices(table, sort_keys=[("count", "descending"), ("token", "ascending")])
-    table = table.take(order)
+    keys = [(c, how) for c, how in ORDER if c in df.columns]
+    table = df.select("token", "vector", *(c for c, _ in keys if c != "token")).toArrow()
+    table = table.take(pc.sort_indices(table, sort_keys=keys))
     tokens = table.column("token").to_pylist()
     lists = table.column("vector").combine_chunks()
     flat = lists.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sparkembed.stage import Context, Plan
 from sparkembed.stages.neighbors import frame as nb
-from sparkembed.tables import read_table
 from sparkembed.textfiles import read_lines
+from sparkembed.vectors.table import read_vectors
 
 
 def add_arguments(p) -> None:
@@ -39,7 +39,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
     spark, timer, p = ctx.spark, ctx.timer, plan.params
     wanted = read_token_list(plan.inputs["tokens"]) if "tokens" in plan.inputs else None
     with timer.step("collect vectors"):
-        vectors_df = read_table(spark, plan.inputs["vectors"], table="vectors")
+        vectors_df = read_vectors(spark, plan.inputs["vectors"], lang=p["lang"])
         tokens, vectors = nb.collect_vectors(vectors_df, lang=p["lang"])
         prepared = nb.prepare(tokens, vectors, wanted)
     if prepared.unknown:

@@ -111,14 +111,21 @@ def heatmap(path: Path, words: list[str], unit_rows: np.ndarray, title: str) -> 
     return _save(fig, path)
 
 
-def norms_plot(path: Path, counts: np.ndarray, norms: np.ndarray, rho: float, title: str):
+def norms_plot(path: Path, counts: np.ndarray | None, norms: np.ndarray, rho: float, title: str):
+    """Norm against count; ``counts`` None (a table without counts): against the row's
+    place in the table's order."""
     plt = plotting()
     fig, ax = plt.subplots(figsize=(8, 5))
-    ax.scatter(np.maximum(counts, 1), norms, s=3, alpha=0.3, color="#1f77b4")
+    if counts is None:
+        ax.scatter(np.arange(1, norms.size + 1), norms, s=3, alpha=0.3, color="#1f77b4")
+        ax.set_xlabel("row in the table's order (no counts; log scale)")
+        ax.set_title(f"{title}: no counts")
+    else:
+        ax.scatter(np.maximum(counts, 1), norms, s=3, alpha=0.3, color="#1f77b4")
+        ax.set_xlabel("frequency (count, log scale)")
+        ax.set_title(f"{title}: Spearman rank correlation {rho:+.3f}")
     ax.set_xscale("log")
-    ax.set_xlabel("frequency (count, log scale)")
     ax.set_ylabel("vector norm")
-    ax.set_title(f"{title}: Spearman rank correlation {rho:+.3f}")
     fig.tight_layout()
     return _save(fig, path)
 

@@ -139,7 +139,16 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         heat_words = [vs.tokens[i] for i in rows[:10]]
     heat_rows = unit_rows(vs.vectors[[index[w] for w in heat_words]])
     norms = np.linalg.norm(vs.vectors.astype(np.float64), axis=1)
-    rho = float(spearmanr(vs.counts, norms).statistic) if len(norms) > 2 else float("nan")
+    # A table from another tool may have no counts (all 0): no correlation to show then.
+    has_counts = len(norms) > 2 and int(vs.counts.min()) != int(vs.counts.max())
+    rho = float(spearmanr(vs.counts, norms).statistic) if has_counts else float("nan")
+    if has_counts:
+        norm_note = f"Spearman rank correlation of norm and count: {rho:+.3f}."
+    else:
+        norm_note = (
+            "The table has no counts (all equal): norms against the rows' order, which in "
+            "word2vec and fastText files is most frequent first."
+        )
     reports = []
     for role in sorted(k for k in plan.inputs if k.startswith("evaluation")):
         d = Path(plan.inputs[role])
@@ -179,9 +188,13 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
             {
                 "heading": "Vector norm against frequency",
                 "image": pictures.norms_plot(
-                    out / "norms.png", vs.counts, norms, rho, f"{source}, {len(norms):,} {kind}"
+                    out / "norms.png",
+                    vs.counts if has_counts else None,
+                    norms,
+                    rho,
+                    f"{source}, {len(norms):,} {kind}",
                 ),
-                "note": f"Spearman rank correlation of norm and count: {rho:+.3f}.",
+                "note": norm_note,
             },
         ]
         if reports:
@@ -209,6 +222,6 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         "mapped": len(rows),
         "clusters": len(groups),
         "heatmap words": len(heat_words),
-        "norm-count rho": f"{rho:+.3f}",
+        "norm-count rho": f"{rho:+.3f}" if has_counts else "n/a (no counts)",
         "evaluations": len(reports),
     }

@@ -316,3 +316,33 @@ def test_duckdb_and_polars_read_the_document_vectors(sif_table):
     assert df["doc_id"].to_list() == ["d1", "d2", "d3", "d4", "d6"]
     matrix = df["vector"].cast(pl.Array(pl.Float32, DIM)).to_numpy()
     np.testing.assert_allclose(df["norm"].to_numpy(), np.linalg.norm(matrix, axis=1), rtol=1e-6)
+
+
+def test_word_vectors_of_another_tool(spark, sample, tmp_path, capsys):
+    """A Parquet folder of token + list<double> only (no count, lang, norm, _SUCCESS):
+    a table without languages serves the tokens of every language, and the document
+    vectors are the reference's (weights come from the vocabulary, not the vector table)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "glove"
+    folder.mkdir()
+    words = list(sample["arrays"])
+    vectors = [sample["arrays"][w].astype(np.float64).tolist() for w in words]
+    pq.write_table(pa.table({"token": words, "vector": vectors}), folder / "part-0.parquet")
+    out = tmp_path / "out"
+    argv = ["aggregate", sample["dir"], str(folder), "--output", str(out), *CLI_SESSION]
+    assert cli.main(argv) == 0
+    assert "has no languages: every token looked up in it" in capsys.readouterr().err
+    expected, _comps = _expected(spark, DOCS, "sif", 1, sample["arrays"])
+    assertDataFrameEqual(_read(spark, out / "doc_vectors"), expected, rtol=1e-5, atol=1e-6)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    pq.write_table(pa.table({"token": words, "emb": vectors}), bad / "part-0.parquet")
+    argv = ["aggregate", sample["dir"], str(bad), "--output", str(tmp_path / "o2"), "-q"]
+    assert cli.main([*argv, *CLI_SESSION]) == 1
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(f"{bad}: not a vector table: no column 'vector' (columns: token, emb)")
+    )

@@ -1,6 +1,8 @@
 """Alignment: Procrustes and CSLS against numpy, the Spark passes against the same algebra
 in numpy, the seed dictionary's treatment of bad lines, and the errors."""
 
+import json
+
 import numpy as np
 import pytest
 from pyspark.sql import functions as F
@@ -326,3 +328,41 @@ def test_freedict_dictionary_becomes_single_word_pairs(tmp_path):
     assert cli.main([*argv[:-1], "--reverse", "-q"]) == 0
     assert out.read_text(encoding="utf-8").splitlines()[0] == "acorde\taccord"
     assert cli.main(["dictionary", str(tmp_path / "en-es.tsv"), "--output", str(out)]) == 1
+
+
+def test_align_tables_of_another_tool_named_by_source_and_target_lang(spark, tmp_path, capsys):
+    """Two Parquet files of token + list<double> (no count, lang, norm, _SUCCESS): their
+    languages come from align.source_lang / target_lang, and the map is found."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from helpers import CLI_SESSION
+
+    from sparkembed import cli
+
+    rng = np.random.default_rng(13)
+    n, d = 200, 8
+    x = rng.standard_normal((n, d))
+    q = _orthogonal(d, 14)
+    paths = {}
+    for prefix, m in (("s", x), ("t", x @ q)):
+        paths[prefix] = str(tmp_path / f"{prefix}.parquet")
+        table = pa.table({"token": [f"{prefix}{i}" for i in range(n)], "vector": m.tolist()})
+        pq.write_table(table, paths[prefix])
+    (tmp_path / "d.tsv").write_text("".join(f"s{i}\tt{i}\n" for i in range(0, n, 4)))
+    argv = ["align", paths["s"], paths["t"], "--dictionary", str(tmp_path / "d.tsv"), "-q"]
+    capsys.readouterr()
+    assert cli.main([*argv, "--output", str(tmp_path / "none"), *CLI_SESSION]) == 1
+    assert "source and target are both lang 'und'" in capsys.readouterr().err
+    langs = ["--set", 'align.source_lang="aa"', "--set", 'align.target_lang="bb"']
+    out = tmp_path / "out"
+    assert cli.main([*argv, "--output", str(out), *langs, *CLI_SESSION]) == 0
+    got = spark.read.parquet(str(out / "vectors"))
+    assert {r["lang"]: r["count"] for r in got.groupBy("lang").count().collect()} == {
+        "aa": n,
+        "bb": n,
+    }
+    assert {r["count"] for r in got.select("count").distinct().collect()} == {0}
+    meta = json.loads((out / "vectors" / "_sparkembed.json").read_text())
+    assert meta["dim"] == d and np.linalg.norm(np.array(meta["map"]) - q) < 1e-3
+    best = spark.read.parquet(str(out / "translations")).where("rank = 1").collect()
+    assert sum(r["target"] == "t" + r["source"][1:] for r in best) == n

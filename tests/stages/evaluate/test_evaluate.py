@@ -490,3 +490,32 @@ def test_synthetic_vectors_cover_the_files_with_case_variants(synthetic, gensim_
     assert tokens.index("Love") < tokens.index("love") and tokens.index("sex") < tokens.index("SEX")
     assert len(vocab) == len(tokens) and vectors.shape == (len(tokens), 48)
     assert np.all(np.diff(counts) < 0)
+
+
+def test_cli_evaluates_a_table_of_another_tool(synthetic, emb, gensim_data, tmp_path, capsys):
+    """token + list<double> only, no count, lang, _SUCCESS or metadata: row order is the
+    vocabulary order, so the figures are those of the same vectors in memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tokens, vectors, _counts = synthetic
+    folder = tmp_path / "foreign"
+    folder.mkdir()
+    table = pa.table({"token": tokens, "vector": vectors.astype(np.float64).tolist()})
+    pq.write_table(table, folder / "vectors.parquet")
+    pairs = gensim_data / "wordsim353.tsv"
+    argv = ["evaluate", str(folder), "--pairs", str(pairs), "--no-builtin", "--lang", "en"]
+    assert main([*argv, "--report", str(tmp_path / "report"), "-q"]) == 0
+    assert (
+        capsys.readouterr()
+        .out.strip()
+        .splitlines()[-1]
+        .startswith(
+            "evaluate: vocabulary 3,170, pair files 1, "
+            "pair lines 355 = 347 scored + 6 OOV + 0 malformed + 2 comments"
+        )
+    )
+    data = json.loads((tmp_path / "report" / "evaluation.json").read_text())
+    expected = ev.evaluate_word_pairs(emb, pairs)
+    assert data["word_pairs"][0]["spearman"] == pytest.approx(expected.spearman, abs=1e-12)
+    assert data["word_pairs"][0]["pairs"] == expected.pairs == 347

@@ -110,3 +110,29 @@ def test_polars_reads_the_table(table):
     np.testing.assert_array_equal(matrix, vs.vectors)
     np.testing.assert_allclose(df["norm"].to_numpy(), np.linalg.norm(vs.vectors, axis=1), rtol=1e-6)
     assert df["lang"].unique().to_list() == ["en"]
+
+
+def test_export_of_a_table_of_another_tool(tmp_path, capsys):
+    """A polars/pyarrow-written folder: token and list<double> only, no _SUCCESS, no
+    metadata. The export keeps the row order and the float32 values."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(4)
+    tokens = ["the", "of", "and", "zebra"]
+    vecs = rng.standard_normal((4, DIM))
+    folder = tmp_path / "foreign"
+    folder.mkdir()
+    pq.write_table(pa.table({"token": tokens, "vector": vecs.tolist()}), folder / "data.parquet")
+    out = tmp_path / "v.txt"
+    assert main(["export", str(folder), "--output", str(out), "-q"]) == 0
+    assert "export: vectors 4, dim 8" in capsys.readouterr().out
+    kv = KeyedVectors.load_word2vec_format(str(out))
+    assert kv.index_to_key == tokens
+    np.testing.assert_array_equal(kv.vectors, vecs.astype(np.float32))
+    pq.write_table(pa.table({"token": tokens, "emb": vecs.tolist()}), tmp_path / "e.parquet")
+    assert main(["export", str(tmp_path / "e.parquet"), "--output", str(out), "-q"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"sparkembed export: error: {tmp_path / 'e.parquet'}: not a vector table: "
+        "no column 'vector' (columns: token, emb)"
+    )

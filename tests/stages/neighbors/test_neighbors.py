@@ -126,3 +126,30 @@ def test_spark_neighbors_of_a_token_list(spark, vector_table, tmp_path, capsys):
     expected = expected_frame(spark, vs.tokens, ids, cos, [7, 2999, 123])
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
     assert read_metadata(spark, str(out / "neighbors"))["counts"]["unknown_tokens"] == 1
+
+
+def test_neighbors_of_a_table_of_another_tool(spark, tmp_path, capsys):
+    """Three Parquet files of token + list<double>, no count: ties are broken by the row
+    order (files by name), as load_vectors orders them, and the table equals brute force."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(6)
+    tokens = [f"w{i:03d}" for i in range(300)][::-1]  # row order is not token order
+    vectors = rng.normal(size=(300, 8)).astype(np.float32)
+    vectors[[40, 200]] = vectors[7]  # exact ties
+    folder = tmp_path / "foreign"
+    folder.mkdir()
+    for i, start in enumerate(range(0, 300, 100)):
+        rows = slice(start, start + 100)
+        columns = {"token": tokens[rows], "vector": vectors[rows].astype(np.float64).tolist()}
+        pq.write_table(pa.table(columns), folder / f"part-{i}.parquet")
+    vs = load_vectors(str(folder))
+    assert vs.tokens == tokens
+    ids, cos = brute_force_topk(unit_rows(vs.vectors), 3)
+    out = tmp_path / "out"
+    assert main(["neighbors", str(folder), "--output", str(out), "--topn", "3", "-q"]) == 0
+    assert "neighbors: vocabulary 300, queries 300" in capsys.readouterr().out
+    actual = read_table(spark, str(out / "neighbors"))
+    expected = expected_frame(spark, tokens, ids, cos, range(300))
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)

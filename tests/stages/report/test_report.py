@@ -186,3 +186,30 @@ def test_a_pipeline_reports_what_its_evaluate_stage_writes(tmp_path, capsys):
     assert cli.main(["report", str(tmp_path / "work" / "vectors-svd"), "--output",
                      str(tmp_path / "r2"), "--evaluation", str(missing), "-q",
                      *CLI_SESSION]) == 1  # fmt: skip
+
+
+def test_a_table_of_another_tool_without_counts(planted, tmp_path, capsys):
+    """token + list<double> only: the map is drawn from the first rows, the norm plot
+    against the rows' order, and no norm-count correlation is claimed."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    own = ds.dataset(planted["vectors"], format="parquet", partitioning="hive").to_table()
+    own = own.sort_by([("count", "descending"), ("token", "ascending")])
+    folder = tmp_path / "foreign"
+    folder.mkdir()
+    vectors = own.column("vector").cast(pa.list_(pa.float64()))
+    pq.write_table(
+        pa.table({"token": own.column("token"), "vector": vectors}), folder / "v.parquet"
+    )
+    out = tmp_path / "report"
+    argv = ["report", str(folder), "--output", str(out), "--clusters", str(GROUPS), "--top", "50"]
+    assert cli.main([*argv, *CLI_SESSION]) == 0
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary.startswith("report: mapped 50, clusters 5, ")
+    assert "norm-count rho n/a (no counts)" in summary
+    page = (out / "report.html").read_text()
+    assert "The table has no counts (all equal)" in page and "+nan" not in page
+    words = [row[0] for row in _map(out)]
+    assert words == own.column("token").to_pylist()[:50]
