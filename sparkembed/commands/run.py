@@ -51,8 +51,9 @@ from sparkembed.stage import (
     step_namespace,
 )
 from sparkembed.stages import REGISTRY
-from sparkembed.tables import table_metadata
+from sparkembed.tables import recover, table_metadata
 from sparkembed.tables.lock import writer_lock
+from sparkembed.tables.storage import parent_path
 
 NAME = "run"
 HELP = "a pipeline TOML: the stages in order, skipping those up to date"
@@ -261,6 +262,10 @@ def _run_steps(steps, force: bool, quiet: bool, workdir: str) -> str:
         ctx = Context(cfg, quiet=quiet, spark=session, replace_hint=hint)
         spark = ctx.spark if stage.needs_spark else None
         session = ctx.spark if ctx.started else session
+        # What killed runs left (a commit to finish, staging to remove) goes first: a
+        # finished commit makes its tables complete, and a skipped stage cleans up too.
+        for folder in sorted({parent_path(path) for path in plan.outputs.values()}):
+            recover(spark, folder)
         reason = "--force" if force else staleness(spark, stage, plan)
         if reason is None:
             ctx.log("run", f"{name}: up to date, skipped")

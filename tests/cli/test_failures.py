@@ -268,3 +268,16 @@ def test_run_refusing_a_foreign_folder_hints_at_what_run_can_do(tmp_path, capsys
     assert "--overwrite" not in err[0]
     assert f"move it out of the work directory {tmp_path / 'work'}" in err[0]
     assert (foreign / "notes.txt").read_text() == "mine"
+
+
+def test_run_that_skips_every_stage_still_removes_what_a_killed_run_left(tmp_path, capsys):
+    text = tmp_path / "corpus.txt"
+    text.write_text("the cat sat on the mat\n" * 20)
+    f = pipeline(tmp_path, text)
+    assert main(["run", str(f), "-q", *SESSION]) == 0
+    staging = tmp_path / "work" / tables.STAGING_DIR
+    (staging / "20260101000000-deadbeef-tokens").mkdir(parents=True)
+    capsys.readouterr()
+    assert main(["run", str(f), "-q", *SESSION]) == 0
+    assert "run: 0 stages run, 2 skipped" in capsys.readouterr().out
+    assert leftovers(tmp_path / "work") == []
