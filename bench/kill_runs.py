@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(".data/kill"))
     args = parser.parse_args(argv)
 
+    # A pipeline's relative workdir is relative to its file: hand it absolute paths.
+    args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
     reference, work = args.out / "reference", args.out / "work"
     shutil.rmtree(work, ignore_errors=True)
@@ -153,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     done = run(ref_pipeline, "--force")
     wall = time.perf_counter() - t0
-    if done.returncode != 0:
-        print(done.stderr, file=sys.stderr)
+    if done.returncode != 0 or not tables_of(reference):
+        print(done.stderr or f"no tables in {reference}", file=sys.stderr)
         return 1
     print(f"reference: {', '.join(tables_of(reference))} in {wall:.0f} s", flush=True)
 
