@@ -172,12 +172,20 @@ class Word2VecConfig:
     step_size: float = param(
         0.1, gt=0, help="learning rate (MLlib's 0.025 learns far less per iteration)"
     )
+    # 0 and -1 below: chosen from the corpus' size when training starts (the rule and the
+    # measurements behind it are in docs/train.md); the values used go in the metadata.
     num_partitions: int = param(
-        0, ge=0, help="partitions; 0: one per task slot; 1: bit-repeatable vectors"
+        0,
+        ge=0,
+        help="partitions; 0: auto, one per task slot but one only for small corpora; "
+        "1: bit-repeatable vectors",
     )
     max_sentence_length: int = param(1000, ge=1, help="longer sentences are cut into pieces")
     subsample: float = param(
-        1e-5, ge=0, help="word2vec's frequent-word subsampling threshold t; 0: off"
+        -1.0,
+        ge=-1,
+        help="word2vec's frequent-word subsampling threshold t; 0: off; -1: auto, "
+        "from 1e-3 for small corpora down to 1e-5",
     )
 
 

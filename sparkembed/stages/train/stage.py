@@ -27,6 +27,10 @@ def plan(args, cfg) -> Plan:
     workdir = str(args.dir).rstrip("/")
     roles = METHODS[method].inputs
     section = getattr(cfg, method)
+    if method == "word2vec":
+        from sparkembed.stages.train.word2vec import check_auto
+
+        check_auto(section)  # before Spark starts
     return Plan(
         inputs={r: f"{workdir}/{r}" for r in roles},
         outputs={"vectors": args.output or f"{workdir}/vectors"},

@@ -3,13 +3,15 @@
 Before MLlib sees the sentences, :func:`training_sentences` keeps the vocabulary's words,
 subsamples frequent ones (word2vec's rule, a counter-based draw per token) and splits
 sentences longer than MLlib's ``maxSentenceLength`` into even pieces, so nothing is cut
-without notice.
+without notice. The subsampling threshold and the partition count left to sparkembed
+(``word2vec.subsample = -1``, ``word2vec.num_partitions = 0``) are chosen from the corpus'
+size first (:func:`resolve_auto`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,9 +23,17 @@ from sparkembed.vectors.table import vector_table_frame
 from sparkembed.vocabulary.subsample import keep_probability, kept, positions, row_hash_column
 
 INT_MAX = 2**31 - 1
-# Below t * N = 50 subsampling thins nearly every word (the 437k-token sample: WS353 0.04 at
-# t = 1e-5, t * N = 4; 0.42 at t = 1e-3): the run warns.
+# Below t * N = 50 subsampling thins nearly every word of an N-token corpus: the run warns
+# about such a t, and the automatic t is the smallest of AUTO_THRESHOLDS above it.
 SMALL_THRESHOLD_COUNT = 50
+# From word2vec's and gensim's default (1e-3, for small corpora) down to the threshold of
+# the ~10M-token sweep in docs/train.md: a smaller t costs quality on corpora of that size.
+AUTO_THRESHOLDS = (1e-5, 1e-4, 1e-3)
+AUTO_SUBSAMPLE = -1.0  # word2vec.subsample's "choose from the corpus' size"
+# MLlib averages the partitions' weights (and within one executor the tasks race on one
+# copy of them): on a small corpus every extra partition costs quality, so the automatic
+# count gives each partition at least this many tokens.
+TOKENS_PER_PARTITION = 2_000_000
 
 SENTENCE_SCHEMA = (
     "doc_id string, sentence int, piece int, tokens array<string>, "
@@ -43,12 +53,34 @@ def check_model_size(vocab_size: int, dim: int, min_count: int) -> None:
         )
 
 
-def _small_corpus_threshold(tokens: int) -> float:
-    """The smallest power of ten t with t * tokens >= 100."""
-    t = 1e-5
-    while t * tokens < 100 and t < 1e-2:
-        t *= 10
-    return t
+def auto_subsample(tokens: int) -> float:
+    """The subsampling threshold for a corpus of ``tokens`` (vocabulary) tokens: the
+    smallest of :data:`AUTO_THRESHOLDS` with t * tokens >= :data:`SMALL_THRESHOLD_COUNT`,
+    else the largest."""
+    return next((t for t in AUTO_THRESHOLDS if t * tokens >= SMALL_THRESHOLD_COUNT), 1e-3)
+
+
+def auto_partitions(tokens: int, slots: int) -> int:
+    """One partition per task slot, but at least :data:`TOKENS_PER_PARTITION` tokens each."""
+    return max(1, min(slots, tokens // TOKENS_PER_PARTITION))
+
+
+def check_auto(cfg: Word2VecConfig) -> None:
+    """The one negative ``subsample`` is -1 (auto); the config's range check allows [-1, 0)."""
+    if cfg.subsample < 0 and cfg.subsample != AUTO_SUBSAMPLE:
+        raise SparkembedError(
+            f"word2vec.subsample must be -1 (auto), 0 (off) or > 0, got {cfg.subsample:g}"
+        )
+
+
+def resolve_auto(cfg: Word2VecConfig, tokens: int, slots: int) -> Word2VecConfig:
+    """``cfg`` with an automatic ``subsample`` (-1) and ``num_partitions`` (0) chosen for
+    a corpus of ``tokens`` vocabulary tokens on ``slots`` task slots; values set by the
+    user are kept."""
+    check_auto(cfg)
+    subsample = auto_subsample(tokens) if cfg.subsample == AUTO_SUBSAMPLE else cfg.subsample
+    partitions = cfg.num_partitions or auto_partitions(tokens, slots)
+    return replace(cfg, subsample=subsample, num_partitions=partitions)
 
 
 @dataclass
@@ -140,6 +172,8 @@ def training_sentences(tokens, vocab, cfg: Word2VecConfig, seed: int, words=None
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
+    if cfg.subsample < 0:
+        raise ValueError("training_sentences: resolve word2vec.subsample first (resolve_auto)")
     if words is None:
         words = vocabulary_words(vocab, cfg.min_count)
     sc = tokens.sparkSession.sparkContext
@@ -165,18 +199,40 @@ def training_sentences(tokens, vocab, cfg: Word2VecConfig, seed: int, words=None
 def train_word2vec(
     tokens, vocab, train: TrainConfig, cfg: Word2VecConfig, *, quiet: bool = False
 ) -> TrainResult:
-    """Fit MLlib Word2Vec on ``tokens.tokens``; counts of the result come from ``vocab``."""
+    """Fit MLlib Word2Vec on ``tokens.tokens``; counts of the result come from ``vocab``.
+
+    Automatic settings (:func:`resolve_auto`) are chosen from the vocabulary's token count,
+    known before any pass over the corpus; the values used are the result's
+    ``extra["resolved"]``, recorded in the vector table's metadata.
+    """
     from pyspark.ml.feature import Word2Vec
     from pyspark.ml.functions import vector_to_array
     from pyspark.sql import functions as F
 
     dim, seed = train.dim, train.seed
-    window, min_count, max_iter = cfg.window, cfg.min_count, cfg.max_iter
-    num_partitions = cfg.num_partitions or task_slots(tokens.sparkSession)
     # The model's size from the vocabulary table alone, before any pass over the corpus.
-    words = vocabulary_words(vocab, min_count)
+    words = vocabulary_words(vocab, cfg.min_count)
     vocab_size = words.num_rows
-    check_model_size(vocab_size, dim, min_count)
+    check_model_size(vocab_size, dim, cfg.min_count)
+    vocab_tokens = int(words.column("count").to_numpy().sum())
+    asked = cfg
+    cfg = resolve_auto(cfg, vocab_tokens, task_slots(tokens.sparkSession))
+    window, max_iter = cfg.window, cfg.max_iter
+    num_partitions = cfg.num_partitions
+    auto = [
+        f"{name} {value:g}"
+        for name, value, chosen in (
+            ("subsample", cfg.subsample, asked.subsample == AUTO_SUBSAMPLE),
+            ("partitions", num_partitions, asked.num_partitions == 0),
+        )
+        if chosen
+    ]
+    if auto:
+        log(
+            f"word2vec: for {vocab_tokens:,} vocabulary tokens (auto, docs/train.md): "
+            + ", ".join(auto),
+            quiet,
+        )
     sentences, counts = training_sentences(tokens, vocab, cfg, seed, words=words)
     kept_share = counts.kept / counts.in_vocab if counts.in_vocab else 0.0
     log(
@@ -186,12 +242,13 @@ def train_word2vec(
         f"than {cfg.max_sentence_length:,} tokens split into pieces",
         quiet,
     )
-    if 0 < cfg.subsample * counts.in_vocab < SMALL_THRESHOLD_COUNT:
+    suggested = auto_subsample(vocab_tokens)
+    if 0 < cfg.subsample * vocab_tokens < SMALL_THRESHOLD_COUNT and cfg.subsample < suggested:
         log(
             f"word2vec: warning: subsample {cfg.subsample:g} thins every word seen more than "
-            f"{cfg.subsample * counts.in_vocab:.0f} times in this corpus of "
-            f"{counts.in_vocab:,} tokens; for a corpus this small set word2vec.subsample to "
-            f"{_small_corpus_threshold(counts.in_vocab):.0e} or more (docs/train.md)",
+            f"{cfg.subsample * vocab_tokens:.0f} times in this corpus of "
+            f"{vocab_tokens:,} tokens; for a corpus this small set word2vec.subsample to "
+            f"{suggested:.0e}, or -1 to have it chosen (docs/train.md)",
             quiet,
         )
     log(
@@ -234,4 +291,7 @@ def train_word2vec(
     )
     out = learned.join(vocab.select("token", "count"), "token")
     result_counts = {"vocab_size": vocab_size, "partitions": num_partitions, **counts.as_dict()}
-    return TrainResult(vector_table_frame(out).drop("lang"), result_counts)
+    resolved = {"word2vec": {"subsample": cfg.subsample, "num_partitions": num_partitions}}
+    return TrainResult(
+        vector_table_frame(out).drop("lang"), result_counts, extra={"resolved": resolved}
+    )

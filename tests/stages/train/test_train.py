@@ -205,3 +205,61 @@ def test_corpus_language_from_tokenize_metadata_or_a_scan(spark, tmp_path):
     assert _lang(spark, str(tmp_path / "plain-bg")) == "bg"
     publish(mixed, str(tmp_path / "other"), stage="synthetic", params={"lang": "en"})
     assert _lang(spark, str(tmp_path / "other")) == "mul"  # not tokenize's: scanned
+
+
+def test_word2vec_auto_settings_follow_the_corpus_and_are_recorded(
+    spark, w2v_tables, tmp_path, capsys, monkeypatch
+):
+    """Left to sparkembed (subsample -1, num_partitions 0), the threshold and the partition
+    count are chosen from the vocabulary's token count, printed, and recorded beside the
+    parameters asked for; values the user sets are kept."""
+    import sparkembed.stages.train.word2vec as w2v
+
+    tokens, vocab, counts = w2v_tables
+    root = str(tmp_path / "work")
+    publish_workdir(spark, root, tokens=tokens, vocab=vocab)
+
+    def train(name, *options):
+        out = str(tmp_path / name)
+        argv = ["train", root, "--method", "word2vec", "--dim", "5", "--output", out,
+                "--set", "word2vec.max_iter=1", *options]  # fmt: skip
+        assert main(argv) == 0
+        return read_metadata(spark, out), capsys.readouterr()
+
+    # 4,800 tokens: a small corpus, so word2vec's 1e-3 and one partition
+    meta, out = train("auto")
+    assert "[train] word2vec: for 4,800 vocabulary tokens (auto" in out.err
+    assert "subsample 0.001, partitions 1" in out.err
+    assert out.out.startswith("train: method word2vec, dim 5, vectors 16, lang en")
+    assert meta["params"]["word2vec"]["subsample"] == -1.0
+    assert meta["params"]["word2vec"]["num_partitions"] == 0
+    assert meta["resolved"] == {"word2vec": {"subsample": 1e-3, "num_partitions": 1}}
+    assert meta["counts"]["partitions"] == 1
+    kept_auto = meta["counts"]["kept_tokens"]
+    assert 0 < kept_auto < 0.3 * sum(counts.values())  # 16 words of share 1/16: p = 0.14
+
+    # the partition count follows the corpus' size: here 2,400 tokens are enough for one
+    monkeypatch.setattr(w2v, "TOKENS_PER_PARTITION", 2_400)
+    meta, out = train("auto-more")
+    assert "subsample 0.001, partitions 2" in out.err
+    assert meta["resolved"] == {"word2vec": {"subsample": 1e-3, "num_partitions": 2}}
+    assert meta["counts"]["partitions"] == 2
+
+    # set values are used as given, and nothing is chosen
+    meta, out = train(
+        "explicit", "--set", "word2vec.subsample=1e-4", "--set", "word2vec.num_partitions=1"
+    )
+    assert "(auto" not in out.err and "subsample 0.0001)" in out.err
+    assert meta["params"]["word2vec"]["subsample"] == 1e-4
+    assert meta["resolved"] == {"word2vec": {"subsample": 1e-4, "num_partitions": 1}}
+    assert 0 < meta["counts"]["kept_tokens"] < kept_auto
+    meta, _ = train("off", "--set", "word2vec.subsample=0")  # partitions still auto: 2
+    assert meta["resolved"] == {"word2vec": {"subsample": 0.0, "num_partitions": 2}}
+    assert meta["counts"]["kept_tokens"] == sum(counts.values())
+
+
+def test_word2vec_subsample_below_zero_other_than_auto_is_refused(tmp_path, capsys):
+    argv = ["train", str(tmp_path), "--method", "word2vec", "--set", "word2vec.subsample=-0.5"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("word2vec.subsample must be -1 (auto), 0 (off) or > 0, got -0.5")

@@ -5,6 +5,7 @@ import pytest
 from gensim.models import KeyedVectors
 
 from sparkembed.cli import main
+from sparkembed.tables import read_metadata
 
 pytestmark = pytest.mark.slow
 
@@ -19,12 +20,9 @@ def workdir(spark, enwiki_sample, tmp_path_factory):
 
 def _ws353(root, method, gensim_data, tmp_path):
     out = f"{root}/vectors_{method}"
-    # word2vec: a corpus this small needs a higher subsampling threshold (docs/train.md);
-    # 1 partition, as in the demo pipeline: with 2, the tasks share the weights and WS353
-    # moves between 0.36 and 0.46 from run to run on this corpus
-    extra = ["--set", "word2vec.subsample=1e-3", "--set", "word2vec.num_partitions=1"]
-    extra = extra if method == "word2vec" else []
-    argv = ["train", root, "--method", method, "--dim", "100", "--output", out, "-q", *extra]
+    # word2vec with its defaults: on a corpus this small they resolve to subsample 1e-3 and
+    # 1 partition (docs/train.md), so the vectors are the same from run to run
+    argv = ["train", root, "--method", method, "--dim", "100", "--output", out, "-q"]
     assert main(argv) == 0
     exported = tmp_path / f"{method}.bin"
     assert main(["export", out, "--output", str(exported), "--binary", "-q"]) == 0
@@ -39,5 +37,7 @@ def test_svd_ws353_on_the_sample(workdir, gensim_data, tmp_path):
     assert _ws353(workdir, "svd", gensim_data, tmp_path) >= 0.45  # measured 0.49
 
 
-def test_word2vec_ws353_on_the_sample(workdir, gensim_data, tmp_path):
+def test_word2vec_ws353_on_the_sample(spark, workdir, gensim_data, tmp_path):
     assert _ws353(workdir, "word2vec", gensim_data, tmp_path) >= 0.42  # measured 0.457
+    meta = read_metadata(spark, f"{workdir}/vectors_word2vec")
+    assert meta["resolved"] == {"word2vec": {"subsample": 1e-3, "num_partitions": 1}}

@@ -5,10 +5,14 @@ import numpy as np
 import pytest
 from pyspark.sql import functions as F
 
+import sparkembed.stages.train.word2vec as w2v
 from sparkembed.config import TrainConfig, Word2VecConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.stages.train.word2vec import (
+    auto_partitions,
+    auto_subsample,
     check_model_size,
+    resolve_auto,
     train_word2vec,
     training_sentences,
 )
@@ -149,8 +153,10 @@ def test_word2vec_on_one_partition_repeats_whatever_the_layout(spark):
     assert counts["partitions"] == 1
 
 
-def test_word2vec_default_partitions_use_every_task_slot_and_learn(spark):
-    """0 partitions: one per task slot (2 here); topics still separate."""
+def test_word2vec_default_partitions_use_every_task_slot_and_learn(spark, monkeypatch):
+    """0 partitions on a corpus large enough for several: one per task slot (2 here);
+    topics still separate."""
+    monkeypatch.setattr(w2v, "TOKENS_PER_PARTITION", 1_000)  # 4,800 tokens: enough for 4
     sents = [
         [f"{'ab'[i % 2]}{j}" for j in np.random.default_rng(i).integers(0, 8, 12)]
         for i in range(400)
@@ -173,3 +179,23 @@ def test_model_size_error_names_the_largest_dim():
         check_model_size(21_474_837, 100, 5)
     with pytest.raises(SparkembedError, match="largest dim for this vocabulary is 2,147"):
         check_model_size(1_000_000, 5000, 5)
+
+
+def test_auto_threshold_and_partitions_follow_the_corpus_size():
+    """t: the smallest of 1e-5, 1e-4, 1e-3 with t * N >= 50 (1e-3 below that); partitions:
+    one per task slot, at least 2M tokens each (docs/train.md)."""
+    sizes = [4_800, 399_135, 499_999, 500_000, 2_120_000, 4_999_999, 5_000_000, 9_329_690,
+             102_600_000]  # fmt: skip
+    assert [auto_subsample(n) for n in sizes] == [1e-3] * 3 + [1e-4] * 3 + [1e-5] * 3
+    assert [auto_partitions(n, 2) for n in sizes] == [1] * 5 + [2] * 4
+    assert [auto_partitions(n, 16) for n in sizes] == [1, 1, 1, 1, 1, 2, 2, 4, 16]
+    small = resolve_auto(Word2VecConfig(), 399_135, 2)
+    assert (small.subsample, small.num_partitions) == (1e-3, 1)
+    large = resolve_auto(Word2VecConfig(window=3), 102_600_000, 8)
+    assert (large.subsample, large.num_partitions, large.window) == (1e-5, 8, 3)
+    # values the user sets are kept, whatever the corpus
+    for t, parts in ((1e-5, 2), (0.0, 1), (1e-2, 7)):
+        given = Word2VecConfig(subsample=t, num_partitions=parts)
+        assert resolve_auto(given, 399_135, 2) == given
+    with pytest.raises(SparkembedError, match="must be -1 \\(auto\\), 0 \\(off\\) or > 0"):
+        resolve_auto(Word2VecConfig(subsample=-0.5), 399_135, 2)
