@@ -177,15 +177,15 @@ class Word2VecConfig:
     num_partitions: int = param(
         0,
         ge=0,
-        help="partitions; 0: auto, one per task slot but one only for small corpora; "
+        help="partitions; 0: auto, one per task slot but at least 2M corpus tokens each; "
         "1: bit-repeatable vectors",
     )
     max_sentence_length: int = param(1000, ge=1, help="longer sentences are cut into pieces")
     subsample: float = param(
         -1.0,
         ge=-1,
-        help="word2vec's frequent-word subsampling threshold t; 0: off; -1: auto, "
-        "from 1e-3 for small corpora down to 1e-5",
+        help="word2vec's frequent-word subsampling threshold t; 0: off; -1: auto, the "
+        "smallest of 1e-5, 1e-4, 1e-3 with t * corpus tokens >= 50",
     )
 
 
