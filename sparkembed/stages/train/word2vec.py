@@ -23,11 +23,12 @@ from sparkembed.vectors.table import vector_table_frame
 from sparkembed.vocabulary.subsample import keep_probability, kept, positions, row_hash_column
 
 INT_MAX = 2**31 - 1
-# Below t * N = 50 subsampling thins nearly every word of an N-token corpus: the run warns
-# about such a t, and the automatic t is the smallest of AUTO_THRESHOLDS above it.
+# A word seen c > t * N times in an N-token corpus keeps about sqrt(c * t * N) + t * N of
+# its occurrences: below t * N = 50 the frequent words keep too few to learn from. The run
+# warns about such a t, and the automatic t is the smallest of AUTO_THRESHOLDS that avoids it.
 SMALL_THRESHOLD_COUNT = 50
-# From word2vec's and gensim's default (1e-3, for small corpora) down to the threshold of
-# the ~10M-token sweep in docs/train.md: a smaller t costs quality on corpora of that size.
+# From word2vec's and gensim's default, 1e-3 (a larger t gains nothing on small corpora),
+# down to 1e-5, which keeps a large corpus' training pass to about a third of its tokens.
 AUTO_THRESHOLDS = (1e-5, 1e-4, 1e-3)
 AUTO_SUBSAMPLE = -1.0  # word2vec.subsample's "choose from the corpus' size"
 # MLlib averages the partitions' weights (and within one executor the tasks race on one
@@ -57,7 +58,8 @@ def auto_subsample(tokens: int) -> float:
     """The subsampling threshold for a corpus of ``tokens`` (vocabulary) tokens: the
     smallest of :data:`AUTO_THRESHOLDS` with t * tokens >= :data:`SMALL_THRESHOLD_COUNT`,
     else the largest."""
-    return next((t for t in AUTO_THRESHOLDS if t * tokens >= SMALL_THRESHOLD_COUNT), 1e-3)
+    fits = (t for t in AUTO_THRESHOLDS if t * tokens >= SMALL_THRESHOLD_COUNT)
+    return next(fits, AUTO_THRESHOLDS[-1])
 
 
 def auto_partitions(tokens: int, slots: int) -> int:
