@@ -164,11 +164,9 @@ def glove_adagrad(cooc_dir: Path, vocab_dir: Path, dim=100, epochs=15, x_max=10.
 def w2v_setting() -> str:
     """The MLlib word2vec defaults the benchmark runs, in words."""
     w = Word2VecConfig
-    parts = w.num_partitions or "one per core"
-    return (
-        f"{w.max_iter} iterations, step {w.step_size:g}, partitions {parts}, subsample "
-        f"{w.subsample:g}"
-    )
+    parts = w.num_partitions or "auto (from the corpus size)"
+    sample = "auto (from the corpus size)" if w.subsample < 0 else f"{w.subsample:g}"
+    return f"{w.max_iter} iterations, step {w.step_size:g}, partitions {parts}, subsample {sample}"
 
 
 def stage_seconds(stdout: str, stage: str) -> float:
