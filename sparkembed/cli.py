@@ -9,14 +9,14 @@ shows the traceback).
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import sys
 
 from sparkembed import __version__
 from sparkembed.config import load_config, validate
 from sparkembed.errors import SparkembedError
-from sparkembed.interrupts import requested as interrupts_requested
-from sparkembed.interrupts import sigint_cancels_jobs
+from sparkembed.interrupts import caused_by_ctrl_c, sigint_cancels_jobs
 from sparkembed.stage import add_common_arguments, add_stage_arguments
 
 
@@ -42,6 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # before the command started (its own handler is in _main)
+        print("sparkembed: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
+    # Py4J logs a broken connection with its traceback; the command reports its own failure.
+    logging.getLogger("py4j").setLevel(logging.CRITICAL + 1)
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     # "-WORD" for 'similar' looks like an option to argparse: mark the rest as positional.
@@ -57,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:  # noqa: B036 - every failure ends in one line
         # Ctrl-C ends in whatever the cancelled job raised (or KeyboardInterrupt): the
         # stage has unwound and removed what it staged either way.
-        if isinstance(exc, KeyboardInterrupt) or interrupts_requested():
+        if caused_by_ctrl_c(exc):
             print(f"sparkembed {args.command}: interrupted", file=sys.stderr)
             return 130
         if args.debug or isinstance(exc, SystemExit):

@@ -22,12 +22,26 @@ from contextlib import contextmanager
 
 _requested = threading.Event()  # Ctrl-C seen
 _delivered = threading.Event()  # KeyboardInterrupt raised, or the run over
+_deferred = threading.Event()  # in a block that must not be cut short (``deferred``)
 RETRY_SECONDS = 0.25
 
 
 def requested() -> bool:
     """Whether Ctrl-C was pressed during this command (whatever exception it caused)."""
     return _requested.is_set()
+
+
+def caused_by_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` is what Ctrl-C caused: our handler saw it, or a ``KeyboardInterrupt``
+    lies in its chain (Ctrl-C during the SparkContext's start reaches pyspark's handler,
+    whose ``KeyboardInterrupt`` inside a Py4J call comes back as a Py4J error)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return requested()
 
 
 def _inside_py4j(frame) -> bool:
@@ -59,8 +73,8 @@ def _on_sigint(signum, frame) -> None:
     if not _requested.is_set():
         _requested.set()
         threading.Thread(target=_cancel_jobs_until_delivered, daemon=True).start()
-    if sys.exc_info()[0] is not None or _inside_py4j(frame):
-        return  # unwinding already, or waiting on the JVM: the helper thread comes back
+    if _deferred.is_set() or sys.exc_info()[0] is not None or _inside_py4j(frame):
+        return  # not now: the helper thread comes back
     _delivered.set()
     raise KeyboardInterrupt
 
@@ -82,15 +96,33 @@ def sigint_cancels_jobs() -> Iterator[None]:
 
 
 @contextmanager
-def keep_sigint_handler() -> Iterator[None]:
-    """Keep the SIGINT handler in place across the block: a SparkContext installs its own,
-    which raises ``KeyboardInterrupt`` inside Py4J calls."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    handler = signal.getsignal(signal.SIGINT)
+def deferred() -> Iterator[None]:
+    """Hold Ctrl-C until the block ends (the driver JVM's start: cut short, pyspark removes
+    the folder the JVM reports its port in, and the JVM, failing to, never exits)."""
+    _deferred.set()
     try:
         yield
     finally:
-        if handler is not None:
-            signal.signal(signal.SIGINT, handler)
+        _deferred.clear()
+
+
+@contextmanager
+def keep_sigint_handler() -> Iterator[None]:
+    """Keep the SIGINT handler in place across the block: a SparkContext installs its own,
+    whose Py4J call from inside the handler, while the main thread waits on another, breaks
+    that connection instead of stopping the command."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    install = signal.signal
+
+    def install_but_sigint(signum, handler):
+        if signum == signal.SIGINT:
+            return signal.getsignal(signum)
+        return install(signum, handler)
+
+    signal.signal = install_but_sigint
+    try:
+        yield
+    finally:
+        signal.signal = install

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from sparkembed.config import SparkConfig
-from sparkembed.interrupts import keep_sigint_handler
+from sparkembed.interrupts import deferred, keep_sigint_handler
 from sparkembed.interrupts import requested as interrupt_requested
 from sparkembed.jvm.stderr import forward_jvm_stderr
 
@@ -283,7 +283,7 @@ def get_spark(cfg: SparkConfig | None = None, dump_class_archive: Path | None = 
         for key, value in settings.items():
             builder = builder.config(key, value)
         _launch_jvm(settings)
-    with keep_sigint_handler():
+    with keep_sigint_handler(), deferred():
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(cfg.log_level)
     return spark
@@ -302,6 +302,7 @@ def _launch_jvm(settings: dict[str, str]) -> None:
     conf = SparkConf(loadDefaults=False)
     for key, value in settings.items():
         conf.set(key, value)
-    gateway = launch_gateway(conf, popen_kwargs={"stderr": PIPE})
+    with deferred():
+        gateway = launch_gateway(conf, popen_kwargs={"stderr": PIPE})
     forward_jvm_stderr(gateway.proc.stderr, muted=interrupt_requested)
     SparkContext._ensure_initialized(gateway=gateway, conf=conf)

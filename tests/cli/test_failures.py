@@ -100,6 +100,26 @@ def test_ctrl_c_while_a_table_is_written_cleans_the_staging(wiki_work, tmp_path)
     assert leftovers(tmp_path) == [] and leftovers(wiki_work) == []
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.3, 1.5, 3.0])
+def test_ctrl_c_while_the_command_and_its_jvm_start_is_one_line(wiki_work, tmp_path, delay):
+    out = tmp_path / "vectors"
+    proc = subprocess.Popen(
+        [SPARKEMBED, "train", str(wiki_work), "--method", "svd", "--output", str(out), *SESSION],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    lines = [line for line in err.splitlines() if not line.startswith("[")]
+    assert proc.returncode == 130
+    assert len(lines) == 1 and lines[0].endswith(": interrupted"), err
+    assert not out.exists() and leftovers(tmp_path) == [] and leftovers(wiki_work) == []
+
+
 # --- -q ---------------------------------------------------------------------------------
 
 
