@@ -100,6 +100,8 @@ def _driver_java_options(cfg: SparkConfig, dump_class_archive: Path | None) -> s
     options = [
         f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
         f"-Dsparkembed.log_level={cfg.log_level.lower()}",
+        # In local mode a failed task fails the job: the command's one line says it all.
+        f"-Dsparkembed.task_log_level={'off' if cfg.master.startswith('local') else 'warn'}",
     ]
     # "auto" not resolved for a command (a session opened from Python): the JVM's default.
     options += JIT_OPTIONS.get(cfg.jit, [])
