@@ -1,10 +1,12 @@
 """Kill ``sparkembed run`` at random points and check what the next run makes of it.
 
 The pipeline (the Wikipedia sample: tokenize, cooccur, train:svd, evaluate:svd) runs once
-uninterrupted into ``reference/``. Then, ``--runs`` times, a run with ``--force`` in
-``work/`` is stopped after a random share of the reference's wall time with SIGKILL or
-Ctrl-C (SIGINT to its process group, as a terminal sends it), drawn from ``--seed``; a run
-without ``--force`` follows. After it every table must equal the reference's (rows compared
+uninterrupted into ``reference/``, timing each step (the start: the launch to the first
+stage). Then, ``--runs`` times, a run with ``--force`` in ``work/`` is stopped with SIGKILL
+or Ctrl-C (SIGINT to its process group, as a terminal sends it) at a random point of a
+random step (a random share of the step's reference length after it begins, drawn from
+``--seed``: the kills land in every step whatever the machine's speed); a run without
+``--force`` follows. After it every table must equal the reference's (rows compared
 sorted, vectors exactly; evaluation scores exactly) and no staging folder or lock may be
 left. One line per kill; the exit code is the number of failed checks.
 
@@ -21,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -68,8 +71,29 @@ def run(pipeline: Path, *extra: str) -> subprocess.CompletedProcess:
     )
 
 
-def run_and_stop(pipeline: Path, after: float, sig: int) -> tuple[int | None, str]:
-    """``run --force`` stopped with ``sig`` after ``after`` s (None: it ended first)."""
+def stage_marks(pipeline: Path) -> tuple[int, dict[str, float]]:
+    """Run ``run --force`` to its end: its exit code and when each step started (s after
+    launch; "start" is the launch itself, "end" the exit)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [SPARKEMBED, "run", str(pipeline), "--force"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    marks = {"start": 0.0}
+    for line in proc.stderr:
+        if line.startswith("[run] ") and line.rstrip().endswith("running"):
+            marks[line.split()[1].rstrip(":")] = time.perf_counter() - t0
+    code = proc.wait()
+    marks["end"] = time.perf_counter() - t0
+    return code, marks
+
+
+def run_and_stop(pipeline: Path, step: str, delay: float, sig: int) -> tuple[int | None, str]:
+    """``run --force`` stopped with ``sig`` ``delay`` s after ``step`` began ("start": the
+    launch); None when it ended first."""
+    t0 = time.perf_counter()
     proc = subprocess.Popen(
         [SPARKEMBED, "run", str(pipeline), "--force"],
         stdout=subprocess.DEVNULL,
@@ -77,9 +101,20 @@ def run_and_stop(pipeline: Path, after: float, sig: int) -> tuple[int | None, st
         text=True,
         start_new_session=True,
     )
+    seen = []
+    if step != "start":
+        for line in proc.stderr:
+            seen.append(line)
+            if line.startswith(f"[run] {step}:"):
+                break
+    deadline = time.perf_counter() + delay if step != "start" else t0 + delay
+    # Keep reading stderr while waiting, so the run never blocks on a full pipe.
+    reader = threading.Thread(target=lambda: seen.extend(proc.stderr), daemon=True)
+    reader.start()
     try:
-        proc.wait(timeout=after)
-        return None, proc.stderr.read()
+        proc.wait(timeout=max(0.0, deadline - time.perf_counter()))
+        reader.join()
+        return None, "".join(seen)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, sig)
     try:
@@ -87,11 +122,11 @@ def run_and_stop(pipeline: Path, after: float, sig: int) -> tuple[int | None, st
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         code = proc.wait()
-    err = proc.stderr.read()
     if sig == signal.SIGKILL:
         # What the killed run's JVM and workers may still hold: a real kill takes them too.
         subprocess.run(["pkill", "-KILL", "-g", str(proc.pid)], check=False)
-    return code, err
+    reader.join(timeout=30)
+    return code, "".join(seen)
 
 
 def tables_of(workdir: Path) -> list[str]:
@@ -152,29 +187,26 @@ def main(argv: list[str] | None = None) -> int:
     reference, work = args.out / "reference", args.out / "work"
     shutil.rmtree(work, ignore_errors=True)
     ref_pipeline = write_pipeline(args.out / "reference.toml", reference)
-    t0 = time.perf_counter()
-    done = run(ref_pipeline, "--force")
-    wall = time.perf_counter() - t0
-    if done.returncode != 0 or not tables_of(reference):
-        print(done.stderr or f"no tables in {reference}", file=sys.stderr)
+    code, marks = stage_marks(ref_pipeline)
+    if code != 0 or not tables_of(reference):
+        print(f"the reference run failed (exit {code}, tables in {reference}: none)")
         return 1
-    print(f"reference: {', '.join(tables_of(reference))} in {wall:.0f} s", flush=True)
+    steps = list(marks)[:-1]  # start, then each stage
+    lengths = {a: marks[b] - marks[a] for a, b in zip(steps, list(marks)[1:], strict=False)}
+    print(
+        f"reference: {', '.join(tables_of(reference))}; "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in lengths.items()),
+        flush=True,
+    )
 
     pipeline = write_pipeline(args.out / "work.toml", work)
     rng = random.Random(args.seed)
     failed = 0
     for i in range(1, args.runs + 1):
         sig = rng.choice([signal.SIGKILL, signal.SIGINT])
-        after = rng.uniform(0.05, 1.0) * wall
-        code, err = run_and_stop(pipeline, after, sig)
-        stage = next(
-            (
-                line.split()[1].rstrip(":")
-                for line in reversed(err.splitlines())
-                if line.startswith("[run]")
-            ),
-            "-",
-        )
+        step = rng.choice(steps)
+        delay = rng.uniform(0.0, 1.0) * lengths[step]
+        code, err = run_and_stop(pipeline, step, delay, sig)
         last = err.strip().splitlines()[-1] if err.strip() else ""
         again = run(pipeline)
         problems = differences(reference, work)
@@ -184,10 +216,11 @@ def main(argv: list[str] | None = None) -> int:
             problems.append(f"Ctrl-C ended with {code}: {last}")
         failed += len(problems)
         name = "SIGKILL" if sig == signal.SIGKILL else "SIGINT"
+        summary = again.stdout.strip().splitlines()[-1] if again.stdout.strip() else "-"
         print(
-            f"{i:2d} {name:7s} at {after:5.1f} s in {stage:13s} exit {code!s:4s} "
-            f"rerun: {again.stdout.strip().splitlines()[-1] if again.stdout.strip() else '-'}"
-            f" | {'; '.join(problems) or 'tables identical, nothing left behind'}",
+            f"{i:2d} {name:7s} {delay:5.1f} s into {step:13s} exit {code!s:4s} "
+            f"rerun: {summary.split(' | ')[0]} | "
+            f"{'; '.join(problems) or 'tables identical, nothing left behind'}",
             flush=True,
         )
     print(f"{args.runs} kills, {failed} problems", flush=True)
