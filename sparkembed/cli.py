@@ -16,6 +16,7 @@ import sys
 from sparkembed import __version__
 from sparkembed.config import load_config, validate
 from sparkembed.errors import SparkembedError
+from sparkembed.interrupts import acknowledge as acknowledge_ctrl_c
 from sparkembed.interrupts import caused_by_ctrl_c, sigint_cancels_jobs
 from sparkembed.stage import add_common_arguments, add_stage_arguments
 
@@ -43,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        return _main(argv)
-    except KeyboardInterrupt:  # before the command started (its own handler is in _main)
+        with sigint_cancels_jobs():
+            return _main(argv)
+    except KeyboardInterrupt:  # before the command was known, or as it ended
         print("sparkembed: interrupted", file=sys.stderr)
         return 130
 
@@ -62,12 +64,12 @@ def _main(argv: list[str] | None) -> int:
         parser.print_help()
         return 2
     try:
-        with sigint_cancels_jobs():
-            return int(dispatch(args) or 0)
+        return int(dispatch(args) or 0)
     except BaseException as exc:  # noqa: B036 - every failure ends in one line
         # Ctrl-C ends in whatever the cancelled job raised (or KeyboardInterrupt): the
         # stage has unwound and removed what it staged either way.
         if caused_by_ctrl_c(exc):
+            acknowledge_ctrl_c()
             print(f"sparkembed {args.command}: interrupted", file=sys.stderr)
             return 130
         if args.debug or isinstance(exc, SystemExit):

@@ -16,7 +16,6 @@ import _thread
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -53,18 +52,24 @@ def _inside_py4j(frame) -> bool:
     return False
 
 
+_helpers: list[threading.Thread] = []
+
+
 def _cancel_jobs_until_delivered() -> None:
     from pyspark import SparkContext
 
-    while not _delivered.is_set():
+    while True:
         sc = SparkContext._active_spark_context
         if sc is not None:
             try:
                 sc.cancelAllJobs()
             except Exception:  # noqa: BLE001 - the JVM may be gone already
                 pass
+        if _delivered.is_set():
+            return
         _thread.interrupt_main()
-        time.sleep(RETRY_SECONDS)
+        if _delivered.wait(RETRY_SECONDS):
+            return
 
 
 def _on_sigint(signum, frame) -> None:
@@ -72,7 +77,9 @@ def _on_sigint(signum, frame) -> None:
         return
     if not _requested.is_set():
         _requested.set()
-        threading.Thread(target=_cancel_jobs_until_delivered, daemon=True).start()
+        helper = threading.Thread(target=_cancel_jobs_until_delivered, daemon=True)
+        _helpers.append(helper)
+        helper.start()
     if _deferred.is_set() or sys.exc_info()[0] is not None or _inside_py4j(frame):
         return  # not now: the helper thread comes back
     _delivered.set()
@@ -91,8 +98,22 @@ def sigint_cancels_jobs() -> Iterator[None]:
     try:
         yield
     finally:
+        # Ctrl-C never delivered (swallowed by code that catches too much, or pressed as
+        # the block ended) still ends the command as interrupted.
+        undelivered = _requested.is_set() and not _delivered.is_set()
         _delivered.set()
+        # The helper's last interrupt must reach our handler (which now ignores it), not the
+        # one restored below.
+        while _helpers:
+            _helpers.pop().join()
         signal.signal(signal.SIGINT, previous)
+    if undelivered:
+        raise KeyboardInterrupt
+
+
+def acknowledge() -> None:
+    """The command has reported Ctrl-C (as whatever exception it caused): stop delivering."""
+    _delivered.set()
 
 
 @contextmanager

@@ -18,6 +18,7 @@ import pytest
 
 from sparkembed import tables
 from sparkembed.cli import main, one_line
+from sparkembed.interrupts import sigint_cancels_jobs
 from sparkembed.jvm.stderr import filtered_lines
 from sparkembed.tables.lock import LOCK_NAME
 
@@ -120,6 +121,17 @@ def test_ctrl_c_while_the_command_and_its_jvm_start_is_one_line(wiki_work, tmp_p
     assert proc.returncode == 130
     assert len(lines) == 1 and lines[0].endswith(": interrupted"), err
     assert not out.exists() and leftovers(tmp_path) == [] and leftovers(wiki_work) == []
+
+
+def test_ctrl_c_held_back_still_ends_the_command_as_interrupted():
+    # Pressed while an exception is being handled, Ctrl-C is held (cleanup must finish);
+    # the command still ends as interrupted, at the latest when its block ends.
+    with pytest.raises(KeyboardInterrupt), sigint_cancels_jobs():
+        try:
+            raise ValueError("being handled")
+        except ValueError:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
 
 
 # --- -q ---------------------------------------------------------------------------------
