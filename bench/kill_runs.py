@@ -96,20 +96,20 @@ def run_and_stop(pipeline: Path, step: str, delay: float, sig: int) -> tuple[int
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [SPARKEMBED, "run", str(pipeline), "--force"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
     seen = []
     if step != "start":
-        for line in proc.stderr:
+        for line in proc.stdout:
             seen.append(line)
             if line.startswith(f"[run] {step}:"):
                 break
     deadline = time.perf_counter() + delay if step != "start" else t0 + delay
-    # Keep reading stderr while waiting, so the run never blocks on a full pipe.
-    reader = threading.Thread(target=lambda: seen.extend(proc.stderr), daemon=True)
+    # Keep reading its output while waiting, so the run never blocks on a full pipe.
+    reader = threading.Thread(target=lambda: seen.extend(proc.stdout), daemon=True)
     reader.start()
     try:
         proc.wait(timeout=max(0.0, deadline - time.perf_counter()))
@@ -117,6 +117,9 @@ def run_and_stop(pipeline: Path, step: str, delay: float, sig: int) -> tuple[int
         return None, "".join(seen)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, sig)
+    # The run's summary line printed before the signal: it had finished (only the
+    # interpreter's exit was left), and 0 is its right exit code.
+    finished = any(line.startswith("run: ") for line in list(seen))
     try:
         code = proc.wait(timeout=120)
     except subprocess.TimeoutExpired:
@@ -126,7 +129,7 @@ def run_and_stop(pipeline: Path, step: str, delay: float, sig: int) -> tuple[int
         # What the killed run's JVM and workers may still hold: a real kill takes them too.
         subprocess.run(["pkill", "-KILL", "-g", str(proc.pid)], check=False)
     reader.join(timeout=30)
-    return code, "".join(seen)
+    return (None if finished and code == 0 else code), "".join(seen)
 
 
 def tables_of(workdir: Path) -> list[str]:
