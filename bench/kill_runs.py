@@ -71,16 +71,16 @@ def run(pipeline: Path, *extra: str) -> subprocess.CompletedProcess:
     )
 
 
+def forced_run(pipeline: Path, **popen) -> subprocess.Popen:
+    """``sparkembed run PIPELINE --force`` started, its output as text."""
+    return subprocess.Popen([SPARKEMBED, "run", str(pipeline), "--force"], text=True, **popen)
+
+
 def stage_marks(pipeline: Path) -> tuple[int, dict[str, float]]:
     """Run ``run --force`` to its end: its exit code and when each step started (s after
     launch; "start" is the launch itself, "end" the exit)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [SPARKEMBED, "run", str(pipeline), "--force"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = forced_run(pipeline, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     marks = {"start": 0.0}
     for line in proc.stderr:
         if line.startswith("[run] ") and line.rstrip().endswith("running"):
@@ -94,12 +94,8 @@ def run_and_stop(pipeline: Path, step: str, delay: float, sig: int) -> tuple[int
     """``run --force`` stopped with ``sig`` ``delay`` s after ``step`` began ("start": the
     launch); None when it ended first."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [SPARKEMBED, "run", str(pipeline), "--force"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+    proc = forced_run(
+        pipeline, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )
     seen = []
     if step != "start":
