@@ -97,11 +97,14 @@ def resolve_jit(jit: str, jvm_bound: bool) -> str:
 
 
 def _driver_java_options(cfg: SparkConfig, dump_class_archive: Path | None) -> str:
+    local = cfg.master.startswith("local")
     options = [
         f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
         f"-Dsparkembed.log_level={cfg.log_level.lower()}",
-        # In local mode a failed task fails the job: the command's one line says it all.
-        f"-Dsparkembed.task_log_level={'off' if cfg.master.startswith('local') else 'warn'}",
+        # In local mode a failed task fails the job: the command's one line says it all, and
+        # of the scheduler's lines only the warning about tasks of very large size is kept.
+        f"-Dsparkembed.task_log_level={cfg.log_level.lower() if local else 'warn'}",
+        f"-Dsparkembed.task_log_others={'DENY' if local else 'NEUTRAL'}",
     ]
     # "auto" not resolved for a command (a session opened from Python): the JVM's default.
     options += JIT_OPTIONS.get(cfg.jit, [])
