@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -299,7 +300,17 @@ def run_measured(
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
         with TreeSampler(proc.pid, interval, classify, extra_roots) as sampler:
-            proc.wait()
+            try:
+                proc.wait()
+            except KeyboardInterrupt:
+                # Stopped: the command gets its own Ctrl-C (sparkembed then cleans up).
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=reap_timeout)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                raise
             wall = time.perf_counter() - t0
         if subreaper:
             reap_children(reap_timeout, keep=had)

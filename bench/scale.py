@@ -48,6 +48,7 @@ import json
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -474,17 +475,19 @@ def run_steps(args, steps: list[str], files: dict, work: Path, header: dict) -> 
         file, workdir = files[step]
         key = step_key(file, extra)
         paths = outputs(step, workdir)
-        done = (
-            None
-            if workdir in rerun_chain
-            else measured(read_results(results), step, key, table_states(paths))
-        )
+        done_before = measured(read_results(results), step, key, table_states(paths))
+        done = None if workdir in rerun_chain else done_before
         if done:
             print(f"[scale] {step}: measured {done['started']} ({done['wall_s']:.0f} s), kept")
             continue
         log = work / "logs" / f"{file.stem}.log"
-        print(f"[scale] {step}: running, log {log}", flush=True)
+        why = "checking (a stage before it ran again)" if done_before else "running"
+        print(f"[scale] {step}: {why}, log {log}", flush=True)
         rec = measure_step(step, file, workdir, work, log, extra, force=False)
+        if rec["status"] == "ok" and rec["skipped_by_run"] and done_before:
+            # An earlier stage ran again, but not one this stage reads.
+            print(f"[scale] {step}: up to date, measured {done_before['started']}, kept")
+            continue
         if rec["status"] == "ok" and rec["skipped_by_run"]:
             # Up to date but never measured here (killed before its line, or made by hand).
             print(f"[scale] {step}: up to date but not measured; again with --force", flush=True)
@@ -637,12 +640,15 @@ def _lock(work: Path) -> None:
     lock = work / ".scale.pid"
     try:
         pid = int(lock.read_text())
-        os.kill(pid, 0)
-        if pid != os.getpid():
-            raise SystemExit(f"bench.scale: already running in {work} (pid {pid})")
     except (OSError, ValueError):
-        pass
+        pid = 0
+    if pid and pid != os.getpid() and "bench.scale" in _cmdline(str(pid)):
+        raise SystemExit(f"bench.scale: already running in {work} (pid {pid})")
     lock.write_text(str(os.getpid()))
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt
 
 
 def summary(args) -> int:
@@ -709,6 +715,9 @@ def main(argv=None) -> int:
     corpus, work = args.corpus.resolve(), args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     _lock(work)
+    # `kill PID` (SIGTERM) stops the harness as Ctrl-C does: the running stage is
+    # interrupted, cleans up, and has no line in results.jsonl; the next start resumes.
+    signal.signal(signal.SIGTERM, _interrupt)
     text, dump, pairs = corpus_files(corpus)
     steps = all_steps(bool(dump), bool(pairs))
     if args.stages:
@@ -753,4 +762,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("[scale] interrupted; start the same command again to resume", flush=True)
+        sys.exit(130)
