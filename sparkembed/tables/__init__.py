@@ -5,7 +5,9 @@
   on its inputs and outputs;
 - ``commit``: a stage's outputs published together or not at all, and the recovery of the
   commits that killed runs left behind; ``read_table`` and ``publish`` for one table;
-- ``lock``: one writer per work directory.
+- ``lock``: one writer per work directory;
+- ``driver_frames``: a driver-side pyarrow table as a DataFrame read from a scratch
+  folder's Parquet, so that its rows never travel inside the tasks.
 """
 
 from sparkembed.tables.commit import (
@@ -16,6 +18,7 @@ from sparkembed.tables.commit import (
     read_table,
     recover,
 )
+from sparkembed.tables.driver_frames import broadcast_frame, driver_frame
 from sparkembed.tables.metadata import (
     METADATA_FILE,
     check_apart,
@@ -39,7 +42,9 @@ __all__ = [
     "check_apart",
     "check_output",
     "check_writable",
+    "broadcast_frame",
     "describe",
+    "driver_frame",
     "filesystem",
     "fingerprint",
     "inside",
