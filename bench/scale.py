@@ -238,7 +238,8 @@ def corpus_files(corpus: Path) -> tuple[list[Path], list[Path], list[Path]]:
     """The corpus's text files, dump files and word-pair file (if any), absolute."""
     corpus = corpus.resolve()
     text = sorted((corpus / "text").glob("*.txt"))
-    dump = sorted((corpus / "dump").glob("*.bz2"))
+    # the dump, not its index (which is .bz2 too)
+    dump = sorted(p for p in (corpus / "dump").glob("*.bz2") if "-index" not in p.name)
     pairs = [corpus / "pairs.tsv"] if (corpus / "pairs.tsv").is_file() else []
     return text, dump, pairs
 
@@ -380,11 +381,20 @@ def read_corpus(corpus: Path) -> dict:
         return {}
 
 
+def corpus_counts(info: dict) -> dict:
+    """corpus.json's counts (make_wiki_corpus keeps them under "counts")."""
+    counts = info.get("counts") if isinstance(info.get("counts"), dict) else info
+    return {k: v for k, v in counts.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
 def corpus_tokens(info: dict) -> int:
-    for key in ("tokens", "total_tokens", "token_count"):
-        if isinstance(info.get(key), (int, float)):
-            return int(info[key])
-    return 0
+    return int(corpus_counts(info).get("tokens", 0))
+
+
+def requested_tokens(info: dict) -> int:
+    """The size the corpus was made for (its label), else the tokens it has."""
+    n = info.get("requested_tokens")
+    return int(n) if isinstance(n, int) and n > 0 else corpus_tokens(info)
 
 
 def size_label(tokens: int, corpus: Path) -> str:
@@ -530,9 +540,7 @@ def render_table(records: list[dict], size: str, corpus: dict) -> str:
     if not records:
         return f"### {size} tokens\n\nNo stage measured yet.\n"
     first, last = records[0], records[-1]
-    counts = ", ".join(
-        f"{k} {v:,}" for k, v in corpus.items() if isinstance(v, int) and not isinstance(v, bool)
-    )
+    counts = ", ".join(f"{k} {v:,}" for k, v in corpus_counts(corpus).items())
     commits = sorted({r.get("git", "") for r in records})
     m = last.get("machine", {})
     lines = [
@@ -732,7 +740,7 @@ def main(argv=None) -> int:
     files = write_pipelines(corpus, work, args.master, spark_conf, steps)
     info = read_corpus(corpus)
     tokens = corpus_tokens(info)
-    size = args.size or size_label(tokens, corpus) + (
+    size = args.size or size_label(requested_tokens(info), corpus) + (
         "" if args.master.startswith("local") else "-cluster"
     )
     header = {

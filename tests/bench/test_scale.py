@@ -159,6 +159,7 @@ def test_pipeline_files_are_pipelines_sparkembed_runs(tmp_path):
     for name in ("b.txt", "a.txt"):
         (corpus / "text" / name).write_text("some text\n")
     (corpus / "dump" / "enwiki-pages-articles-multistream.xml.bz2").write_bytes(b"BZh9")
+    (corpus / "dump" / "enwiki-pages-articles-multistream-index.txt.bz2").write_bytes(b"BZh9")
     (corpus / "pairs.tsv").write_text("king\tqueen\t8.5\n")
     steps = scale.all_steps(has_dump=True, has_pairs=True)
     assert steps[:7] == list(scale.TEXT_STEPS) and steps[-1] == scale.DUMP_STEP
@@ -223,7 +224,8 @@ def test_render_table_has_a_row_per_stage():
             "cooccur", 120.0, 3 * 2**29, executor=2**31, disk_spilled=2**20, memory_spilled=2**30
         ),
     ]
-    md = scale.render_table(records, "100M", {"tokens": 100_000_000, "articles": 12_345})
+    corpus = {"seed": 1, "counts": {"tokens": 100_000_000, "articles": 12_345}}
+    md = scale.render_table(records, "100M", corpus)
     assert md.startswith("### 100M tokens")
     assert "tokens 100,000,000, articles 12,345" in md
     assert "2 cores, 23 GB" in md and "abc123" in md
@@ -263,6 +265,10 @@ def test_size_labels(tmp_path):
     assert scale.size_label(1_000_000_000, tmp_path) == "1B"
     assert scale.size_label(0, tmp_path / "wiki300m") == "300M"
     assert scale.corpus_tokens({"tokens": 5, "articles": 2}) == 5
+    info = {"requested_tokens": 100_000_000, "counts": {"tokens": 100_000_017, "docs": 9}}
+    assert scale.corpus_tokens(info) == 100_000_017
+    assert scale.size_label(scale.requested_tokens(info), tmp_path) == "100M"
+    assert scale.corpus_counts(info) == {"tokens": 100_000_017, "docs": 9}
 
 
 def test_write_doc_creates_the_file_and_keeps_other_sections(tmp_path):
