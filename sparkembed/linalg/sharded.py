@@ -2,9 +2,10 @@
 
 The randomized SVD (Halko, Martinsson & Tropp 2011, algorithm 4.4 with subspace iteration)
 needs only products of the sparse matrix with tall dense factors: each product is one
-Spark job over the cached blocks (``mapInArrow``, scipy per partition, the dense factor
-broadcast) whose result has one row per matrix row. The driver holds a few
-``n × (k + oversample)`` dense factors: memory ∝ rows × dim, never ∝ non-zeros.
+Spark job over the cached blocks (``mapInArrow``, scipy per partition) that reads the
+factor from its block files and writes the product's rows as new block files
+(``factors.py``). The driver holds ``width × width`` matrices only: its memory does not
+grow with rows × dim, nor with the non-zeros.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ from typing import Any
 import numpy as np
 
 from sparkembed.errors import SparkembedError
+from sparkembed.linalg.factors import (
+    FACTOR_DTYPE,
+    Factor,
+    FactorSpace,
+    Generated,
+    task_partition,
+    write_block,
+)
 
 # Block kinds in one DataFrame that holds a matrix and its transpose (``from_symmetric_files``).
 KIND_A, KIND_AT, KIND_STATS = 0, 1, 2  # rows of A, rows of Aᵀ, a task's counts
@@ -25,10 +34,9 @@ _BLOCK_NNZ = 1 << 20  # non-zeros per packed block (whole rows): ~12 MB of binar
 
 
 BLOCK_SCHEMA = "ids binary, indptr binary, indices binary, data binary"
-PRODUCT_SCHEMA = "ids binary, product binary"
 
 
-# Matrix values, factors and products cross the JVM/Python border as float32 (QR and the
+# Matrix values, factors and products are stored as float32 (Gram matrices, QR and the
 # small SVD on the driver stay float64). A pass costs far more in moving the factor to
 # every task and the product back than in the multiplication (docs/train.md): float32
 # halves the moving; singular values stay within ~1e-6 relative of float64
@@ -123,67 +131,75 @@ def _times_each(slices: list[np.ndarray], product) -> np.ndarray:
     return np.hstack([product(z) for z in slices])
 
 
-def _product_fn(factor_bc, n_cols: int, cols: int):
-    """mapInArrow function: the rows of (block @ factor) for this partition's blocks, the
-    factor taken ``cols`` columns at a time."""
+PASS_SCHEMA = "partition int, stats binary"
 
-    def multiply(batches):
-        import pyarrow as pa
 
-        slices = _slices(factor_bc.value, cols)
+def _stats_batch(partition: int, stats: np.ndarray):
+    import pyarrow as pa
+
+    return pa.RecordBatch.from_pydict(
+        {
+            "partition": pa.array([partition], pa.int32()),
+            "stats": pa.array([np.asarray(stats, np.float64).tobytes()], pa.binary()),
+        }
+    )
+
+
+def _pass_fn(factor: Factor, n_in: int, prepare, block_fn, finish, out: str | None):
+    """mapInArrow function of ``ShardedMatrix.factor_pass`` (see there)."""
+
+    def run(batches):
+        partition = task_partition()
+        fixed = prepare(factor.stored_rows())
+        ids_parts, row_parts, block_stats = [], [], None
         for b in batches:
             for i in range(b.num_rows):
-                ids, m = block_matrix(b, i, n_cols)
-                product = _times_each(slices, lambda z, m=m: m @ z)
-                product = np.ascontiguousarray(product, dtype=WIRE_DTYPE)
-                yield pa.RecordBatch.from_arrays(
-                    [pa.array([ids.tobytes()], pa.binary()), pa.array([product.tobytes()])],
-                    names=["ids", "product"],
-                )
+                ids, m = block_matrix(b, i, n_in)
+                rows, stats = block_fn(m, fixed)
+                ids_parts.append(ids)
+                row_parts.append(rows)
+                block_stats = stats if block_stats is None else block_stats + stats
+        del fixed
+        width = row_parts[0].shape[1] if row_parts else 0
+        ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
+        rows = np.vstack(row_parts) if row_parts else np.zeros((0, width), FACTOR_DTYPE)
+        rows, stats = finish(ids, rows, block_stats)
+        if out is not None and len(ids):
+            write_block(out, partition, ids, rows)
+        yield _stats_batch(partition, stats)
 
-    return multiply
-
-
-def _gram_product_fn(factor_bc, n_cols: int, cols: int):
-    """mapInArrow function: this partition's share of ``AᵀA @ factor``, one row.
-
-    A partition holds whole rows of A, so ``Σ_i A_iᵀ (A_i Z)`` over partitions is
-    ``AᵀA Z``: one pass instead of two, at the price of returning one ``n_cols × width``
-    partial sum per partition instead of one set of rows.
-    """
-
-    def multiply(batches):
-        import pyarrow as pa
-
-        slices = _slices(factor_bc.value, cols)
-        total = None
-        for b in batches:
-            for i in range(b.num_rows):
-                ids, m = block_matrix(b, i, n_cols)
-                mt = m.T
-                part = _times_each(slices, lambda z, m=m, mt=mt: mt @ (m @ z))
-                total = part if total is None else total + part
-        if total is not None:
-            total = np.ascontiguousarray(total, dtype=WIRE_DTYPE)
-            yield pa.RecordBatch.from_arrays(
-                [pa.array([b""], pa.binary()), pa.array([total.tobytes()])],
-                names=["ids", "product"],
-            )
-
-    return multiply
+    return run
 
 
-# The fused pass returns a partial sum per partition to the driver; past this many bytes
-# of partials the two-pass product (rows of A·Z, then Aᵀ·(A·Z)) is used instead, so driver
-# memory stays ∝ vocabulary × width however many partitions a cluster gives.
-_GRAM_PARTIALS_BYTES = 1 << 30
+def _no_prepare(rows):
+    return rows
+
+
+def _product_block(cols: int):
+    def product(m, z):
+        slices = _slices(z, cols)
+        return np.ascontiguousarray(_times_each(slices, lambda f: m @ f), FACTOR_DTYPE), None
+
+    return product
+
+
+def _gram_finish(factor: Factor):
+    """The product rows times the factor's pending transform, and their Gram matrix."""
+
+    def finish(ids, rows, _stats):
+        rows = factor.apply_transform(rows)
+        wide = rows.astype(np.float64)
+        return rows, np.append((wide.T @ wide).ravel(), len(ids))
+
+    return finish
 
 
 @dataclass
 class ShardedMatrix:
     """A sparse ``n_rows × n_cols`` matrix cached in Spark as packed CSR blocks, twice:
     partitioned by row (for ``A @ X``) and transposed (for ``Aᵀ @ X``), so every block
-    owns whole output rows and a product is one pass with no shuffle and no summing."""
+    owns whole output rows and a product is one pass with no shuffle and no summing.
+    Both are partitioned alike: partition ``p`` of either holds the same row ids' rows."""
 
     by_row: Any  # DataFrame of BLOCK_SCHEMA
     by_col: Any
@@ -227,96 +243,58 @@ class ShardedMatrix:
         ``ppmi_blocks_from_files`` makes; ``nnz`` as it counted them."""
         from pyspark.sql import functions as F
 
-        from sparkembed.linalg.sharded import KIND_A, KIND_AT
-
         by_row = blocks.where(F.col("kind") == KIND_A).drop("kind")
         by_col = blocks.where(F.col("kind") == KIND_AT).drop("kind")
         return cls(by_row, by_col, n_ids, n_ids, int(nnz), cached=(blocks,))
 
-    def map_blocks(
-        self, blocks, block_fn, n_in: int, factor: np.ndarray, schema: str = PRODUCT_SCHEMA
-    ):
-        """One Spark pass: ``factor`` broadcast as float32, ``block_fn(bc, n_in, cols)``
-        (a mapInArrow function, ``cols`` the factor's column slice width) over the cached
-        ``blocks``, its output (``schema``) back to the driver as an Arrow table."""
-        if factor.shape[0] != n_in:
-            raise ValueError(f"factor has {factor.shape[0]} rows, expected {n_in}")
-        bc = blocks.sparkSession.sparkContext.broadcast(
-            np.ascontiguousarray(factor, dtype=WIRE_DTYPE)
-        )
-        cols = slice_width(n_in, factor.shape[1])
-        try:
-            table = blocks.mapInArrow(block_fn(bc, n_in, cols), schema).toArrow()
-        finally:
-            bc.destroy()
+    @property
+    def partitions(self) -> int:
+        """Partitions of ``by_row`` (and of ``by_col``): the blocks a pass writes."""
+        return self.by_row.rdd.getNumPartitions()
+
+    def factor_pass(
+        self, blocks, factor: Factor, block_fn, finish, out: str | None, prepare=_no_prepare
+    ) -> np.ndarray:
+        """One Spark pass over the cached ``blocks`` with ``factor`` (read whole by each
+        task: ``prepare(rows)`` lays it out once per task): ``block_fn(csr, prepared)``
+        gives each block's ``(rows, stats)``; ``finish(ids, rows, stats)`` the task's rows
+        to write to ``out`` (one block file per task) and its stats vector. Returns the
+        tasks' stats summed (in partition order); nothing factor-sized reaches the
+        driver."""
+        n_in = self.n_cols if blocks is self.by_row else self.n_rows
+        if factor.n != n_in:
+            raise ValueError(f"factor has {factor.n} rows, expected {n_in}")
+        fn = _pass_fn(factor, n_in, prepare, block_fn, finish, out)
+        rows = blocks.mapInArrow(fn, PASS_SCHEMA).collect()
         self.passes += 1
-        return table
+        total = None
+        for r in sorted(rows, key=lambda r: r["partition"]):
+            stats = np.frombuffer(r["stats"], np.float64)
+            total = stats if total is None else total + stats
+        return total
 
-    def _apply(self, blocks, n_out: int, n_in: int, factor: np.ndarray) -> np.ndarray:
-        width = factor.shape[1]
-        table = self.map_blocks(blocks, _product_fn, n_in, factor)
-        out = np.zeros((n_out, width), dtype=np.float64)
-        ids_col, product_col = table.column("ids"), table.column("product")
-        for i in range(table.num_rows):
-            # as_buffer: views of the Arrow cells, no copy of the ~50 MB products
-            rows = np.frombuffer(ids_col[i].as_buffer(), dtype=np.int32)
-            product = np.frombuffer(product_col[i].as_buffer(), dtype=WIRE_DTYPE)
-            # += : a row split across blocks (never by our writers, but any input may)
-            out[rows] += product.reshape(len(rows), width)
-        return out
-
-    def row_ids(self) -> np.ndarray:
-        """Ids of the rows that hold at least one non-zero."""
-        ids = self.by_row.select("ids").toArrow().column(0).to_pylist()
-        return np.concatenate([np.frombuffer(b, dtype=np.int32) for b in ids] or [np.zeros(0)])
-
-    def matmul(self, factor: np.ndarray) -> np.ndarray:
-        """A @ factor, factor ``n_cols × l``."""
-        return self._apply(self.by_row, self.n_rows, self.n_cols, factor)
-
-    def rmatmul(self, factor: np.ndarray) -> np.ndarray:
-        """Aᵀ @ factor, factor ``n_rows × l``."""
-        return self._apply(self.by_col, self.n_cols, self.n_rows, factor)
-
-    def gram_matmul(self, factor: np.ndarray) -> np.ndarray | None:
-        """AᵀA @ factor in one pass (factor ``n_cols × l``), or None when the partial
-        sums would exceed ``_GRAM_PARTIALS_BYTES`` on the driver."""
-        parts = self.by_row.rdd.getNumPartitions()
-        width = factor.shape[1]
-        if parts * self.n_cols * width * np.dtype(WIRE_DTYPE).itemsize > _GRAM_PARTIALS_BYTES:
-            return None
-        table = self.map_blocks(self.by_row, _gram_product_fn, self.n_cols, factor)
-        out = np.zeros((self.n_cols, width), dtype=np.float64)
-        products = table.column("product")
-        for i in range(table.num_rows):
-            out += np.frombuffer(products[i].as_buffer(), dtype=WIRE_DTYPE).reshape(out.shape)
-        return out
+    def product(self, factor: Factor, out: str, transposed: bool = False):
+        """``A @ factor`` (``Aᵀ @ factor`` if ``transposed``) as block files in ``out``:
+        ``(Factor, its width × width Gram matrix, its rows with a non-zero)``. The
+        factor's pending transform is applied to the product's rows."""
+        blocks = self.by_col if transposed else self.by_row
+        n_out = self.n_cols if transposed else self.n_rows
+        cols = slice_width(factor.n, factor.stored_width)
+        stats = self.factor_pass(blocks, factor, _product_block(cols), _gram_finish(factor), out)
+        w = factor.width
+        gram = stats[: w * w].reshape(w, w)
+        return Factor(n_out, w, folder=out), gram, int(stats[w * w])
 
     def unpersist(self) -> None:
         for df in self.cached:
             df.unpersist()
 
 
-def _flip_signs(u: np.ndarray, vt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Deterministic signs: each left singular vector's largest-|x| entry is positive."""
-    pivots = np.argmax(np.abs(u), axis=0)
-    signs = np.sign(u[pivots, np.arange(u.shape[1])])
-    signs[signs == 0] = 1.0
-    return u * signs, vt * signs[:, None]
-
-
-def _cholesky_qr(y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """``y = q r`` by Cholesky QR (the ``width × width`` Gram matrix, its Cholesky factor,
-    one triangular solve), or None when ``y`` is too ill-conditioned for it.
-
-    On the driver, for a 64k × 200 factor, this is one BLAS product and a 200 × 200
-    solve: ~0.1 s against 0.35 s for LU and 0.9 s for Householder QR.
-    """
-    from scipy.linalg import solve_triangular
-
-    gram = y.T @ y
+def _cholesky_r(gram: np.ndarray) -> np.ndarray | None:
+    """The upper Cholesky factor ``r`` of ``gram`` (``gram = rᵀ r``), or None when it
+    fails or is too ill-conditioned for Cholesky QR."""
     try:
-        r = np.linalg.cholesky(gram).T  # upper: gram = rᵀ r
+        r = np.linalg.cholesky((gram + gram.T) / 2).T
     except np.linalg.LinAlgError:
         return None
     d = np.abs(np.diag(r))
@@ -324,63 +302,166 @@ def _cholesky_qr(y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     # directions to rounding (cond(gram) = cond(y)²)
     if not np.all(np.isfinite(r)) or d.min() <= 1e-6 * d.max():
         return None
-    q = solve_triangular(r, y.T, trans="T", lower=False, check_finite=False).T
-    return q, r
+    return r
 
 
-def _span_basis(y: np.ndarray) -> np.ndarray:
-    """A well-conditioned basis of ``y``'s columns between power iterations (only the span
-    matters): Cholesky QR, or LU with partial pivoting (as scikit-learn) when that fails."""
-    from scipy.linalg import lu
+def _basis(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, r)`` with ``y t`` a basis of the span of ``y`` (whose Gram matrix is
+    ``gram``) and ``y = (y t) r`` on that span.
 
-    qr = _cholesky_qr(y)
-    return qr[0] if qr is not None else lu(y, permute_l=True, check_finite=False)[0]
+    Cholesky QR (``t = r⁻¹``) where it holds; else the Gram matrix's eigenvectors, the
+    directions below rounding (``λ ≤ 1e-12 λ_max``, under float32's reach) dropped: a
+    factor of lower rank than its width (a matrix with fewer non-empty rows than the
+    width, or converged power iterations) gets fewer, well-conditioned columns.
+    """
+    from scipy.linalg import solve_triangular
+
+    r = _cholesky_r(gram)
+    if r is not None:
+        return solve_triangular(r, np.eye(r.shape[0]), lower=False), r
+    lam, vec = np.linalg.eigh((gram + gram.T) / 2)
+    keep = lam > 1e-12 * max(float(lam.max()), np.finfo(float).tiny)
+    lam, vec = lam[keep][::-1], vec[:, keep][:, ::-1]
+    return vec / np.sqrt(lam), (vec * np.sqrt(lam)).T
 
 
-def _orthonormal_basis(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``y = q r`` with orthonormal ``q``: Cholesky QR twice (CholeskyQR2, orthogonal to
-    rounding for any cond(y) it accepts), else Householder QR."""
-    first = _cholesky_qr(y)
-    if first is not None:
-        second = _cholesky_qr(first[0])
-        if second is not None:
-            return second[0], second[1] @ first[1]
-    return np.linalg.qr(y)
+def span_basis(factor: Factor, gram: np.ndarray) -> Factor:
+    """A well-conditioned basis of the span of ``factor`` (whose Gram matrix is
+    ``gram``) between power iterations, with no pass of its own."""
+    return factor.then(_basis(gram)[0])
+
+
+def gram_of(spark, factor: Factor, parts: int) -> np.ndarray:
+    """``factorᵀ factor`` from its block files: one job, each task reading its own block."""
+    fn = _block_gram_fn(factor)
+    rows = spark.createDataFrame(
+        spark.sparkContext.parallelize([(p,) for p in range(parts)], parts), "partition int"
+    ).mapInArrow(fn, PASS_SCHEMA)
+    total = np.zeros(factor.width * factor.width)
+    for r in sorted(rows.collect(), key=lambda r: r["partition"]):
+        total += np.frombuffer(r["stats"], np.float64)
+    return total.reshape(factor.width, factor.width)
+
+
+def _block_gram_fn(factor: Factor):
+    def gram(batches):
+        for b in batches:
+            for p in b.column(0).to_pylist():
+                _ids, rows = factor.block(p)
+                wide = rows.astype(np.float64)
+                yield _stats_batch(p, (wide.T @ wide).ravel())
+
+    return gram
+
+
+def orthonormal_basis(spark, factor: Factor, gram: np.ndarray, parts: int):
+    """``factor = q r`` with orthonormal ``q`` (a Factor of the block files, with a
+    transform) and ``r`` (on the driver): CholeskyQR2, a second Cholesky QR of the
+    first's ``q`` from one light job over the blocks (``_basis`` where Cholesky fails)."""
+    t1, r1 = _basis(gram)
+    t2, r2 = _basis(gram_of(spark, factor.then(t1), parts))
+    return factor.then(t1 @ t2), r2 @ r1
+
+
+def column_signs(spark, factor: Factor, parts: int) -> np.ndarray:
+    """Deterministic signs: the sign of each column's largest-|x| entry (the lowest row
+    id among ties), from one job over the block files."""
+
+    def pivots(batches):
+        for b in batches:
+            for p in b.column(0).to_pylist():
+                ids, rows = factor.block(p)
+                stats = np.zeros(3 * factor.width)
+                stats[: factor.width] = -1.0
+                if len(ids):
+                    order = np.argsort(ids, kind="stable")
+                    ids, rows = ids[order], rows[order]
+                    at = np.argmax(np.abs(rows), axis=0)
+                    cols = np.arange(factor.width)
+                    stats[: factor.width] = np.abs(rows[at, cols])
+                    stats[factor.width : 2 * factor.width] = np.sign(rows[at, cols])
+                    stats[2 * factor.width :] = ids[at]
+                yield _stats_batch(p, stats)
+
+    rows = (
+        spark.createDataFrame(
+            spark.sparkContext.parallelize([(p,) for p in range(parts)], parts), "partition int"
+        )
+        .mapInArrow(pivots, PASS_SCHEMA)
+        .collect()
+    )
+    w = factor.width
+    best = np.full(w, -1.0)
+    sign = np.ones(w)
+    best_id = np.full(w, np.inf)
+    for r in rows:
+        s = np.frombuffer(r["stats"], np.float64)
+        value, sgn, rid = s[:w], s[w : 2 * w], s[2 * w :]
+        better = (value > best) | ((value == best) & (rid < best_id))
+        best = np.where(better, value, best)
+        sign = np.where(better, sgn, sign)
+        best_id = np.where(better, rid, best_id)
+    sign[sign == 0] = 1.0
+    return sign
+
+
+@dataclass
+class SvdFactors:
+    u: Factor  # n_rows × k, rows of A with a non-zero only
+    s: np.ndarray  # k singular values, descending
+    v: Factor  # n_cols × k
+    rows: int  # rows of A with a non-zero (the rows U has)
 
 
 def randomized_svd(
     matrix: ShardedMatrix,
     k: int,
+    space: FactorSpace,
     oversample: int = 20,
     power_iters: int = 4,
     seed: int = 42,
     log: Callable[[str], None] = lambda _m: None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Top ``k`` singular triplets ``(U n_rows×k, S k, V n_cols×k)`` of ``matrix``.
+) -> SvdFactors:
+    """Top ``k`` singular triplets ``(U n_rows×k, S k, V n_cols×k)`` of ``matrix``; U and
+    V are Factors (block files in ``space``), S is on the driver.
 
-    ``2 + power_iters`` Spark passes (``2 + 2 * power_iters`` where ``gram_matmul`` must
-    split). On the driver, between passes, the tall factors get a new basis of the same
-    span (Cholesky QR, ~0.1 s for 64k × 200); the final basis is orthonormal
-    (CholeskyQR2), and ``Bᵀ = AᵀQ`` is reduced to a ``width × width`` SVD through its own
+    ``2 + 2 * power_iters`` products (Spark passes over the matrix) and three light jobs
+    over block files. On the driver only ``width × width`` matrices (Gram matrices of
+    the tall factors, their Cholesky factors, the small SVD): Y = A (AᵀA)^q Ω, the span
+    Halko et al.'s (AAᵀ)^q A Ω has, with a new basis of the span after each product
+    (Cholesky QR from the Gram matrix the product returns); the final bases orthonormal
+    by CholeskyQR2, and ``Bᵀ = AᵀQ`` reduced to a ``width × width`` SVD through its own
     QR, so no SVD or Householder QR of a tall matrix runs at all.
     """
     width = min(k + oversample, matrix.n_rows, matrix.n_cols)
     if k > width:
         raise SparkembedError(f"dim {k} exceeds the matrix size {matrix.n_rows}×{matrix.n_cols}")
-    # Y = A (AᵀA)^q Ω: the span Halko et al.'s (AAᵀ)^q A Ω has, with each AᵀA one pass
-    # where the partial sums fit (gram_matmul); a new basis of the span after each.
-    z = np.random.default_rng(seed).standard_normal((matrix.n_cols, width))
+    spark = matrix.by_row.sparkSession
+    parts = matrix.partitions
+    z = Factor(matrix.n_cols, width, generated=Generated(seed, "normal"))
+    previous: list[str | None] = []
+
+    def step(factor: Factor, name: str, transposed: bool):
+        out, gram, rows = matrix.product(factor, space.new(name), transposed=transposed)
+        for folder in previous:
+            space.drop(folder)
+        previous[:] = [factor.folder]
+        return out, gram, rows
+
     for i in range(power_iters):
-        gram = matrix.gram_matmul(z)
-        if gram is None:
-            gram = matrix.rmatmul(_span_basis(matrix.matmul(z)))
-        z = _span_basis(gram)
+        y, gram, _ = step(z, f"az{i}", False)
+        g, gram, _ = step(span_basis(y, gram), f"atq{i}", True)
+        z = span_basis(g, gram)
         log(f"randomized SVD: power iteration {i + 1}/{power_iters}")
-    q, _ = _orthonormal_basis(matrix.matmul(z))
-    b_t = matrix.rmatmul(q)  # Bᵀ = Aᵀ Q, n_cols × width
-    q_b, r_b = _orthonormal_basis(b_t)  # Bᵀ = q_b r_b
+    y, gram, rows = step(z, "y", False)
+    q, _ = orthonormal_basis(spark, y, gram, parts)
+    b_t, gram, _ = step(q, "bt", True)  # Bᵀ = Aᵀ Q, n_cols × width
+    previous.clear()  # q's blocks (y) make U
+    q_b, r_b = orthonormal_basis(spark, b_t, gram, parts)  # Bᵀ = q_b r_b
     u_r, s, v_r_t = np.linalg.svd(r_b, full_matrices=False)  # r_b = u_r s v_rᵀ
+    if len(s) < k:
+        raise SparkembedError(f"dim {k} exceeds the rank of the matrix ({len(s)} at most)")
     # B = v_r s (q_b u_r)ᵀ: left vectors of B are v_r, right vectors q_b u_r
-    u = q @ v_r_t.T[:, :k]
-    u, vt = _flip_signs(u, (q_b @ u_r[:, :k]).T)
-    return u, s[:k], vt.T
+    u = q.then(v_r_t.T[:, :k])
+    signs = column_signs(spark, u, parts)
+    return SvdFactors(u.then(np.diag(signs)), s[:k], q_b.then(u_r[:, :k] * signs), rows)

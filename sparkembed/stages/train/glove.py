@@ -9,9 +9,10 @@ context vectors and biases fixed, each word's vector and bias is an independent 
 ridge regression over its row's non-zeros (``weighted_lsq``); then the same with the
 words fixed. J never rises from one half-step to the next. The counts stay in Spark as
 cached CSR blocks of log x (for symmetric counts, one set of blocks serves both halves:
-row j of the counts is column j); each half-step is one Spark pass that broadcasts the
-fixed side (vocabulary × (dim + 1) float32) and returns the solved side, so the driver
-holds vocabulary-sized factors only, never the counts.
+row j of the counts is column j); each half-step is one Spark pass whose tasks read the
+fixed side (vocabulary × (dim + 1) float32) from the block files the previous half-step's
+tasks wrote, and write the rows they solve (``linalg.factors``). The driver holds neither
+the counts nor the factors: costs and counts only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import numpy as np
 
 from sparkembed.config import GloveConfig, TrainConfig
 from sparkembed.errors import SparkembedError
-from sparkembed.linalg.sharded import KIND_A, WIRE_DTYPE, ShardedMatrix, block_matrix, pack_rows
+from sparkembed.linalg.factors import Factor, FactorSpace, Generated, row_norms, vector_rows
+from sparkembed.linalg.sharded import KIND_A, WIRE_DTYPE, ShardedMatrix, pack_rows
 from sparkembed.stages.train.cells import (
     FILE_BLOCK_SCHEMA,
     read_stats,
@@ -32,8 +34,6 @@ from sparkembed.stages.train.cells import (
     valid_entry,
 )
 from sparkembed.stages.train.result import TrainResult, log, vector_frame, vocab_summary
-
-SOLVED_SCHEMA = "ids binary, theta binary, cost double"
 
 
 def _log_count_blocks(fs, n_ids: int):
@@ -82,56 +82,51 @@ def log_count_matrix(spark, cooc, n_ids: int, *, cooc_path=None, symmetric=False
     return matrix, int(stats["n"]), int(stats["n"]) - int(stats["n_good"])
 
 
-def _solve_fn(x_max: float, alpha: float, ridge: float, with_cost: bool):
-    """mapInArrow function factory for ``ShardedMatrix.map_blocks``: each block's rows
-    solved against the broadcast fixed side ``[vectors | bias]``."""
-    from sparkembed.stages.train.weighted_lsq import FixedSide, solve_rows
+def _solve_block(x_max: float, alpha: float, ridge: float, with_cost: bool):
+    """``ShardedMatrix.factor_pass``'s block function: a block's rows solved against the
+    fixed side (a ``FixedSide``), and their cost."""
+    from sparkembed.stages.train.weighted_lsq import solve_rows
 
-    def make(fixed_bc, n_in: int, _cols: int):
-        def solve(batches):
-            import pyarrow as pa
+    def solve(m, fixed):
+        theta, cost = solve_rows(
+            m.indptr,
+            m.indices,
+            m.data,
+            fixed,
+            x_max=x_max,
+            alpha=alpha,
+            ridge=ridge,
+            with_cost=with_cost,
+        )
+        return theta.astype(WIRE_DTYPE), np.array([cost])
 
-            fixed = FixedSide(fixed_bc.value)
-            for b in batches:
-                for i in range(b.num_rows):
-                    ids, m = block_matrix(b, i, n_in)
-                    theta, cost = solve_rows(
-                        m.indptr,
-                        m.indices,
-                        m.data,
-                        fixed,
-                        x_max=x_max,
-                        alpha=alpha,
-                        ridge=ridge,
-                        with_cost=with_cost,
-                    )
-                    yield pa.RecordBatch.from_pydict(
-                        {
-                            "ids": pa.array([ids.tobytes()], pa.binary()),
-                            "theta": pa.array([theta.astype(WIRE_DTYPE).tobytes()], pa.binary()),
-                            "cost": pa.array([cost], pa.float64()),
-                        }
-                    )
-
-        return solve
-
-    return make
+    return solve
 
 
-def _half_step(matrix: ShardedMatrix, blocks, fixed: np.ndarray, solve_fn):
-    """Solve every row of ``blocks`` against ``fixed``: the new ``[vectors | bias]``
-    (rows without entries stay zero), the ids solved, and the rows' cost."""
-    table = matrix.map_blocks(blocks, solve_fn, matrix.n_cols, fixed, SOLVED_SCHEMA)
-    out = np.zeros((matrix.n_rows, fixed.shape[1]), dtype=WIRE_DTYPE)
-    solved = np.zeros(matrix.n_rows, dtype=bool)
-    ids_col, theta_col = table.column("ids"), table.column("theta")
-    for i in range(table.num_rows):
-        rows = np.frombuffer(ids_col[i].as_buffer(), dtype=np.int32)
-        theta = np.frombuffer(theta_col[i].as_buffer(), dtype=WIRE_DTYPE)
-        out[rows] = theta.reshape(len(rows), fixed.shape[1])
-        solved[rows] = True
-    cost = float(np.sum(table.column("cost").to_numpy()))
-    return out, solved, cost
+def _fixed_side(rows):
+    from sparkembed.stages.train.weighted_lsq import FixedSide
+
+    return FixedSide(rows)
+
+
+def _solved_stats(dim: int):
+    """A task's stats after its half-step: cost, Σ|w|² of the solved vectors, rows."""
+
+    def finish(ids, rows, stats):
+        vectors = rows[:, :dim].astype(np.float64)
+        cost = 0.0 if stats is None else float(stats[0])
+        return rows, np.array([cost, float(np.einsum("ij,ij->", vectors, vectors)), len(ids)])
+
+    return finish
+
+
+def _half_step(matrix: ShardedMatrix, blocks, fixed: Factor, solve, out: str) -> tuple:
+    """Solve every row of ``blocks`` against ``fixed``: the new ``[vectors | bias]`` as
+    block files in ``out`` (rows without entries have none), and the pass's stats."""
+    stats = matrix.factor_pass(
+        blocks, fixed, solve, _solved_stats(fixed.width - 1), out, prepare=_fixed_side
+    )
+    return Factor(matrix.n_rows, fixed.width, folder=out), stats
 
 
 def train_glove(
@@ -143,13 +138,15 @@ def train_glove(
     quiet: bool = False,
     cooc_path: str | None = None,
     symmetric: bool = False,
+    scratch: str | None = None,
 ) -> TrainResult:
     """GloVe vectors (``W + C``, or ``W`` without ``add_context``) of the counts in
     ``cooc`` (``row, col, count``); the objective after every iteration is in the
     progress lines and in the table's metadata (``extra["cost"]``).
 
     With ``cooc_path`` (the table ``cooc`` was read from) and ``symmetric`` counts, the
-    blocks are packed straight from the shard files.
+    blocks are packed straight from the shard files. ``scratch``: where the factors'
+    block files go, as for ``train_svd``.
     """
 
     spark = cooc.sparkSession
@@ -169,9 +166,10 @@ def train_glove(
     if rejected:
         log(f"set aside {rejected:,} malformed co-occurrence entries", quiet)
     # Only the second half-step's cost is reported: the first skips computing it.
-    solve_words = _solve_fn(cfg.x_max, cfg.alpha, cfg.ridge, with_cost=False)
-    solve_contexts = _solve_fn(cfg.x_max, cfg.alpha, cfg.ridge, with_cost=True)
+    solve_words = _solve_block(cfg.x_max, cfg.alpha, cfg.ridge, with_cost=False)
+    solve_contexts = _solve_block(cfg.x_max, cfg.alpha, cfg.ridge, with_cost=True)
     costs = []
+    space = FactorSpace(spark, scratch)
     try:
         if matrix.nnz == 0:
             raise SparkembedError("the co-occurrence table has no positive counts")
@@ -180,44 +178,57 @@ def train_glove(
             f"{cfg.iterations} iterations",
             quiet,
         )
-        # GloVe's start: small uniform vectors; the biases start at zero
-        rng = np.random.default_rng(seed)
-        contexts = np.zeros((n_ids, dim + 1), dtype=WIRE_DTYPE)
-        contexts[:, :dim] = (rng.random((n_ids, dim)) - 0.5) / dim
+        # GloVe's start: small uniform vectors, zero biases (each task draws them)
+        contexts = Factor(n_ids, dim + 1, generated=Generated(seed, "glove"))
+        words = None
         for it in range(cfg.iterations):
             t0 = time.perf_counter()
-            words, present, _ = _half_step(matrix, matrix.by_row, contexts, solve_words)
-            contexts, _, cost = _half_step(matrix, matrix.by_col, words, solve_contexts)
-            w = words[:, :dim].astype(np.float64)
-            cost += cfg.ridge * float(np.einsum("ij,ij->", w, w))
+            old = (words, contexts)
+            words, word_stats = _half_step(
+                matrix, matrix.by_row, contexts, solve_words, space.new(f"words{it}")
+            )
+            contexts, stats = _half_step(
+                matrix, matrix.by_col, words, solve_contexts, space.new(f"contexts{it}")
+            )
+            for factor in old:
+                space.drop(factor.folder if factor is not None else None)
+            cost = float(stats[0]) + cfg.ridge * float(word_stats[1])
             costs.append(cost)
             log(
                 f"GloVe iteration {it + 1}/{cfg.iterations}: cost {cost:.6g} "
                 f"({cost / matrix.nnz:.5f} per non-zero), {time.perf_counter() - t0:.1f}s",
                 quiet,
             )
-        passes = matrix.passes
+        passes, parts = matrix.passes, matrix.partitions
+        present = int(word_stats[2])
+    except BaseException:
+        space.close()
+        raise
     finally:
         matrix.unpersist()
-    vectors = words[:, :dim].astype(np.float64)
-    if cfg.add_context:
-        vectors = vectors + contexts[:, :dim]
+    # W (+ C): the first dim columns of [vectors | bias]
+    select = np.eye(dim + 1)[:, :dim]
+    terms = [words.then(select)] + ([contexts.then(select)] if cfg.add_context else [])
     # A word seen with one distinct context (or with contexts whose vectors coincide) is
     # fitted by its bias alone: its vector is zero up to rounding, has no direction, and
     # is left out like a word without counts (a zero norm breaks cosine readers).
-    norms = np.linalg.norm(vectors, axis=1)
-    floor = 1e-6 * float(np.median(norms[present])) if present.any() else 0.0
-    zero = present & (norms <= floor)
-    out, n_vectors = vector_frame(vocab, present & ~zero, vectors)
+    norms = row_norms(spark, parts, terms)
+    floor = 1e-6 * float(np.median(norms)) if len(norms) else 0.0
+    zero = int((norms <= floor).sum())
+    out = vector_frame(vocab, vector_rows(spark, parts, terms, min_norm=floor))
+    if scratch is None:
+        out = out.persist()
+        out.count()
+        space.close()
     counts = {
         "vocab_size": voc.size,
         "corpus_tokens": voc.tokens,
         "cooccurrence_entries": entries,
         "cooccurrence_rejected": rejected,
         "cooccurrence_nonzeros": matrix.nnz,
-        "tokens_without_counts": voc.size - int(present.sum()),
-        "zero_vectors": int(zero.sum()),
-        "vectors": n_vectors,
+        "tokens_without_counts": voc.size - present,
+        "zero_vectors": zero,
+        "vectors": present - zero,
         "spark_passes": passes,
     }
     return TrainResult(out, counts, {"cost": costs})

@@ -84,32 +84,43 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
     with timer.step("read"):
         vocab = read_table(spark, plan.inputs["vocab"], table="vocab")
         lang = _lang(spark, plan.options["tokens"])
-    with timer.step(plan.engine):
-        result = METHODS[plan.engine].train(ctx, plan, cfg, vocab)
-    with timer.step("write"), ctx.commit(plan) as commit:
-        meta = write_vectors(
-            result.vectors,
-            output,
-            dim=tc.dim,
-            method=tc.method,
-            lang=lang,
-            counts=result.counts,
-            extra=result.extra,
-            commit=commit,
-        )
+    with ctx.commit(plan) as commit:
+        # The trainers' factors live in block files here until the vectors are written.
+        scratch = commit.scratch(output, "factors")
+        with timer.step(plan.engine):
+            result = METHODS[plan.engine].train(ctx, plan, cfg, vocab, scratch)
+        with timer.step("write"):
+            meta = write_vectors(
+                result.vectors,
+                output,
+                dim=tc.dim,
+                method=tc.method,
+                lang=lang,
+                counts=result.counts,
+                extra=result.extra,
+                commit=commit,
+            )
     plan.suffix = f"-> {output}"
     return {"method": tc.method, "dim": tc.dim, "vectors": meta["counts"]["vectors"], "lang": lang}
 
 
-# --- the trainers: (ctx, plan, cfg, vocab) -> TrainResult, each reading its own inputs ---
+# --- the trainers: (ctx, plan, cfg, vocab, scratch) -> TrainResult, each reading its own
+# inputs; ``scratch`` is a working folder every executor reaches, removed after the write ---
 # Their modules are imported when used: a run needs one, and word2vec's brings Spark ML.
 
 
-def _word2vec(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
-    from sparkembed.stages.train.word2vec import train_word2vec
+def _word2vec(ctx: Context, plan: Plan, cfg, vocab, scratch: str) -> TrainResult:
+    from sparkembed.stages.train import word2vec as w2v
 
+    # MLlib's limits (vocab x dim < 2^31, the model in the driver's heap) from the vocab's
+    # metadata, before any Spark job; train_word2vec checks again with the counted words.
+    meta = table_metadata(ctx.spark, plan.inputs["vocab"])
+    size = w2v.vocabulary_size(meta, cfg.word2vec.min_count)
+    if size is not None:
+        heap = w2v.driver_heap_bytes(ctx.spark)
+        w2v.check_model_size(size, cfg.train.dim, cfg.word2vec.min_count, heap)
     tokens = read_table(ctx.spark, plan.inputs["tokens"], table="tokens")
-    result = train_word2vec(tokens, vocab, cfg.train, cfg.word2vec, quiet=ctx.quiet)
+    result = w2v.train_word2vec(tokens, vocab, cfg.train, cfg.word2vec, quiet=ctx.quiet)
     result.counts["corpus_tokens"] = int(vocab.agg({"count": "sum"}).collect()[0][0] or 0)
     return result
 
@@ -121,22 +132,22 @@ def _cooccurrence(ctx: Context, plan: Plan) -> tuple:
     return table, {"quiet": ctx.quiet, "cooc_path": path, "symmetric": _symmetric(ctx.spark, path)}
 
 
-def _svd(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
+def _svd(ctx: Context, plan: Plan, cfg, vocab, scratch: str) -> TrainResult:
     from sparkembed.stages.train.svd import train_svd
 
     cooc, kw = _cooccurrence(ctx, plan)
     marginals = read_table(ctx.spark, plan.inputs["marginals"], table="marginals")
-    return train_svd(cooc, marginals, vocab, cfg.train, cfg.svd, **kw)
+    return train_svd(cooc, marginals, vocab, cfg.train, cfg.svd, scratch=scratch, **kw)
 
 
-def _glove(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
+def _glove(ctx: Context, plan: Plan, cfg, vocab, scratch: str) -> TrainResult:
     from sparkembed.stages.train.glove import train_glove
 
     cooc, kw = _cooccurrence(ctx, plan)
-    return train_glove(cooc, vocab, cfg.train, cfg.glove, **kw)
+    return train_glove(cooc, vocab, cfg.train, cfg.glove, scratch=scratch, **kw)
 
 
-def _umap(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
+def _umap(ctx: Context, plan: Plan, cfg, vocab, scratch: str) -> TrainResult:
     from sparkembed.stages.train.umap import train_umap
 
     graph = read_table(ctx.spark, plan.inputs["graph"], table="graph")
@@ -146,7 +157,7 @@ def _umap(ctx: Context, plan: Plan, cfg, vocab) -> TrainResult:
 @dataclass(frozen=True)
 class Method:
     inputs: tuple[str, ...]  # the work directory's tables it reads
-    train: Callable[..., TrainResult]  # (ctx, plan, cfg, vocab) -> TrainResult
+    train: Callable[..., TrainResult]  # (ctx, plan, cfg, vocab, scratch) -> TrainResult
 
 
 # One entry per choice of ``train.method`` (a test holds the keys to the field's choices);

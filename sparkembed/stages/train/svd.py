@@ -1,7 +1,8 @@
 """The PPMI + truncated SVD trainer: DIR/cooccurrence, DIR/marginals, DIR/vocab -> vectors.
 
 PPMI (context smoothing ``alpha``, optional shift ``neg``) built in Spark, then the
-randomized SVD of ``sparkembed.linalg.sharded`` over the cached blocks.
+randomized SVD of ``sparkembed.linalg.sharded`` over the cached blocks; its factors stay
+in block files the executors read and write, and the executors build the vectors.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import numpy as np
 
 from sparkembed.config import SvdConfig, TrainConfig
 from sparkembed.errors import SparkembedError
+from sparkembed.linalg.factors import FactorSpace, vector_rows
 from sparkembed.linalg.sharded import ShardedMatrix, randomized_svd
 from sparkembed.stages.train.ppmi import ppmi_entries
 from sparkembed.stages.train.result import TrainResult, log, vector_frame, vocab_summary
@@ -25,12 +27,16 @@ def train_svd(
     quiet: bool = False,
     cooc_path: str | None = None,
     symmetric: bool = False,
+    scratch: str | None = None,
 ) -> TrainResult:
     """PPMI + truncated SVD: rows of ``U · S^eig`` (``+ V · S^eig`` if ``add_context``).
 
     With ``cooc_path`` (the table ``cooc`` was read from) and ``symmetric`` counts, the
     PPMI blocks are built from the shard files in one pass without a
     shuffle (``ppmi_blocks_from_files``); otherwise from ``cooc`` with Spark joins.
+    ``scratch``: a folder every executor reaches for the factors' block files (a stage's
+    scratch folder; without one, a local temporary folder, local masters only). The
+    returned vectors are read from it: write them before it is removed.
     """
 
     spark = cooc.sparkSession
@@ -52,6 +58,7 @@ def train_svd(
         matrix = ShardedMatrix.cache(entries, n_ids, n_ids, partitions)
     if pinfo.entries_rejected:
         log(f"set aside {pinfo.entries_rejected:,} malformed co-occurrence entries", quiet)
+    space = FactorSpace(spark, scratch)
     try:
         if matrix.nnz == 0:
             raise SparkembedError("the PPMI matrix is empty (no positive PMI entry)")
@@ -59,27 +66,32 @@ def train_svd(
             raise SparkembedError(f"train.dim {dim} exceeds the vocabulary size {n_ids:,}")
         k = dim
         log(f"PPMI {n_ids:,} x {n_ids:,}, {matrix.nnz:,} non-zeros; randomized SVD, k={k}", quiet)
-        u, s, v = randomized_svd(
-            matrix, k, cfg.oversample, cfg.power_iters, seed, log=lambda m: log(m, quiet)
+        svd = randomized_svd(
+            matrix, k, space, cfg.oversample, cfg.power_iters, seed, log=lambda m: log(m, quiet)
         )
-        present = np.zeros(n_ids, dtype=bool)
-        present[matrix.row_ids().astype(np.int64)] = True
-        passes = matrix.passes
+        passes, parts = matrix.passes, matrix.partitions
+    except BaseException:
+        space.close()
+        raise
     finally:
         matrix.unpersist()
-    weight = s**eig
-    w = u * weight
+    weight = np.diag(svd.s**eig)
+    terms = [svd.u.then(weight)]
     if cfg.add_context:
-        w = w + v * weight
-    out, n_vectors = vector_frame(vocab, present, w)
+        terms.append(svd.v.then(weight))
+    out = vector_frame(vocab, vector_rows(spark, parts, terms))
+    if scratch is None:
+        out = out.persist()
+        out.count()
+        space.close()
     counts = {
         "vocab_size": voc.size,
         "corpus_tokens": voc.tokens,
         "cooccurrence_entries": pinfo.entries_in,
         "cooccurrence_rejected": pinfo.entries_rejected,
         "ppmi_nonzeros": matrix.nnz,
-        "tokens_without_ppmi": voc.size - n_vectors,
-        "vectors": n_vectors,
+        "tokens_without_ppmi": voc.size - svd.rows,
+        "vectors": svd.rows,
         "spark_passes": passes,
     }
-    return TrainResult(out, counts, {"singular_values": [float(x) for x in s]})
+    return TrainResult(out, counts, {"singular_values": [float(x) for x in svd.s]})

@@ -5,7 +5,14 @@ import pytest
 
 from sparkembed.config import Config, SvdConfig, TrainConfig, validate
 from sparkembed.errors import SparkembedError
-from sparkembed.linalg.sharded import WIRE_DTYPE, ShardedMatrix, randomized_svd
+from sparkembed.linalg.factors import FactorSpace, to_numpy, write_factor
+from sparkembed.linalg.sharded import (
+    WIRE_DTYPE,
+    ShardedMatrix,
+    orthonormal_basis,
+    randomized_svd,
+    span_basis,
+)
 from sparkembed.stages.train.ppmi import ppmi_entries
 from sparkembed.stages.train.svd import train_svd
 
@@ -86,6 +93,15 @@ def test_ppmi_sets_aside_malformed_entries(spark):
     assert got == [(0, 1, round(np.log(2.0), 12)), (1, 0, round(np.log(2.0), 12))]
 
 
+def _svd_arrays(spark, matrix, k, **kw):
+    space = FactorSpace(spark)
+    try:
+        svd = randomized_svd(matrix, k, space, **kw)
+        return to_numpy(svd.u), svd.s, to_numpy(svd.v)
+    finally:
+        space.close()
+
+
 def test_randomized_svd_agrees_with_dense_svd(spark, corpus):
     counts, (cooc, marg, _vocab) = corpus
     ppmi = _dense_ppmi(counts)
@@ -94,7 +110,7 @@ def test_randomized_svd_agrees_with_dense_svd(spark, corpus):
     entries, _ = ppmi_entries(cooc, marg, counts.shape[0])
     matrix = ShardedMatrix.cache(entries, *counts.shape, partitions=3)
     try:
-        u, s, v = randomized_svd(matrix, k, oversample=30, power_iters=4, seed=1)
+        u, s, v = _svd_arrays(spark, matrix, k, oversample=30, power_iters=4, seed=1)
     finally:
         matrix.unpersist()
     np.testing.assert_allclose(s, s_ref[:k], rtol=1e-4)
@@ -102,33 +118,37 @@ def test_randomized_svd_agrees_with_dense_svd(spark, corpus):
     for j in range(k):
         assert abs(u[:, j] @ u_ref[:, j]) > 0.999
         assert abs(v[:, j] @ vt_ref[j]) > 0.999
-    assert matrix.passes == 2 + 4  # one pass per power iteration (AᵀA fused)
+    assert matrix.passes == 2 + 2 * 4  # A·Z and Aᵀ·Y per power iteration, A·Z and Aᵀ·Q
 
 
-def test_randomized_svd_two_pass_fallback_gives_the_same_triplets(spark, corpus, monkeypatch):
-    """Where the fused AᵀA pass's partial sums would be too big for the driver, each power
-    iteration takes two passes; the triplets are the same."""
-    import sparkembed.linalg.sharded as svd_module
-
-    counts, (cooc, marg, _vocab) = corpus
-    entries, _ = ppmi_entries(cooc, marg, counts.shape[0])
-    matrix = ShardedMatrix.cache(entries, *counts.shape, partitions=3)
+def test_randomized_svd_of_a_matrix_of_lower_rank_than_its_width(spark):
+    """Rows without entries make the matrix's rank lower than the sketch's width: the
+    bases drop the empty directions and the triplets are still the dense SVD's."""
+    rng = np.random.default_rng(11)
+    dense = np.zeros((40, 40))
+    dense[:25] = rng.random((25, 40)) * (rng.random((25, 40)) < 0.3)
+    rows, cols = np.nonzero(dense)
+    entries = spark.createDataFrame(
+        [(int(r), int(c), float(dense[r, c])) for r, c in zip(rows, cols, strict=True)],
+        "row int, col int, value double",
+    )
+    matrix = ShardedMatrix.cache(entries, 40, 40, partitions=2)
     try:
-        u1, s1, v1 = randomized_svd(matrix, 8, oversample=30, power_iters=3, seed=1)
-        assert matrix.passes == 2 + 3
-        monkeypatch.setattr(svd_module, "_GRAM_PARTIALS_BYTES", 0)
-        matrix.passes = 0
-        u2, s2, v2 = randomized_svd(matrix, 8, oversample=30, power_iters=3, seed=1)
-        assert matrix.passes == 2 + 2 * 3
+        u, s, v = _svd_arrays(spark, matrix, 5, oversample=35, power_iters=2, seed=2)
     finally:
         matrix.unpersist()
-    np.testing.assert_allclose(s2, s1, rtol=1e-5)
-    np.testing.assert_allclose(np.abs(np.sum(u1 * u2, axis=0)), 1.0, atol=1e-5)
-    np.testing.assert_allclose(np.abs(np.sum(v1 * v2, axis=0)), 1.0, atol=1e-5)
+    u_ref, s_ref, vt_ref = np.linalg.svd(dense)
+    np.testing.assert_allclose(s, s_ref[:5], rtol=1e-4)
+    np.testing.assert_allclose(np.abs(np.sum(u * u_ref[:, :5], axis=0)), 1.0, atol=1e-4)
+    np.testing.assert_allclose(np.abs(np.sum(v * vt_ref[:5].T, axis=0)), 1.0, atol=1e-4)
 
 
-def test_products_by_factor_column_slices_give_the_same_triplets(spark, corpus, monkeypatch):
-    """A factor of few rows is multiplied in column slices (cache-sized); same results."""
+def test_products_by_factor_column_slices_give_the_same_triplets(
+    spark, corpus, monkeypatch, tmp_path
+):
+    """A factor of few rows is multiplied in column slices (cache-sized); same results.
+    Products read the factor from block files, apply its pending transform, and write
+    their rows as block files: the same numbers as the dense products."""
     import sparkembed.linalg.sharded as svd_module
 
     counts, (cooc, marg, _vocab) = corpus
@@ -137,18 +157,22 @@ def test_products_by_factor_column_slices_give_the_same_triplets(spark, corpus, 
     matrix = ShardedMatrix.cache(entries, n, n, partitions=3)
     try:
         assert svd_module.slice_width(n, 38) == 38  # 120 rows: the whole factor fits
-        u1, s1, v1 = randomized_svd(matrix, 8, oversample=30, power_iters=2, seed=1)
+        u1, s1, v1 = _svd_arrays(spark, matrix, 8, oversample=30, power_iters=2, seed=1)
         monkeypatch.setattr(svd_module, "FACTOR_SLICE_BYTES", n * 4 * 32)
         assert svd_module.slice_width(n, 38) == 32  # slices of 32 and 6 columns
-        z = np.random.default_rng(0).standard_normal((n, 38))
+        z = np.random.default_rng(0).standard_normal((n, 38)).astype(WIRE_DTYPE)
+        t = np.random.default_rng(1).standard_normal((38, 38))
         dense = np.zeros((n, n))
         for r in entries.collect():
             dense[r["row"], r["col"]] = r["value"]
-        np.testing.assert_allclose(matrix.matmul(z), dense @ z, rtol=1e-4, atol=1e-4)
-        np.testing.assert_allclose(matrix.rmatmul(z), dense.T @ z, rtol=1e-4, atol=1e-4)
-        gram = dense.T @ dense @ z
-        np.testing.assert_allclose(matrix.gram_matmul(z), gram, rtol=1e-4, atol=1e-3)
-        u2, s2, v2 = randomized_svd(matrix, 8, oversample=30, power_iters=2, seed=1)
+        factor = write_factor(str(tmp_path / "z"), z, parts=2).then(t)
+        az, gram, rows = matrix.product(factor, str(tmp_path / "az"))
+        np.testing.assert_allclose(to_numpy(az), dense @ z @ t, rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(gram, to_numpy(az).T @ to_numpy(az), rtol=1e-6)
+        assert rows == int((dense != 0).any(axis=1).sum())
+        atz, _, _ = matrix.product(factor, str(tmp_path / "atz"), transposed=True)
+        np.testing.assert_allclose(to_numpy(atz), dense.T @ z @ t, rtol=1e-4, atol=1e-3)
+        u2, s2, v2 = _svd_arrays(spark, matrix, 8, oversample=30, power_iters=2, seed=1)
     finally:
         matrix.unpersist()
     np.testing.assert_allclose(s2, s1, rtol=1e-5)
@@ -156,26 +180,31 @@ def test_products_by_factor_column_slices_give_the_same_triplets(spark, corpus, 
     np.testing.assert_allclose(np.abs(np.sum(v1 * v2, axis=0)), 1.0, atol=1e-5)
 
 
-def test_driver_bases_cholesky_qr_and_its_fallbacks():
-    """Cholesky QR where the factor is well conditioned; LU / Householder QR where the
-    Gram matrix would lose the small directions (rank-deficient factor)."""
-    from sparkembed.linalg.sharded import _cholesky_qr, _orthonormal_basis, _span_basis
-
+def test_bases_by_cholesky_qr_and_by_eigenvectors_for_deficient_factors(spark, tmp_path):
+    """Cholesky QR where the factor is well conditioned; where its Gram matrix would
+    lose the small directions (a rank-deficient factor), the Gram matrix's eigenvectors:
+    fewer columns, still orthonormal, still spanning the factor."""
     rng = np.random.default_rng(3)
-    y = rng.standard_normal((500, 20))
-    q, r = _orthonormal_basis(y)
-    np.testing.assert_allclose(q.T @ q, np.eye(20), atol=1e-12)
-    np.testing.assert_allclose(q @ r, y, atol=1e-10)
-    np.testing.assert_allclose(np.triu(r), r)
+    y = rng.standard_normal((500, 20)).astype(WIRE_DTYPE)
+    factor = write_factor(str(tmp_path / "y"), y, parts=3)
+    gram = y.astype(np.float64).T @ y
+    q, r = orthonormal_basis(spark, factor, gram, 3)
+    qn = to_numpy(q)
+    np.testing.assert_allclose(qn.T @ qn, np.eye(20), atol=1e-5)
+    np.testing.assert_allclose(qn @ r, y, atol=1e-4)
+    np.testing.assert_allclose(np.triu(r), r, atol=1e-12)
     deficient = np.hstack([y[:, :10], y[:, :10] @ rng.standard_normal((10, 10))])
-    assert _cholesky_qr(deficient) is None
-    q, r = _orthonormal_basis(deficient)  # Householder
-    np.testing.assert_allclose(q @ r, deficient, atol=1e-10)
-    basis = _span_basis(deficient)  # LU: spans (at least) the columns of the factor
+    deficient = deficient.astype(WIRE_DTYPE)
+    factor = write_factor(str(tmp_path / "d"), deficient, parts=3)
+    gram = deficient.astype(np.float64).T @ deficient
+    q, r = orthonormal_basis(spark, factor, gram, 3)
+    qn = to_numpy(q)
+    assert qn.shape == (500, 10)
+    np.testing.assert_allclose(qn.T @ qn, np.eye(10), atol=1e-5)
+    np.testing.assert_allclose(qn @ r, deficient, atol=1e-3)
+    basis = to_numpy(span_basis(factor, gram))  # spans the columns of the factor
     coef = np.linalg.lstsq(basis, deficient, rcond=None)[0]
-    np.testing.assert_allclose(basis @ coef, deficient, atol=1e-10)
-    coef = np.linalg.lstsq(_span_basis(y), y, rcond=None)[0]  # Cholesky QR: same span
-    np.testing.assert_allclose(_span_basis(y) @ coef, y, atol=1e-10)
+    np.testing.assert_allclose(basis @ coef, deficient, atol=1e-3)
 
 
 def _neighbours(w, topn=5):
@@ -202,8 +231,8 @@ def test_train_svd_vectors_match_reference(spark, corpus, eig, add_context):
     assert [r["count"] for r in rows] == [int(round(x)) for x in counts.sum(axis=1)]
     # cosine neighbours do not depend on the signs of the components
     assert (_neighbours(got) == _neighbours(ref)).mean() > 0.98
-    if not add_context:  # U·S^eig up to a sign per column
-        np.testing.assert_allclose(np.abs(got), np.abs(ref), rtol=1e-3, atol=1e-6)
+    if not add_context:  # U·S^eig up to a sign per column; factors are float32
+        np.testing.assert_allclose(np.abs(got), np.abs(ref), rtol=1e-3, atol=1e-4)
     assert result.counts["ppmi_nonzeros"] == int((_dense_ppmi(counts) > 0).sum())
 
 
