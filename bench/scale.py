@@ -244,6 +244,12 @@ def corpus_files(corpus: Path) -> tuple[list[Path], list[Path], list[Path]]:
     return text, dump, pairs
 
 
+def step_order(step: str) -> tuple[int, str]:
+    """Steps in the order the harness runs them (unknown ones last)."""
+    known = [*TEXT_STEPS, *EVALUATE_STEPS, DUMP_STEP]
+    return (known.index(step) if step in known else len(known), step)
+
+
 def all_steps(has_dump: bool, has_pairs: bool) -> list[str]:
     return [*TEXT_STEPS, *(EVALUATE_STEPS if has_pairs else ()), *([DUMP_STEP] if has_dump else [])]
 
@@ -595,9 +601,7 @@ def render_growth(sizes: list[tuple[str, int, dict[str, dict]]]) -> str:
     sizes = sorted(sizes, key=lambda s: s[1])
     labels = [s[0] for s in sizes]
     lo, hi = sizes[0], sizes[-1]
-    steps: list[str] = []
-    for _, _, recs in sizes:
-        steps += [s for s in recs if s not in steps]
+    steps = sorted({s for _, _, recs in sizes for s in recs}, key=step_order)
     token_ratio = hi[1] / lo[1] if lo[1] else float("nan")
     head = (
         "| stage | "
@@ -755,10 +759,8 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     ok = run_steps(args, run, files, work, header)
     print(f"[scale] {'done' if ok else 'stopped'} after {time.perf_counter() - t0:.0f} s")
-    order = {s: i for i, s in enumerate(steps)}
     recs = sorted(
-        latest(read_results(work / "results.jsonl")).values(),
-        key=lambda r: order.get(r["step"], 99),
+        latest(read_results(work / "results.jsonl")).values(), key=lambda r: step_order(r["step"])
     )
     md = render_table(recs, size, info)
     if args.no_doc:

@@ -246,11 +246,11 @@ def test_render_table_has_a_row_per_stage():
 
 
 def test_render_growth_gives_time_ratios_and_driver_peaks():
-    small = {
-        "tokenize": _measured("tokenize", 60.0, 2**30),
+    small = {  # measured in another order than the pipeline's
         "cooccur": _measured("cooccur", 40.0, 2**30),
+        "tokenize": _measured("tokenize", 60.0, 2**30),
     }
-    large = {"tokenize": _measured("tokenize", 660.0, 2**31)}
+    large = {"tokenize": _measured("tokenize", 660.0, 2**31)}  # cooccur not run yet
     md = scale.render_growth([("1B", 10**9, large), ("100M", 10**8, small)])
     lines = md.splitlines()
     assert "Tokens grow 10x from 100M to 1B" in md and "at most 12x" in md
@@ -258,6 +258,8 @@ def test_render_growth_gives_time_ratios_and_driver_peaks():
     assert head.startswith("| stage | wall s 100M | wall s 1B | time(1B) / time(100M) |")
     assert "| tokenize | 60 | 660 | 11.0 | 1.00 GB / 0.25 GB | 2.00 GB / 0.25 GB |" in lines
     assert "| cooccur | 40 | – | – | 1.00 GB / 0.25 GB | – |" in lines
+    rows = [line.split(" | ")[0] for line in lines if line.startswith("| ") and "stage" not in line]
+    assert rows == ["| tokenize", "| cooccur"]  # the pipeline's order, whatever the input's
 
 
 def test_size_labels(tmp_path):
