@@ -31,6 +31,7 @@ from sparkembed.arrowio import (
 )
 from sparkembed.errors import SparkembedError
 from sparkembed.session import task_slots
+from sparkembed.tables.driver_frames import driver_frame
 from sparkembed.vocabulary.counts import rank_vocab
 
 # Token rows: doc_id and sentences null. Document rows: token and doc_count null,
@@ -233,11 +234,25 @@ def token_counts(parts: DataFrame) -> pa.Table:
 
 
 def vocab_from_counts(
-    spark: SparkSession, counts: pa.Table, min_count: int = 1, max_vocab: int = 0
+    spark: SparkSession,
+    counts: pa.Table,
+    min_count: int = 1,
+    max_vocab: int = 0,
+    folder: str | None = None,
 ) -> DataFrame:
-    """The vocab table (as ``build_vocab``) from ``count_file_vocab``'s token counts."""
+    """The vocab table (as ``build_vocab``) from ``count_file_vocab``'s token counts.
+
+    ``folder``: a scratch folder (``Commit.scratch``) where the counts go as Parquet for
+    Spark to read, so that the vocabulary-sized rows never travel inside the tasks; the
+    frame must be written before the scratch is removed. None: the counts travel inside
+    the tasks (``createDataFrame``), as before a caller has a commit to pass a folder of.
+    """
     if min_count > 1:
         # Most distinct tokens are rare: drop them before they become Spark rows.
         counts = counts.filter(pc.greater_equal(counts.column("count"), min_count))
-    frame = spark.createDataFrame(counts.select(["token", "count", "doc_count"]), COUNTS_SCHEMA)
+    counts = counts.select(["token", "count", "doc_count"])
+    if folder is None:
+        frame = spark.createDataFrame(counts, COUNTS_SCHEMA)
+    else:
+        frame = driver_frame(spark, counts, folder, COUNTS_SCHEMA)
     return rank_vocab(frame, min_count, max_vocab)

@@ -17,7 +17,7 @@ from sparkembed.stage import Context, Plan
 from sparkembed.stages.cooccur.counts import cooccurrence_counts, marginals
 from sparkembed.stages.cooccur.files import count_to_files, file_path_supported
 from sparkembed.stages.cooccur.kernel import weight_scale
-from sparkembed.tables import Commit, read_table
+from sparkembed.tables import Commit, driver_frame, read_table
 
 
 def add_arguments(p) -> None:
@@ -75,7 +75,9 @@ def _count_with_files(ctx: Context, plan: Plan, c, tokens, vocab, commit: Commit
         )
     with ctx.timer.step("marginals"):
         table = row_sums.select(["row", "count"]).rename_columns(["id", "count"])
-        sums = ctx.spark.createDataFrame(table, schemas.MARGINALS).coalesce(1)
+        # As Parquet in a scratch folder: the rows (one per word) never travel in the tasks.
+        folder = commit.scratch(plan.outputs["marginals"], "row-sums")
+        sums = driver_frame(ctx.spark, table, folder, schemas.MARGINALS).coalesce(1)
         # The row sums are on the driver already: their counts need no Spark job.
         margins = {"rows": table.num_rows, "total": pc.sum(table["count"]).as_py()}
         commit.write_df(

@@ -185,7 +185,8 @@ def _write_vocab(spark, commit, t, path: str, token_counts: pa.Table | None) -> 
         n_vocab = spark.read.parquet(commit.staged("vocab")).count()
         commit.add_counts("vocab", {"vocab": n_vocab})
         return n_vocab
-    vocab = vocab_from_counts(spark, token_counts, t.min_count, t.max_vocab)
+    folder = commit.scratch(path, "counts")  # the counts as Parquet, not inside the tasks
+    vocab = vocab_from_counts(spark, token_counts, t.min_count, t.max_vocab, folder)
     # Known on the driver (rank_vocab's filters): no read of the written table.
     kept = pc.sum(pc.greater_equal(token_counts.column("count"), t.min_count)).as_py() or 0
     n_vocab = min(kept, t.max_vocab) if t.max_vocab > 0 else kept
