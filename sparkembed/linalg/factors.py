@@ -66,17 +66,38 @@ class Factor:
     folder: str | None = None
     generated: Generated | None = None
     transform: np.ndarray | None = None
+    shipped_transform: object | None = None  # the transform as a broadcast (``shipped``)
+    width_after: int | None = None  # the transform's columns, once shipped
 
     @property
     def width(self) -> int:
+        if self.width_after is not None:
+            return self.width_after
         return self.stored_width if self.transform is None else self.transform.shape[1]
 
     def then(self, transform: np.ndarray) -> Factor:
         """This factor times ``transform`` (applied lazily, by the next product)."""
+        if self.shipped_transform is not None:
+            raise ValueError("a shipped factor is for tasks only")
         t = np.asarray(transform, dtype=np.float64)
         if self.transform is not None:
             t = self.transform @ t
         return replace(self, transform=t)
+
+    def shipped(self, spark) -> Factor:
+        """This factor as tasks take it: the transform (width² float64, 1.3 MB at width
+        400: past Spark's task-size warning if it rode in the closure) as a broadcast."""
+        if self.transform is None:
+            return self
+        bc = spark.sparkContext.broadcast(self.transform)
+        return replace(
+            self, transform=None, shipped_transform=bc, width_after=self.transform.shape[1]
+        )
+
+    def _matrix(self) -> np.ndarray | None:
+        if self.shipped_transform is not None:
+            return self.shipped_transform.value
+        return self.transform
 
     def stored_rows(self) -> np.ndarray:
         """In a task: the whole stored factor, ``n × stored_width`` float32 (rows never
@@ -90,9 +111,10 @@ class Factor:
 
     def apply_transform(self, rows: np.ndarray) -> np.ndarray:
         """``rows`` (of the stored factor, or of a product with it) times the transform."""
-        if self.transform is None:
+        t = self._matrix()
+        if t is None:
             return rows
-        return (rows.astype(np.float64) @ self.transform).astype(FACTOR_DTYPE)
+        return (rows.astype(np.float64) @ t).astype(FACTOR_DTYPE)
 
     def block(self, partition: int) -> tuple[np.ndarray, np.ndarray]:
         """In a task: the ids and transformed rows of one block (empty when the pass's
@@ -219,6 +241,8 @@ def vector_rows(spark, parts: int, terms: list[Factor], min_norm: float = 0.0):
     sum of the terms' rows (the same block ``p`` of each: the passes that wrote them ran
     over alike-partitioned matrices), kept when its norm exceeds ``min_norm``. Computed
     by the executors from the block files; lazy (the files must outlive its use)."""
+
+    terms = [t.shipped(spark) for t in terms]
 
     def rows(batches):
         import pyarrow as pa

@@ -264,8 +264,13 @@ class ShardedMatrix:
         n_in = self.n_cols if blocks is self.by_row else self.n_rows
         if factor.n != n_in:
             raise ValueError(f"factor has {factor.n} rows, expected {n_in}")
-        fn = _pass_fn(factor, n_in, prepare, block_fn, finish, out)
-        rows = blocks.mapInArrow(fn, PASS_SCHEMA).collect()
+        shipped = factor.shipped(blocks.sparkSession)
+        fn = _pass_fn(shipped, n_in, prepare, block_fn, finish, out)
+        try:
+            rows = blocks.mapInArrow(fn, PASS_SCHEMA).collect()
+        finally:
+            if shipped is not factor:
+                shipped.shipped_transform.destroy()
         self.passes += 1
         total = None
         for r in sorted(rows, key=lambda r: r["partition"]):
@@ -280,7 +285,14 @@ class ShardedMatrix:
         blocks = self.by_col if transposed else self.by_row
         n_out = self.n_cols if transposed else self.n_rows
         cols = slice_width(factor.n, factor.stored_width)
-        stats = self.factor_pass(blocks, factor, _product_block(cols), _gram_finish(factor), out)
+        shipped = factor.shipped(blocks.sparkSession)
+        try:
+            stats = self.factor_pass(
+                blocks, shipped, _product_block(cols), _gram_finish(shipped), out
+            )
+        finally:
+            if shipped.shipped_transform is not None:
+                shipped.shipped_transform.destroy()
         w = factor.width
         gram = stats[: w * w].reshape(w, w)
         return Factor(n_out, w, folder=out), gram, int(stats[w * w])
@@ -333,13 +345,16 @@ def span_basis(factor: Factor, gram: np.ndarray) -> Factor:
 
 def gram_of(spark, factor: Factor, parts: int) -> np.ndarray:
     """``factorᵀ factor`` from its block files: one job, each task reading its own block."""
-    fn = _block_gram_fn(factor)
+    shipped = factor.shipped(spark)
+    fn = _block_gram_fn(shipped)
     rows = spark.createDataFrame(
         spark.sparkContext.parallelize([(p,) for p in range(parts)], parts), "partition int"
     ).mapInArrow(fn, PASS_SCHEMA)
     total = np.zeros(factor.width * factor.width)
     for r in sorted(rows.collect(), key=lambda r: r["partition"]):
         total += np.frombuffer(r["stats"], np.float64)
+    if shipped.shipped_transform is not None:
+        shipped.shipped_transform.destroy()
     return total.reshape(factor.width, factor.width)
 
 
@@ -366,6 +381,7 @@ def orthonormal_basis(spark, factor: Factor, gram: np.ndarray, parts: int):
 def column_signs(spark, factor: Factor, parts: int) -> np.ndarray:
     """Deterministic signs: the sign of each column's largest-|x| entry (the lowest row
     id among ties), from one job over the block files."""
+    factor = factor.shipped(spark)
 
     def pivots(batches):
         for b in batches:
