@@ -19,6 +19,9 @@ from pyspark.sql import functions as F
 
 from sparkembed.errors import SparkembedError
 from sparkembed.stages.train.result import TrainResult
+from sparkembed.tables import broadcast_frame
+
+VECTOR_ROWS = "token string, vector array<float>, norm float"
 
 
 def transition_matrix(table):
@@ -88,7 +91,8 @@ def train_umap(graph, vocab, dim: int, cfg, seed: int) -> TrainResult:
             "norm": pa.array(np.linalg.norm(points, axis=1).astype(np.float32)),
         }
     )
-    frame = graph.sparkSession.createDataFrame(vectors)
+    # Broadcast, not the tasks' own data: n x dim floats would travel inside every task.
+    frame = broadcast_frame(graph.sparkSession, vectors, VECTOR_ROWS)
     frame = frame.join(vocab.select("token", "count"), "token", "left").select(
         "token", "vector", F.coalesce("count", F.lit(0)).cast("long").alias("count"), "norm"
     )

@@ -42,8 +42,48 @@ SENTENCE_SCHEMA = (
 )
 
 
-def check_model_size(vocab_size: int, dim: int, min_count: int) -> None:
-    """MLlib keeps the model in one JVM array: ``vocab_size * dim`` must fit in an int."""
+# MLlib's Word2Vec holds its whole model on the driver (Word2Vec.scala, ``fit``): the
+# vocabulary, collected (each word with two code arrays of 40 ints for the hierarchical
+# softmax) and a hash from word to index, both broadcast; syn0 and syn1, vocab x dim floats
+# each, in one JVM array each (hence vocab x dim < 2^31); in every iteration a broadcast of
+# both (a serialised copy of each in the driver's block store) and the partitions'
+# updated rows, collected (up to both matrices again): six copies of a float per word and
+# dimension on a cluster's driver. In local mode the tasks run in the driver's JVM too, and
+# their copies of the updated rows (sliced out, combined map-side before the shuffle) come
+# on top: twelve. Measured (docs/train.md): dim 100, the peak heap grew by 6.6 kB per word
+# from 40,000 to 160,000 words, and 160,000 words failed in a 1 GiB heap. Bytes per word:
+MODEL_BYTES_PER_WORD_DIM = 48  # twelve floats per dimension
+MODEL_BYTES_PER_WORD = 2_000  # the word, its code arrays, hash entry, broadcasts, row headers
+# Of the driver's heap, what Spark and the session use besides the model (Spark reserves
+# 300 MB; the rest is the scheduler's and the block store's own).
+DRIVER_HEAP_OTHER = 512 << 20
+
+
+def model_driver_bytes(vocab_size: int, dim: int) -> int:
+    """The driver memory MLlib needs to train ``vocab_size`` words of ``dim`` (estimate)."""
+    return vocab_size * (MODEL_BYTES_PER_WORD_DIM * dim + MODEL_BYTES_PER_WORD)
+
+
+def largest_vocabulary(dim: int, driver_heap: int) -> int:
+    """The most words of ``dim`` MLlib can train on a driver of ``driver_heap`` bytes."""
+    fits = (driver_heap - DRIVER_HEAP_OTHER) // (
+        MODEL_BYTES_PER_WORD_DIM * dim + MODEL_BYTES_PER_WORD
+    )
+    return max(0, min(fits, (INT_MAX - 1) // dim))
+
+
+def driver_heap_bytes(spark) -> int:
+    """The running driver JVM's largest heap (``spark.driver_memory`` for a local session,
+    ``--driver-memory`` under spark-submit)."""
+    return int(spark.sparkContext._jvm.java.lang.Runtime.getRuntime().maxMemory())
+
+
+def check_model_size(
+    vocab_size: int, dim: int, min_count: int, driver_heap: int | None = None
+) -> None:
+    """Before MLlib starts: ``vocab_size * dim`` must fit in a JVM array (MLlib refuses it
+    otherwise, after a pass over the corpus), and with ``driver_heap`` (bytes) the model
+    must fit the driver (:func:`model_driver_bytes`)."""
     if vocab_size * dim >= INT_MAX:
         largest = (INT_MAX - 1) // max(vocab_size, 1)
         raise SparkembedError(
@@ -51,6 +91,20 @@ def check_model_size(vocab_size: int, dim: int, min_count: int) -> None:
             f"{vocab_size * dim:,} >= 2^31 - 1 (MLlib's limit); the largest dim for this "
             f"vocabulary is {largest:,}: lower train.dim, raise word2vec.min_count "
             f"(now {min_count}), or use --method svd"
+        )
+    if driver_heap is None:
+        return
+    needed = model_driver_bytes(vocab_size, dim)
+    if needed > driver_heap - DRIVER_HEAP_OTHER:
+        raise SparkembedError(
+            f"word2vec model too large for the driver: MLlib keeps it there, about "
+            f"{MODEL_BYTES_PER_WORD_DIM} x dim + {MODEL_BYTES_PER_WORD:,} bytes per word, "
+            f"{needed / 2**30:.1f} GiB for vocabulary {vocab_size:,} x dim {dim}, and the "
+            f"driver's heap is {driver_heap / 2**30:.1f} GiB; at most "
+            f"{largest_vocabulary(dim, driver_heap):,} words of dim {dim} fit: raise "
+            f"spark.driver_memory (--driver-memory under spark-submit), raise "
+            f"word2vec.min_count (now {min_count}), lower train.dim, or use --method svd "
+            "(docs/train.md)"
         )
 
 
@@ -65,6 +119,19 @@ def auto_subsample(tokens: int) -> float:
 def auto_partitions(tokens: int, slots: int) -> int:
     """One partition per task slot, but at least :data:`TOKENS_PER_PARTITION` tokens each."""
     return max(1, min(slots, tokens // TOKENS_PER_PARTITION))
+
+
+def vocabulary_size(meta: dict | None, min_count: int) -> int | None:
+    """The number of words of ``min_count`` or more from the vocab table's metadata (its
+    ``counts``), without a Spark job; None when the metadata cannot say (no metadata, or
+    a vocabulary cut at a lower count than ``min_count``)."""
+    size = ((meta or {}).get("counts") or {}).get("vocab")
+    stage = (meta or {}).get("stage")
+    params = (meta or {}).get("params") or {}
+    cut = (params.get(stage) or {}).get("min_count", 1) if isinstance(stage, str) else 1
+    if not isinstance(size, int) or not isinstance(cut, int) or cut < min_count:
+        return None
+    return size
 
 
 def check_auto(cfg: Word2VecConfig) -> None:
@@ -208,14 +275,12 @@ def train_word2vec(
     ``extra["resolved"]``, recorded in the vector table's metadata.
     """
     from pyspark.ml.feature import Word2Vec
-    from pyspark.ml.functions import vector_to_array
-    from pyspark.sql import functions as F
 
     dim, seed = train.dim, train.seed
     # The model's size from the vocabulary table alone, before any pass over the corpus.
     words = vocabulary_words(vocab, cfg.min_count)
     vocab_size = words.num_rows
-    check_model_size(vocab_size, dim, cfg.min_count)
+    check_model_size(vocab_size, dim, cfg.min_count, driver_heap_bytes(tokens.sparkSession))
     vocab_tokens = int(words.column("count").to_numpy().sum())
     asked = cfg
     cfg = resolve_auto(cfg, vocab_tokens, task_slots(tokens.sparkSession))
@@ -288,12 +353,33 @@ def train_word2vec(
         ).fit(ordered)
     finally:
         sentences.unpersist()
-    learned = model.getVectors().select(
-        F.col("word").alias("token"), vector_to_array("vector").alias("vector")
-    )
-    out = learned.join(vocab.select("token", "count"), "token")
     result_counts = {"vocab_size": vocab_size, "partitions": num_partitions, **counts.as_dict()}
     resolved = {"word2vec": {"subsample": cfg.subsample, "num_partitions": num_partitions}}
     return TrainResult(
-        vector_table_frame(out).drop("lang"), result_counts, extra={"resolved": resolved}
+        learned_vectors(model, vocab, cfg.min_count), result_counts, extra={"resolved": resolved}
     )
+
+
+def learned_vectors(model, vocab, min_count: int):
+    """The vector frame (``token, vector, count, norm``) of the words ``model`` learned.
+
+    Not ``model.getVectors()``: MLlib builds that frame on the driver from the model's
+    map, and its rows (vocabulary x dim floats) would travel inside the tasks that write
+    it. Here the vocabulary's words come from the vocab table, each as a sentence of one
+    word, and the model's ``transform`` (which broadcasts the model, as training did) gives
+    each the average of its one vector: the same floats. A word of the vocabulary that
+    MLlib never saw (every occurrence subsampled away) gets the zero vector from
+    ``transform`` and is left out, as ``getVectors`` leaves it out; a learned vector is
+    never all zeros (MLlib starts each at random).
+    """
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    words = vocab.where(F.col("count") >= min_count).select(
+        "token", "count", F.array("token").alias(model.getInputCol())
+    )
+    embedded = model.transform(words).select(
+        "token", vector_to_array(model.getOutputCol()).alias("vector"), "count"
+    )
+    frame = vector_table_frame(embedded).drop("lang")
+    return frame.where(F.col("norm") > 0)

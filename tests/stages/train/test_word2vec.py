@@ -181,6 +181,51 @@ def test_model_size_error_names_the_largest_dim():
         check_model_size(1_000_000, 5000, 5)
 
 
+def test_model_that_does_not_fit_the_driver_is_refused_naming_the_limit():
+    gib = 2**30
+    per_word = w2v.MODEL_BYTES_PER_WORD_DIM * 100 + w2v.MODEL_BYTES_PER_WORD
+    assert w2v.model_driver_bytes(1_000_000, 100) == 1_000_000 * per_word
+    assert w2v.largest_vocabulary(100, 4 * gib) == (4 * gib - w2v.DRIVER_HEAP_OTHER) // per_word
+    assert 500_000 < w2v.largest_vocabulary(100, 4 * gib) < 600_000
+    # measured: 160,000 words of dim 100 did not train in a 1 GiB heap
+    assert w2v.largest_vocabulary(100, gib) < 160_000
+    fits = w2v.largest_vocabulary(100, 4 * gib)
+    check_model_size(fits, 100, 5, driver_heap=4 * gib)
+    with pytest.raises(SparkembedError, match=rf"at most {fits:,} words of dim 100 fit"):
+        check_model_size(fits + 1, 100, 5, driver_heap=4 * gib)
+    # MLlib's own limit comes first, whatever the driver's memory
+    with pytest.raises(SparkembedError, match=r"2\^31 - 1"):
+        check_model_size(21_474_837, 100, 5, driver_heap=1 << 50)
+
+
+def test_vocabulary_size_from_the_vocab_metadata():
+    meta = {"stage": "tokenize", "params": {"tokenize": {"min_count": 5}}, "counts": {"vocab": 7}}
+    assert w2v.vocabulary_size(meta, 5) == 7
+    assert w2v.vocabulary_size(meta, 3) == 7  # every word of the table is seen 5+ times
+    assert w2v.vocabulary_size(meta, 6) is None  # some of them fewer than 6: count them
+    assert w2v.vocabulary_size(None, 1) is None
+    assert w2v.vocabulary_size({"counts": {"vocab": 3}}, 1) == 3
+
+
+def test_learned_vectors_are_mllibs_own_without_a_driver_built_frame(spark):
+    """The vectors read out through ``transform`` (no frame built on the driver) are
+    ``getVectors``' floats; a vocabulary word MLlib never saw is left out, as there."""
+    from pyspark.ml.feature import Word2Vec
+    from pyspark.ml.functions import vector_to_array
+
+    rows = _corpus(np.random.default_rng(7), n_docs=60)
+    vocab, _ = _vocab(spark, rows, min_count=5)
+    never = spark.createDataFrame([(10_000, "never", 99, 1)], vocab.schema)
+    tokens = spark.createDataFrame(rows, SCHEMA).select("tokens").coalesce(1)
+    model = Word2Vec(vectorSize=6, minCount=5, seed=1, maxIter=1, inputCol="tokens")
+    model = model.setOutputCol("embedding").fit(tokens)
+    got = w2v.learned_vectors(model, vocab.unionByName(never), 5).collect()
+    want = model.getVectors().select("word", vector_to_array("vector", "float32").alias("v"))
+    want = {r.word: list(r.v) for r in want.collect()}
+    assert {r.token: list(r.vector) for r in got} == want
+    assert "never" not in want and len(want) > 10
+
+
 def test_auto_threshold_and_partitions_follow_the_corpus_size():
     """t: the smallest of 1e-5, 1e-4, 1e-3 with t * N >= 50 (1e-3 below that); partitions:
     one per task slot, at least 2M tokens each (docs/train.md)."""
