@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pyarrow as pa
 
 from sparkembed.errors import SparkembedError, task_errors
 from sparkembed.stages.align.procrustes import normalize
+from sparkembed.tables import broadcast_frame
 from sparkembed.vectors.table import frequency_order
 
 ALIGNED = "token string, vector array<float>, count long, norm float, lang string"
@@ -77,8 +79,9 @@ def step_means(df, dim: int, steps: Sequence[str], where: str) -> list[np.ndarra
 def rows_of(df, tokens: Sequence[str], dim: int, where: str) -> dict[str, np.ndarray]:
     """The raw vectors of ``tokens`` that the table has (a dictionary's worth, through a
     join with the token list, never the whole table)."""
-    spark = df.sparkSession
-    wanted = spark.createDataFrame([(t,) for t in dict.fromkeys(tokens)], "token string")
+    # Broadcast, not the tasks' own data: a dictionary's words would travel in every task.
+    words = pa.table({"token": pa.array(list(dict.fromkeys(tokens)), pa.string())})
+    wanted = broadcast_frame(df.sparkSession, words, "token string")
     with task_errors():
         table = df.join(wanted, "token").select("token", "vector").toArrow()
     if table.num_rows == 0:

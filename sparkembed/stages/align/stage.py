@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pyarrow as pa
 
 from sparkembed import schemas
 from sparkembed.errors import SparkembedError, task_errors
@@ -17,7 +18,7 @@ from sparkembed.stages.align.align import Side, learn_map
 from sparkembed.stages.align.dictionary import identical_pairs, read_dictionary
 from sparkembed.stages.align.procrustes import check_steps
 from sparkembed.stages.align.translate import translation_frame
-from sparkembed.tables import table_metadata
+from sparkembed.tables import driver_frame, table_metadata
 from sparkembed.vectors.table import frequency_order, read_vectors, write_vectors
 
 ALIGNMENT = schemas.ALIGNMENT
@@ -162,18 +163,29 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
                 commit=commit,
                 extra=extra,
             )
-            matrix = spark.createDataFrame(
-                [(i, [float(v) for v in row]) for i, row in enumerate(np.asarray(al.w))], ALIGNMENT
+            # The d x d map and the malformed lines go to Spark as Parquet in scratch
+            # folders (driver_frame), never inside the tasks that write them.
+            w = np.asarray(al.w, dtype=np.float64)
+            rows = pa.table(
+                {
+                    "row": pa.array(np.arange(len(w), dtype=np.int32)),
+                    "values": pa.array(list(w)),
+                }
             )
+            folder = commit.scratch(plan.outputs["alignment"], "map")
+            matrix = driver_frame(spark, rows, folder, ALIGNMENT)
             commit.write_df("alignment", plan.outputs["alignment"], matrix.coalesce(1), extra=extra)
             source_name = plan.inputs.get("dictionary", "identical")
-            rejected = spark.createDataFrame(
-                [
-                    (source_name, "malformed dictionary line", f"{n}: {x}")
-                    for n, x in dictionary.malformed
-                ],
-                "source string, reason string, excerpt string",
+            lines = dictionary.malformed
+            malformed = pa.table(
+                {
+                    "source": pa.array([source_name] * len(lines), pa.string()),
+                    "reason": pa.array(["malformed dictionary line"] * len(lines), pa.string()),
+                    "excerpt": pa.array([f"{n}: {x}" for n, x in lines], pa.string()),
+                }
             )
+            folder = commit.scratch(plan.outputs["rejected"], "malformed")
+            rejected = driver_frame(spark, malformed, folder, schemas.REJECTED)
             commit.write_df("rejected", plan.outputs["rejected"], rejected.coalesce(1))
         if "translations" in plan.outputs:
             ctx.log("align", f"translating every {source.lang} word (CSLS, top {a.translations})")
