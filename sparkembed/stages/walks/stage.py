@@ -239,7 +239,7 @@ def _partitioned(commit, graph_path: str, _g: dict, w, path: str, log):
     meta = commit.add_counts("tokens", counts)
     if vocab_counts is None:
         return meta, build_vocab(spark.read.parquet(staged))
-    return meta, vocab_from_counts(spark, vocab_counts)
+    return meta, vocab_from_counts(spark, vocab_counts, folder=commit.scratch(path, "counts"))
 
 
 def count_walks(spark, path: str):
