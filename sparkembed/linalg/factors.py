@@ -206,8 +206,11 @@ class FactorSpace:
 
     def drop(self, folder: str | None) -> None:
         """Remove a folder no later pass reads (keeps the scratch space's size bounded)."""
-        if folder is None:
-            return
+        if folder is not None:
+            self.remove(folder)
+
+    @staticmethod
+    def remove(folder: str) -> None:
         fs, path = _location(folder)
         try:
             fs.delete_dir(path)

@@ -2,7 +2,7 @@
 
 The randomized SVD (Halko, Martinsson & Tropp 2011, algorithm 4.4 with subspace iteration)
 needs only products of the sparse matrix with tall dense factors: each product is one
-Spark job over the cached blocks (``mapInArrow``, scipy per partition) that reads the
+Spark job over the matrix's block files (``mapInArrow``, scipy per partition) that reads the
 factor from its block files and writes the product's rows as new block files
 (``factors.py``). The driver holds ``width × width`` matrices only: its memory does not
 grow with rows × dim, nor with the non-zeros.
@@ -10,9 +10,9 @@ grow with rows × dim, nor with the non-zeros.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from sparkembed.linalg.factors import (
     write_block,
 )
 
-# Block kinds in one DataFrame that holds a matrix and its transpose (``from_symmetric_files``).
+# Block kinds a task writing a matrix's blocks yields: a matrix, its transpose, its counts.
 KIND_A, KIND_AT, KIND_STATS = 0, 1, 2  # rows of A, rows of Aᵀ, a task's counts
 
 
@@ -91,7 +91,7 @@ def _pack_fn(batches):
 
 def block_matrix(batch, i: int, n_cols: int):
     """Row ``i`` of a BLOCK_SCHEMA batch: its row ids and its CSR matrix (zero-copy views
-    of the cached binary cells)."""
+    of the batch's binary cells)."""
     from scipy.sparse import csr_matrix
 
     ids = np.frombuffer(batch.column(0)[i].as_buffer(), dtype=np.int32)
@@ -104,6 +104,112 @@ def block_matrix(batch, i: int, n_cols: int):
         shape=(len(ids), n_cols),
     )
     return ids, m
+
+
+# --- The matrix's blocks as files ------------------------------------------------------
+#
+# The blocks are not cached in Spark: a partition of a Wikipedia-sized matrix holds
+# gigabytes of them, which Spark's columnar cache keeps in one batch per partition (the
+# JVM then deserialises it whole, and runs out of heap at 100M tokens with 4 GB). Each
+# task writes its partition's blocks as one Arrow stream file instead, and every pass
+# reads its partition's file back one block at a time: the JVM holds none of it, a task
+# one block at a time, and the page cache the rest.
+
+# Blocks of one or two matrices (``kind``) and a row of counts per task (KIND_STATS).
+FILE_BLOCK_SCHEMA = "kind int, ids binary, indptr binary, indices binary, data binary"
+
+
+@dataclass(frozen=True)
+class BlockFiles:
+    """The packed CSR blocks of one matrix: ``folder/part-NNNNN.arrow`` for partitions
+    0..parts-1 (a partition without rows has no file)."""
+
+    folder: str
+    parts: int
+
+
+def _block_file(folder: str, partition: int) -> str:
+    return f"{folder.rstrip('/')}/part-{partition:05d}.arrow"
+
+
+def stats_batch(counts: list[int]):
+    """The KIND_STATS row of a task: its int64 ``counts`` packed in ``ids``."""
+    import pyarrow as pa
+
+    empty = pa.array([b""], pa.binary())
+    return pa.RecordBatch.from_pydict(
+        {
+            "kind": pa.array([KIND_STATS], pa.int32()),
+            "ids": pa.array([np.array(counts, np.int64).tobytes()], pa.binary()),
+            "indptr": empty,
+            "indices": empty,
+            "data": empty,
+        }
+    )
+
+
+def _write_blocks_fn(inner, folders: dict[int, str]):
+    """mapInArrow wrapper: the batches ``inner`` yields whose ``kind`` has a folder go to
+    that folder's file of this task's partition (written whole, then renamed); the others
+    (KIND_STATS rows) are the job's output."""
+    import posixpath
+
+    def run(batches):
+        import pyarrow as pa
+
+        from sparkembed.arrowio import arrow_location
+
+        partition = task_partition()
+        open_files: dict[int, tuple] = {}
+        try:
+            for batch in inner(batches):
+                kind = batch.column(0)[0].as_py()
+                if kind not in folders:
+                    yield batch
+                    continue
+                if kind not in open_files:
+                    fs, path = arrow_location(_block_file(folders[kind], partition))
+                    fs.create_dir(posixpath.dirname(path), recursive=True)
+                    tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
+                    sink = fs.open_output_stream(tmp)
+                    schema = batch.schema.remove(0)
+                    open_files[kind] = (fs, path, tmp, sink, pa.ipc.new_stream(sink, schema))
+                open_files[kind][4].write_batch(batch.drop_columns(["kind"]))
+            for fs, path, tmp, sink, writer in open_files.values():
+                writer.close()
+                sink.close()
+                fs.move(tmp, path)
+            open_files.clear()
+        finally:
+            for _fs, _path, _tmp, sink, _writer in open_files.values():
+                sink.close()
+
+    return run
+
+
+def write_block_files(units, inner, folders: dict[int, str]) -> np.ndarray:
+    """Run ``inner`` (a mapInArrow function yielding FILE_BLOCK_SCHEMA batches) over
+    ``units``' partitions, its blocks of each kind into ``folders[kind]``: the tasks'
+    KIND_STATS counts, summed."""
+    rows = units.mapInArrow(_write_blocks_fn(inner, folders), FILE_BLOCK_SCHEMA).collect()
+    counts = [np.frombuffer(r["ids"], np.int64) for r in rows if r["kind"] == KIND_STATS]
+    return np.sum(counts, axis=0) if counts else np.zeros(0, np.int64)
+
+
+def iter_blocks(files: BlockFiles, partition: int, n_cols: int):
+    """In a task: ``(ids, csr)`` of each block of one partition, read one at a time."""
+    import pyarrow as pa
+    import pyarrow.fs as pafs
+
+    from sparkembed.arrowio import arrow_location
+
+    fs, path = arrow_location(_block_file(files.folder, partition))
+    if fs.get_file_info(path).type != pafs.FileType.File:
+        return
+    with fs.open_input_file(path) as f:
+        for batch in pa.ipc.open_stream(f):
+            for i in range(batch.num_rows):
+                yield block_matrix(batch, i, n_cols)
 
 
 # A factor of few rows is multiplied in column slices of at most this many bytes: each
@@ -145,30 +251,49 @@ def _stats_batch(partition: int, stats: np.ndarray):
     )
 
 
-def _pass_fn(factor: Factor, n_in: int, prepare, block_fn, finish, out: str | None):
+# The factor a worker process laid out for its last task: Spark reuses Python workers, so
+# the tasks of one pass that land in the same worker read the factor once.
+_LAID_OUT: dict = {}
+
+
+def _laid_out(factor: Factor, prepare):
+    key = (factor.folder, factor.generated, factor.n, factor.stored_width, prepare)
+    if key not in _LAID_OUT:
+        _LAID_OUT.clear()  # free the last pass's factor before reading this one
+        _LAID_OUT[key] = prepare(factor.stored_rows())
+    return _LAID_OUT[key]
+
+
+def _pass_fn(factor: Factor, blocks: BlockFiles, n_in: int, prepare, block_fn, finish, out):
     """mapInArrow function of ``ShardedMatrix.factor_pass`` (see there)."""
 
     def run(batches):
-        partition = task_partition()
-        fixed = prepare(factor.stored_rows())
-        ids_parts, row_parts, block_stats = [], [], None
         for b in batches:
-            for i in range(b.num_rows):
-                ids, m = block_matrix(b, i, n_in)
-                rows, stats = block_fn(m, fixed)
-                ids_parts.append(ids)
-                row_parts.append(rows)
-                block_stats = stats if block_stats is None else block_stats + stats
-        del fixed
-        width = row_parts[0].shape[1] if row_parts else 0
-        ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
-        rows = np.vstack(row_parts) if row_parts else np.zeros((0, width), FACTOR_DTYPE)
-        rows, stats = finish(ids, rows, block_stats)
-        if out is not None and len(ids):
-            write_block(out, partition, ids, rows)
-        yield _stats_batch(partition, stats)
+            for partition in b.column(0).to_pylist():
+                fixed = _laid_out(factor, prepare)
+                ids_parts, row_parts, block_stats = [], [], None
+                for ids, m in iter_blocks(blocks, partition, n_in):
+                    rows, stats = block_fn(m, fixed)
+                    ids_parts.append(ids)
+                    row_parts.append(rows)
+                    block_stats = stats if block_stats is None else block_stats + stats
+                width = row_parts[0].shape[1] if row_parts else 0
+                ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
+                rows = np.vstack(row_parts) if row_parts else np.zeros((0, width), FACTOR_DTYPE)
+                del row_parts
+                rows, stats = finish(ids, rows, block_stats)
+                if out is not None and len(ids):
+                    write_block(out, partition, ids, rows)
+                yield _stats_batch(partition, stats)
 
     return run
+
+
+def partition_units(spark, parts: int):
+    """A DataFrame of ``partition int`` with one row per Spark partition: one task each."""
+    return spark.createDataFrame(
+        spark.sparkContext.parallelize([(p,) for p in range(parts)], parts), "partition int"
+    )
 
 
 def _no_prepare(rows):
@@ -194,80 +319,76 @@ def _gram_finish(factor: Factor):
     return finish
 
 
+def _pack_counted(batches):
+    """``_pack_fn``'s blocks as kind A, then a KIND_STATS row with their non-zeros."""
+    import pyarrow as pa
+
+    nnz = 0
+    for b in _pack_fn(batches):
+        nnz += len(b.column("data")[0].as_buffer()) // np.dtype(WIRE_DTYPE).itemsize
+        yield b.add_column(0, "kind", pa.array([KIND_A], pa.int32()))
+    yield stats_batch([nnz])
+
+
 @dataclass
 class ShardedMatrix:
-    """A sparse ``n_rows × n_cols`` matrix cached in Spark as packed CSR blocks, twice:
-    partitioned by row (for ``A @ X``) and transposed (for ``Aᵀ @ X``), so every block
-    owns whole output rows and a product is one pass with no shuffle and no summing.
-    Both are partitioned alike: partition ``p`` of either holds the same row ids' rows."""
+    """A sparse ``n_rows × n_cols`` matrix as packed CSR block files, twice: partitioned
+    by row (for ``A @ X``) and transposed (for ``Aᵀ @ X``), so every block owns whole
+    output rows and a product is one pass with no shuffle and no summing. Both are
+    partitioned alike: partition ``p`` of either holds the same row ids' rows."""
 
-    by_row: Any  # DataFrame of BLOCK_SCHEMA
-    by_col: Any
+    by_row: BlockFiles
+    by_col: BlockFiles
     n_rows: int
     n_cols: int
     nnz: int
     passes: int = 0
-    cached: tuple = ()  # the persisted DataFrames behind by_row / by_col
+    spark: object | None = None
 
     @classmethod
-    def cache(cls, entries, n_rows: int, n_cols: int, partitions: int) -> ShardedMatrix:
-        from pyspark import StorageLevel
+    def cache(
+        cls, entries, n_rows: int, n_cols: int, partitions: int, space: FactorSpace
+    ) -> ShardedMatrix:
+        """The matrix of ``entries`` (``row, col, value``), its blocks written to two
+        folders of ``space`` (two shuffles: by row, and by column)."""
         from pyspark.sql import functions as F
 
-        level = StorageLevel.MEMORY_AND_DISK
         cells = entries.select(
             F.col("row").cast("int"), F.col("col").cast("int"), F.col("value").cast("double")
         )
-        by_row = (
-            cells.repartition(partitions, "row").mapInArrow(_pack_fn, BLOCK_SCHEMA).persist(level)
-        )
         transposed = cells.select(F.col("col").alias("row"), F.col("row").alias("col"), "value")
-        by_col = (
-            transposed.repartition(partitions, "row")
-            .mapInArrow(_pack_fn, BLOCK_SCHEMA)
-            .persist(level)
+        by_row = BlockFiles(space.new("matrix-rows"), partitions)
+        by_col = BlockFiles(space.new("matrix-columns"), partitions)
+        stats = write_block_files(
+            cells.repartition(partitions, "row"), _pack_counted, {KIND_A: by_row.folder}
         )
-        nnz = (
-            by_row.select(F.sum(F.length("data") / WIRE_DTYPE().itemsize).cast("long")).collect()[
-                0
-            ][0]
-            or 0
+        write_block_files(
+            transposed.repartition(partitions, "row"), _pack_counted, {KIND_A: by_col.folder}
         )
-        by_col.count()
-        return cls(by_row, by_col, n_rows, n_cols, int(nnz), cached=(by_row, by_col))
-
-    @classmethod
-    def from_symmetric_files(cls, blocks, n_ids: int, nnz: int) -> ShardedMatrix:
-        """A matrix and its transpose from one cached DataFrame of ``kind`` + BLOCK_SCHEMA
-        rows (kind 0: rows of A, kind 1: rows of Aᵀ; others ignored), as
-        ``ppmi_blocks_from_files`` makes; ``nnz`` as it counted them."""
-        from pyspark.sql import functions as F
-
-        by_row = blocks.where(F.col("kind") == KIND_A).drop("kind")
-        by_col = blocks.where(F.col("kind") == KIND_AT).drop("kind")
-        return cls(by_row, by_col, n_ids, n_ids, int(nnz), cached=(blocks,))
+        nnz = int(stats[0]) if len(stats) else 0
+        return cls(by_row, by_col, n_rows, n_cols, nnz, spark=entries.sparkSession)
 
     @property
     def partitions(self) -> int:
         """Partitions of ``by_row`` (and of ``by_col``): the blocks a pass writes."""
-        return self.by_row.rdd.getNumPartitions()
+        return self.by_row.parts
 
     def factor_pass(
-        self, blocks, factor: Factor, block_fn, finish, out: str | None, prepare=_no_prepare
+        self, blocks: BlockFiles, factor: Factor, block_fn, finish, out, prepare=_no_prepare
     ) -> np.ndarray:
-        """One Spark pass over the cached ``blocks`` with ``factor`` (read whole by each
-        task: ``prepare(rows)`` lays it out once per task): ``block_fn(csr, prepared)``
-        gives each block's ``(rows, stats)``; ``finish(ids, rows, stats)`` the task's rows
-        to write to ``out`` (one block file per task) and its stats vector. Returns the
-        tasks' stats summed (in partition order); nothing factor-sized reaches the
-        driver."""
+        """One Spark pass over the block files ``blocks`` with ``factor`` (read whole once
+        per worker process: ``prepare(rows)`` lays it out): ``block_fn(csr, prepared)``
+        gives each block's ``(rows, stats)``; ``finish(ids, rows, stats)`` the partition's
+        rows to write to ``out`` (one block file per partition) and its stats vector.
+        Returns the partitions' stats summed (in partition order); nothing factor-sized
+        reaches the driver."""
         n_in = self.n_cols if blocks is self.by_row else self.n_rows
         if factor.n != n_in:
             raise ValueError(f"factor has {factor.n} rows, expected {n_in}")
-        shipped = factor.shipped(blocks.sparkSession)
-        fn = _pass_fn(shipped, n_in, prepare, block_fn, finish, out)
+        shipped = factor.shipped(self.spark)
+        fn = _pass_fn(shipped, blocks, n_in, prepare, block_fn, finish, out)
         try:
-            rows = blocks.mapInArrow(fn, PASS_SCHEMA).collect()
+            rows = partition_units(self.spark, blocks.parts).mapInArrow(fn, PASS_SCHEMA).collect()
         finally:
             if shipped is not factor:
                 shipped.shipped_transform.destroy()
@@ -285,7 +406,7 @@ class ShardedMatrix:
         blocks = self.by_col if transposed else self.by_row
         n_out = self.n_cols if transposed else self.n_rows
         cols = slice_width(factor.n, factor.stored_width)
-        shipped = factor.shipped(blocks.sparkSession)
+        shipped = factor.shipped(self.spark)
         try:
             stats = self.factor_pass(
                 blocks, shipped, _product_block(cols), _gram_finish(shipped), out
@@ -298,8 +419,9 @@ class ShardedMatrix:
         return Factor(n_out, w, folder=out), gram, int(stats[w * w])
 
     def unpersist(self) -> None:
-        for df in self.cached:
-            df.unpersist()
+        """Remove the block files."""
+        for files in {self.by_row.folder, self.by_col.folder}:
+            FactorSpace.remove(files)
 
 
 def _cholesky_r(gram: np.ndarray) -> np.ndarray | None:
@@ -347,9 +469,7 @@ def gram_of(spark, factor: Factor, parts: int) -> np.ndarray:
     """``factorᵀ factor`` from its block files: one job, each task reading its own block."""
     shipped = factor.shipped(spark)
     fn = _block_gram_fn(shipped)
-    rows = spark.createDataFrame(
-        spark.sparkContext.parallelize([(p,) for p in range(parts)], parts), "partition int"
-    ).mapInArrow(fn, PASS_SCHEMA)
+    rows = partition_units(spark, parts).mapInArrow(fn, PASS_SCHEMA)
     total = np.zeros(factor.width * factor.width)
     for r in sorted(rows.collect(), key=lambda r: r["partition"]):
         total += np.frombuffer(r["stats"], np.float64)
@@ -399,13 +519,7 @@ def column_signs(spark, factor: Factor, parts: int) -> np.ndarray:
                     stats[2 * factor.width :] = ids[at]
                 yield _stats_batch(p, stats)
 
-    rows = (
-        spark.createDataFrame(
-            spark.sparkContext.parallelize([(p,) for p in range(parts)], parts), "partition int"
-        )
-        .mapInArrow(pivots, PASS_SCHEMA)
-        .collect()
-    )
+    rows = partition_units(spark, parts).mapInArrow(pivots, PASS_SCHEMA).collect()
     w = factor.width
     best = np.full(w, -1.0)
     sign = np.ones(w)
@@ -452,7 +566,7 @@ def randomized_svd(
     width = min(k + oversample, matrix.n_rows, matrix.n_cols)
     if k > width:
         raise SparkembedError(f"dim {k} exceeds the matrix size {matrix.n_rows}×{matrix.n_cols}")
-    spark = matrix.by_row.sparkSession
+    spark = matrix.spark
     parts = matrix.partitions
     z = Factor(matrix.n_cols, width, generated=Generated(seed, "normal"))
     previous: list[str | None] = []

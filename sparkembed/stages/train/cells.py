@@ -4,8 +4,7 @@ Both the PPMI (svd) and the GloVe trainers turn the counts into packed CSR block
 in Spark. For the tables cooccur writes (symmetric counts, shard files partitioned by row
 and sorted by (row, col)) each task reads whole shard files with pyarrow and packs their
 rows: no join and no shuffle. This module holds what both read paths share: which cells
-are valid, reading and ordering one shard file, dealing the files to tasks, and the one
-row per task that carries its counts back.
+are valid, reading and ordering one shard file, and dealing the files to tasks.
 """
 
 from __future__ import annotations
@@ -15,10 +14,6 @@ import math
 import numpy as np
 
 from sparkembed.errors import SparkembedError
-from sparkembed.linalg.sharded import KIND_STATS
-
-# Blocks of one or two matrices (``kind``) and a row of counts per task (KIND_STATS).
-FILE_BLOCK_SCHEMA = "kind int, ids binary, indptr binary, indices binary, data binary"
 
 
 def valid_cells(row, col, count, n_ids: int):
@@ -96,27 +91,3 @@ def shard_files(spark, cooc_path: str):
     # One partition per task slot: every pass ships the factor to each partition's task.
     slices = min(len(files), task_slots(spark))
     return fs, spark.createDataFrame(sc.parallelize([(f,) for f in files], slices), "path string")
-
-
-def stats_batch(counts: list[int]):
-    """The KIND_STATS row of a task: its int64 ``counts`` packed in ``ids``."""
-    import pyarrow as pa
-
-    empty = pa.array([b""], pa.binary())
-    return pa.RecordBatch.from_pydict(
-        {
-            "kind": pa.array([KIND_STATS], pa.int32()),
-            "ids": pa.array([np.array(counts, np.int64).tobytes()], pa.binary()),
-            "indptr": empty,
-            "indices": empty,
-            "data": empty,
-        }
-    )
-
-
-def read_stats(blocks) -> np.ndarray:
-    """The tasks' counts summed (this job also fills the cache of ``blocks``)."""
-    from pyspark.sql import functions as F
-
-    stats = blocks.where(F.col("kind") == KIND_STATS).select("ids").collect()
-    return np.sum([np.frombuffer(r["ids"], np.int64) for r in stats], axis=0)

@@ -24,15 +24,16 @@ import numpy as np
 from sparkembed.config import GloveConfig, TrainConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.linalg.factors import Factor, FactorSpace, Generated, row_norms, vector_rows
-from sparkembed.linalg.sharded import KIND_A, WIRE_DTYPE, ShardedMatrix, pack_rows
-from sparkembed.stages.train.cells import (
-    FILE_BLOCK_SCHEMA,
-    read_stats,
-    shard_cells,
-    shard_files,
+from sparkembed.linalg.sharded import (
+    KIND_A,
+    WIRE_DTYPE,
+    BlockFiles,
+    ShardedMatrix,
+    pack_rows,
     stats_batch,
-    valid_entry,
+    write_block_files,
 )
+from sparkembed.stages.train.cells import shard_cells, shard_files, valid_entry
 from sparkembed.stages.train.result import TrainResult, log, vector_frame, vocab_summary
 
 
@@ -52,33 +53,34 @@ def _log_count_blocks(fs, n_ids: int):
     return blocks
 
 
-def log_count_matrix(spark, cooc, n_ids: int, *, cooc_path=None, symmetric=False, partitions=0):
-    """``(ShardedMatrix of log x, cells read, cells set aside)``.
+def log_count_matrix(
+    spark, cooc, n_ids: int, space, *, cooc_path=None, symmetric=False, partitions=0
+):
+    """``(ShardedMatrix of log x, cells read, cells set aside)``, its blocks in ``space``.
 
     Symmetric counts whose shard files pyarrow reaches are packed from the files with no
     shuffle, one set of blocks serving as both the matrix and its transpose; other tables
     go through Spark (a shuffle by row and one by column).
     """
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     located = shard_files(spark, cooc_path) if cooc_path and symmetric else None
     if located is not None:
         fs, units = located
-        blocks = units.mapInArrow(_log_count_blocks(fs, n_ids), FILE_BLOCK_SCHEMA).persist(
-            StorageLevel.MEMORY_AND_DISK
+        rows = BlockFiles(space.new("log-counts"), units.rdd.getNumPartitions())
+        entries, rejected = (
+            int(x)
+            for x in write_block_files(units, _log_count_blocks(fs, n_ids), {KIND_A: rows.folder})
         )
-        entries, rejected = (int(x) for x in read_stats(blocks))  # fills the cache
-        rows = blocks.where(F.col("kind") == KIND_A).drop("kind")
         nnz = entries - rejected
-        return ShardedMatrix(rows, rows, n_ids, n_ids, nnz, cached=(blocks,)), entries, rejected
+        return ShardedMatrix(rows, rows, n_ids, n_ids, nnz, spark=spark), entries, rejected
     valid = valid_entry(n_ids)
     stats = cooc.agg(
         F.count(F.lit(1)).alias("n"), F.count(F.when(valid, 1)).alias("n_good")
     ).collect()[0]
     cells = cooc.where(valid).select("row", "col", F.log("count").alias("value"))
     parts = partitions or max(2, spark.sparkContext.defaultParallelism)
-    matrix = ShardedMatrix.cache(cells, n_ids, n_ids, parts)
+    matrix = ShardedMatrix.cache(cells, n_ids, n_ids, parts, space)
     return matrix, int(stats["n"]), int(stats["n"]) - int(stats["n_good"])
 
 
@@ -155,10 +157,12 @@ def train_glove(
     n_ids = voc.n_ids
     if dim > n_ids:
         raise SparkembedError(f"train.dim {dim} exceeds the vocabulary size {n_ids:,}")
+    space = FactorSpace(spark, scratch)
     matrix, entries, rejected = log_count_matrix(
         spark,
         cooc,
         n_ids,
+        space,
         cooc_path=cooc_path,
         symmetric=symmetric,
         partitions=cfg.partitions,
@@ -169,7 +173,6 @@ def train_glove(
     solve_words = _solve_block(cfg.x_max, cfg.alpha, cfg.ridge, with_cost=False)
     solve_contexts = _solve_block(cfg.x_max, cfg.alpha, cfg.ridge, with_cost=True)
     costs = []
-    space = FactorSpace(spark, scratch)
     try:
         if matrix.nnz == 0:
             raise SparkembedError("the co-occurrence table has no positive counts")

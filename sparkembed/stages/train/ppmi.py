@@ -6,8 +6,8 @@ count(w) are row sums (``DIR/marginals``), count(c) column sums of the counts, r
 ``alpha`` (hyperwords' ``cds``); only positive values are kept. Two paths compute it with
 the same ``pmi`` and the same cell rule (``cells.valid_cells``): Spark SQL over any
 cooccurrence table (``ppmi_entries``), or numpy over the shard files of a symmetric one
-(``ppmi_blocks_from_files``). Either way the matrix stays sharded in Spark; only
-vocabulary-sized sums reach the tasks.
+(``ppmi_matrix_from_files``). Either way the matrix stays in block files the tasks
+read; only vocabulary-sized sums reach the tasks.
 """
 
 from __future__ import annotations
@@ -18,15 +18,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparkembed.errors import SparkembedError
-from sparkembed.linalg.sharded import KIND_A, KIND_AT
-from sparkembed.stages.train.cells import (
-    FILE_BLOCK_SCHEMA,
-    read_stats,
-    shard_cells,
-    shard_files,
+from sparkembed.linalg.factors import FactorSpace
+from sparkembed.linalg.sharded import (
+    KIND_A,
+    KIND_AT,
+    BlockFiles,
+    ShardedMatrix,
     stats_batch,
-    valid_entry,
+    write_block_files,
 )
+from sparkembed.stages.train.cells import shard_cells, shard_files, valid_entry
 
 
 @dataclass
@@ -112,18 +113,17 @@ def _ppmi_blocks(fs, n_ids: int, sums_bc):
     return blocks
 
 
-def ppmi_blocks_from_files(spark, cooc_path: str, marginals, n_ids: int, alpha: float, neg: float):
-    """Cached ``kind`` + packed CSR blocks of PPMI (kind 0) and its transpose (kind 1) from
-    the shard files of a SYMMETRIC cooccurrence table, and the PpmiInfo; one row of kind 2
-    per task carries its entry counts (int64 entries, rejected, non-zeros of A, in ``ids``).
+def ppmi_matrix_from_files(
+    spark, cooc_path: str, marginals, n_ids: int, alpha: float, neg: float, space: FactorSpace
+):
+    """The PPMI matrix (``ShardedMatrix``: blocks of A and of Aᵀ written to two folders of
+    ``space``) from the shard files of a SYMMETRIC cooccurrence table, and the PpmiInfo.
 
     Row sums come from ``marginals`` (``id, count``), as in ``ppmi_entries``, and for
     symmetric counts the column sums are the same sums: one pass over the files, the one
     that builds the blocks. Same values as ``ppmi_entries`` for the tables cooccur writes.
     Returns None when pyarrow cannot read ``cooc_path``.
     """
-    from pyspark import StorageLevel
-
     located = shard_files(spark, cooc_path)
     if located is None:
         return None
@@ -142,9 +142,16 @@ def ppmi_blocks_from_files(spark, cooc_path: str, marginals, n_ids: int, alpha: 
         # log(0) = -inf only for ids without entries, which no cell refers to
         sums = (np.log(row_sums), np.log(smoothed), log_shift(total, neg))
     sums_bc = spark.sparkContext.broadcast(sums)
-    blocks = units.mapInArrow(_ppmi_blocks(fs, n_ids, sums_bc), FILE_BLOCK_SCHEMA).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
-    entries, rejected, nonzeros = read_stats(blocks)  # fills the cache (whole partitions)
-    sums_bc.unpersist()
-    return blocks, PpmiInfo(int(entries), int(rejected), total, int(nonzeros))
+    parts = units.rdd.getNumPartitions()
+    by_row = BlockFiles(space.new("ppmi-rows"), parts)
+    by_col = BlockFiles(space.new("ppmi-columns"), parts)
+    try:
+        entries, rejected, nonzeros = write_block_files(
+            units,
+            _ppmi_blocks(fs, n_ids, sums_bc),
+            {KIND_A: by_row.folder, KIND_AT: by_col.folder},
+        )
+    finally:
+        sums_bc.unpersist()
+    matrix = ShardedMatrix(by_row, by_col, n_ids, n_ids, int(nonzeros), spark=spark)
+    return matrix, PpmiInfo(int(entries), int(rejected), total, int(nonzeros))

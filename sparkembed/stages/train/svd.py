@@ -33,7 +33,7 @@ def train_svd(
 
     With ``cooc_path`` (the table ``cooc`` was read from) and ``symmetric`` counts, the
     PPMI blocks are built from the shard files in one pass without a
-    shuffle (``ppmi_blocks_from_files``); otherwise from ``cooc`` with Spark joins.
+    shuffle (``ppmi_matrix_from_files``); otherwise from ``cooc`` with Spark joins.
     ``scratch``: a folder every executor reaches for the factors' block files (a stage's
     scratch folder; without one, a local temporary folder, local masters only). The
     returned vectors are read from it: write them before it is removed.
@@ -44,21 +44,20 @@ def train_svd(
     alpha, neg, eig = cfg.alpha, cfg.neg, cfg.eig
     voc = vocab_summary(vocab)
     n_ids = voc.n_ids
+    space = FactorSpace(spark, scratch)
     from_files = None
     if cooc_path and symmetric:
-        from sparkembed.stages.train.ppmi import ppmi_blocks_from_files
+        from sparkembed.stages.train.ppmi import ppmi_matrix_from_files
 
-        from_files = ppmi_blocks_from_files(spark, cooc_path, marginals, n_ids, alpha, neg)
+        from_files = ppmi_matrix_from_files(spark, cooc_path, marginals, n_ids, alpha, neg, space)
     if from_files is not None:
-        blocks, pinfo = from_files
-        matrix = ShardedMatrix.from_symmetric_files(blocks, n_ids, pinfo.nonzeros)
+        matrix, pinfo = from_files
     else:
         entries, pinfo = ppmi_entries(cooc, marginals, n_ids, alpha=alpha, neg=neg)
         partitions = cfg.partitions or max(2, spark.sparkContext.defaultParallelism)
-        matrix = ShardedMatrix.cache(entries, n_ids, n_ids, partitions)
+        matrix = ShardedMatrix.cache(entries, n_ids, n_ids, partitions, space)
     if pinfo.entries_rejected:
         log(f"set aside {pinfo.entries_rejected:,} malformed co-occurrence entries", quiet)
-    space = FactorSpace(spark, scratch)
     try:
         if matrix.nnz == 0:
             raise SparkembedError("the PPMI matrix is empty (no positive PMI entry)")

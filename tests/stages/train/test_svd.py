@@ -102,13 +102,20 @@ def _svd_arrays(spark, matrix, k, **kw):
         space.close()
 
 
-def test_randomized_svd_agrees_with_dense_svd(spark, corpus):
+@pytest.fixture
+def space(spark):
+    space = FactorSpace(spark)
+    yield space
+    space.close()
+
+
+def test_randomized_svd_agrees_with_dense_svd(spark, corpus, space):
     counts, (cooc, marg, _vocab) = corpus
     ppmi = _dense_ppmi(counts)
     u_ref, s_ref, vt_ref = np.linalg.svd(ppmi)
     k = 8
     entries, _ = ppmi_entries(cooc, marg, counts.shape[0])
-    matrix = ShardedMatrix.cache(entries, *counts.shape, partitions=3)
+    matrix = ShardedMatrix.cache(entries, *counts.shape, partitions=3, space=space)
     try:
         u, s, v = _svd_arrays(spark, matrix, k, oversample=30, power_iters=4, seed=1)
     finally:
@@ -121,7 +128,7 @@ def test_randomized_svd_agrees_with_dense_svd(spark, corpus):
     assert matrix.passes == 2 + 2 * 4  # A·Z and Aᵀ·Y per power iteration, A·Z and Aᵀ·Q
 
 
-def test_randomized_svd_of_a_matrix_of_lower_rank_than_its_width(spark):
+def test_randomized_svd_of_a_matrix_of_lower_rank_than_its_width(spark, space):
     """Rows without entries make the matrix's rank lower than the sketch's width: the
     bases drop the empty directions and the triplets are still the dense SVD's."""
     rng = np.random.default_rng(11)
@@ -132,7 +139,7 @@ def test_randomized_svd_of_a_matrix_of_lower_rank_than_its_width(spark):
         [(int(r), int(c), float(dense[r, c])) for r, c in zip(rows, cols, strict=True)],
         "row int, col int, value double",
     )
-    matrix = ShardedMatrix.cache(entries, 40, 40, partitions=2)
+    matrix = ShardedMatrix.cache(entries, 40, 40, partitions=2, space=space)
     try:
         u, s, v = _svd_arrays(spark, matrix, 5, oversample=35, power_iters=2, seed=2)
     finally:
@@ -144,7 +151,7 @@ def test_randomized_svd_of_a_matrix_of_lower_rank_than_its_width(spark):
 
 
 def test_products_by_factor_column_slices_give_the_same_triplets(
-    spark, corpus, monkeypatch, tmp_path
+    spark, corpus, monkeypatch, tmp_path, space
 ):
     """A factor of few rows is multiplied in column slices (cache-sized); same results.
     Products read the factor from block files, apply its pending transform, and write
@@ -154,7 +161,7 @@ def test_products_by_factor_column_slices_give_the_same_triplets(
     counts, (cooc, marg, _vocab) = corpus
     n = counts.shape[0]
     entries, _ = ppmi_entries(cooc, marg, n)
-    matrix = ShardedMatrix.cache(entries, n, n, partitions=3)
+    matrix = ShardedMatrix.cache(entries, n, n, partitions=3, space=space)
     try:
         assert svd_module.slice_width(n, 38) == 38  # 120 rows: the whole factor fits
         u1, s1, v1 = _svd_arrays(spark, matrix, 8, oversample=30, power_iters=2, seed=1)
@@ -267,11 +274,13 @@ def _publish_shards(spark, cooc, path, shards=3, order="sorted"):
 
 
 @pytest.mark.parametrize("order", ["sorted", "shuffled"])
-def test_ppmi_blocks_from_files_equal_dense_ppmi_and_transpose(spark, corpus, tmp_path, order):
+def test_ppmi_blocks_from_files_equal_dense_ppmi_and_transpose(
+    spark, corpus, tmp_path, order, space
+):
     import pyarrow.parquet as pq
-    from scipy.sparse import csr_matrix
 
-    from sparkembed.stages.train.ppmi import ppmi_blocks_from_files
+    from sparkembed.linalg.sharded import iter_blocks
+    from sparkembed.stages.train.ppmi import ppmi_matrix_from_files
 
     counts, (cooc, marg, _vocab) = corpus
     _publish_shards(spark, cooc, tmp_path / "cooc", order=order)
@@ -280,28 +289,20 @@ def test_ppmi_blocks_from_files_equal_dense_ppmi_and_transpose(spark, corpus, tm
     ]
     assert any((np.diff(r) < 0).any() for r in rows) == (order == "shuffled")
     n = counts.shape[0]
-    blocks, info = ppmi_blocks_from_files(spark, str(tmp_path / "cooc"), marg, n, 0.75, 5.0)
-    try:
-        dense = {0: np.zeros((n, n)), 1: np.zeros((n, n))}
-        for b in blocks.where("kind < 2").collect():
-            ids = np.frombuffer(b["ids"], np.int32)
-            m = csr_matrix(
-                (
-                    np.frombuffer(b["data"], WIRE_DTYPE),
-                    np.frombuffer(b["indices"], np.int32),
-                    np.frombuffer(b["indptr"], np.int64),
-                ),
-                shape=(len(ids), n),
-            )
-            dense[b["kind"]][ids] += m.toarray()
-    finally:
-        blocks.unpersist()
+    matrix, info = ppmi_matrix_from_files(spark, str(tmp_path / "cooc"), marg, n, 0.75, 5.0, space)
+    dense = {0: np.zeros((n, n)), 1: np.zeros((n, n))}
+    for kind, files in enumerate([matrix.by_row, matrix.by_col]):
+        for p in range(files.parts):
+            for ids, m in iter_blocks(files, p, n):
+                dense[kind][ids] += m.toarray()
+    matrix.unpersist()
     ref = _dense_ppmi(counts, 0.75, 5.0)
-    # values travel as float32 (WIRE_DTYPE)
+    # values are stored as float32 (WIRE_DTYPE)
     np.testing.assert_allclose(dense[0], ref, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(dense[1], ref.T, rtol=1e-6, atol=1e-6)
     assert ((dense[0] > 0) == (ref > 0)).all() and ((dense[1] > 0) == (ref.T > 0)).all()
     assert info.entries_in == int((counts > 0).sum()) and info.entries_rejected == 0
+    assert matrix.nnz == int((ref > 0).sum())
 
 
 def test_train_svd_from_files_equals_dataframe_path(spark, corpus, tmp_path):
