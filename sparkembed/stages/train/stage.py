@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sparkembed.errors import SparkembedError
+from sparkembed.errors import SparkembedError, write_failure
 from sparkembed.stage import Context, Plan
 from sparkembed.stages.train.result import TrainResult
 from sparkembed.tables import path_exists, read_metadata, read_table, table_metadata
@@ -88,7 +88,17 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         # The trainers' factors live in block files here until the vectors are written.
         scratch = commit.scratch(output, "factors")
         with timer.step(plan.engine):
-            result = METHODS[plan.engine].train(ctx, plan, cfg, vocab, scratch)
+            try:
+                result = METHODS[plan.engine].train(ctx, plan, cfg, vocab, scratch)
+            except Exception as exc:
+                reason = write_failure(exc)
+                if reason is None:
+                    raise
+                # The trainers write their matrix and factors to the scratch folder.
+                raise SparkembedError(
+                    f"{reason} while writing the {plan.engine} trainer's working files for "
+                    f"the vectors table {output} (staged in {scratch}, now removed)"
+                ) from exc
         with timer.step("write"):
             meta = write_vectors(
                 result.vectors,
