@@ -81,7 +81,7 @@ def test_train_svd_cli_publishes_a_vector_table(spark, tmp_path, capsys):
     c = meta["counts"]
     assert c["vectors"] == 60 and c["vocab_size"] == 60 and c["cooccurrence_rejected"] == 0
     assert c["cooccurrence_entries"] == int((counts > 0).sum())
-    assert c["spark_passes"] == 2 + 3  # one pass per power iteration
+    assert c["spark_passes"] == 2 + 2 * 3  # A·Z and Aᵀ·Y per power iteration, A·Z and Aᵀ·Q
     assert len(meta["singular_values"]) == 6
     assert np.all(np.diff(meta["singular_values"]) <= 0) and meta["singular_values"][-1] > 0
 
