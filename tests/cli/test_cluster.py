@@ -283,23 +283,23 @@ def kill_busy_executor(ui_port: int, timeout: float = 60) -> str:
     so the test reads which kills cost a task from the event log.
     """
     deadline = time.monotonic() + timeout
+    last = "nothing polled"  # what the last poll saw, for a failure's message
     while time.monotonic() < deadline:
         try:
             app = rest(ui_port, "applications")[0]["id"]
-            busy = [
-                e["id"]
-                for e in rest(ui_port, f"applications/{app}/executors")
-                if e["id"] != "driver" and e["activeTasks"] > 0
-            ]
-        except (OSError, IndexError, KeyError, ValueError):
-            busy = []
+            executors = rest(ui_port, f"applications/{app}/executors")
+            busy = [e["id"] for e in executors if e["id"] != "driver" and e["activeTasks"] > 0]
+            last = f"executors {[(e['id'], e['activeTasks']) for e in executors]}"
+        except (OSError, IndexError, KeyError, ValueError) as error:
+            busy, last = [], f"status API on port {ui_port}: {error!r}"
         for executor in busy:
             pid = executor_pid(app, executor)
             if pid is not None:
                 os.kill(pid, signal.SIGKILL)
                 return executor
+            last = f"no process found for busy executor {executor} of {app}"
         time.sleep(0.1)
-    raise AssertionError("no executor was running a task")
+    raise AssertionError(f"no executor was running a task; last poll: {last}")
 
 
 def task_ends(event_dir: Path) -> list[dict]:
