@@ -608,7 +608,7 @@ def render_growth(sizes: list[tuple[str, int, dict[str, dict]]]) -> str:
         + " | ".join(f"wall s {x}" for x in labels)
         + f" | time({hi[0]}) / time({lo[0]}) | "
         + " | ".join(f"driver JVM / Python {x}" for x in labels)
-        + " |"
+        + " | driver growth per added word, bytes (JVM / Python) |"
     )
     lines = [
         "### Growth with corpus size",
@@ -617,7 +617,7 @@ def render_growth(sizes: list[tuple[str, int, dict[str, dict]]]) -> str:
         f"time is at most {1.2 * token_ratio:.3g}x (12 for 100M → 1B).",
         "",
         head,
-        "|---|" + "---:|" * (2 * len(labels) + 1),
+        "|---|" + "---:|" * (2 * len(labels) + 2),
     ]
     for step in steps:
         walls = [recs.get(step, {}).get("wall_s") for _, _, recs in sizes]
@@ -632,9 +632,48 @@ def render_growth(sizes: list[tuple[str, int, dict[str, dict]]]) -> str:
             )
         cells = [f"{w:.0f}" if w is not None else "–" for w in walls]
         lines.append(
-            f"| {step} | " + " | ".join(cells) + f" | {ratio} | " + " | ".join(peaks) + " |"
+            f"| {step} | "
+            + " | ".join(cells)
+            + f" | {ratio} | "
+            + " | ".join(peaks)
+            + f" | {driver_growth_per_word(step, sizes)} |"
         )
+    words = [vocabulary_words(recs) for _, _, recs in sizes]
+    lines += [
+        "",
+        "Driver growth per added word: (driver peak at "
+        f"{hi[0]} − at {lo[0]}) / (words with count ≥ 5 at {hi[0]} − at {lo[0]}: "
+        + " → ".join(f"{w:,}" for w in words if w)
+        + "), for the driver JVM and the driver Python; a vocabulary × dim float32 matrix "
+        "on the driver would add 4 × dim bytes a word (1,200 at dim 300). In local mode the "
+        "driver JVM is also the executor, so its peak is bounded by its heap, not by the "
+        "driver's own work.",
+    ]
     return "\n".join(lines) + "\n"
+
+
+def vocabulary_words(recs: dict[str, dict]) -> int:
+    """Words with count >= 5 of the corpus the records measured (its corpus.json)."""
+    for rec in recs.values():
+        counts = corpus_counts(read_corpus(Path(rec.get("corpus", ""))))
+        if counts.get("types_min5"):
+            return counts["types_min5"]
+    return 0
+
+
+def driver_growth_per_word(step: str, sizes: list[tuple[str, int, dict[str, dict]]]) -> str:
+    """Bytes a driver peak grew per added vocabulary word, smallest to largest size."""
+    (_, _, lo), (_, _, hi) = sizes[0], sizes[-1]
+    if step not in lo or step not in hi or len(sizes) < 2:
+        return "–"
+    added = vocabulary_words(hi) - vocabulary_words(lo)
+    if added <= 0:
+        return "–"
+    cells = []
+    for kind in ("driver JVM", "driver Python"):
+        a, b = lo[step].get("peak", {}).get(kind), hi[step].get("peak", {}).get(kind)
+        cells.append(f"{(b - a) / added:,.0f}" if a and b else "–")
+    return " / ".join(cells)
 
 
 def write_doc(name: str, markdown: str, doc: Path = DOC) -> None:
