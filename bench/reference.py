@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 
 from sparkembed.config import CooccurConfig
 from sparkembed.errors import SparkembedError
-from sparkembed.stages.cooccur.kernel import weight_scale
+from sparkembed.stages.cooccur.kernel import shard_count, weight_scale
 
 
 def cooccurrence_counts_jvm(
@@ -71,10 +71,10 @@ def cooccurrence_counts_jvm(
     total = F.sum("count")
     count = (total.cast("double") / F.lit(float(scale))) if scale else total
     return (
-        summed.repartition(cfg.shards, "row")
+        summed.repartition(shard_count(cfg, None), "row")
         .groupBy("row", "col")
         .agg(count.alias("count"))
-        .withColumn("shard", F.pmod(F.hash("row"), F.lit(cfg.shards)))
+        .withColumn("shard", F.pmod(F.hash("row"), F.lit(shard_count(cfg, None))))
         .sortWithinPartitions("shard", "row", "col")
         .select(
             F.col("row").cast("int"),

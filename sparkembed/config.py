@@ -141,7 +141,12 @@ class CooccurConfig:
         help="a pair's weight by distance d: harmonic 1/d, uniform 1",
     )
     symmetric: bool = param(True, help="count both sides; --no-symmetric: right contexts only")
-    shards: int = param(16, ge=1, help="shards of the co-occurrence table (by row)")
+    shards: int = param(
+        0,
+        ge=0,
+        help="shards of the co-occurrence table (by row); 0: by the corpus's size, one per "
+        "31.25M tokens x window, at least 16 (a reduce task holds its shard's partial sums)",
+    )
     subsample: float = param(
         0.0, ge=0, help="frequent-word subsampling threshold (hyperwords' --sub); 0: off"
     )

@@ -221,13 +221,66 @@ def summarise_partials(parts: DataFrame) -> tuple[pa.Table, dict] | None:
 def token_counts(parts: DataFrame) -> pa.Table:
     """The token rows of ``parts`` (``sentences`` null, ``count`` not) summed on the driver
     (vocabulary-sized): ``token, count, doc_count``."""
-    token_rows = (
-        parts.where(F.col("sentences").isNull() & F.col("count").isNotNull())
-        .select("token", "count", "doc_count")
-        .toArrow()
+    token_rows = parts.where(F.col("sentences").isNull() & F.col("count").isNotNull()).select(
+        "token", "count", "doc_count"
     )
+    return summed_counts(ipc_tables(token_rows.mapInArrow(_as_ipc, "counts binary")))
+
+
+def _as_ipc(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """A partition's rows as one Arrow IPC stream in one row (``counts binary``)."""
+    sink, writer = pa.BufferOutputStream(), None
+    for batch in batches:
+        if writer is None:
+            writer = pa.ipc.new_stream(sink, batch.schema)
+        writer.write_batch(batch)
+    if writer is not None:
+        writer.close()
+        yield pa.record_batch([pa.array([sink.getvalue().to_pybytes()], pa.binary())], ["counts"])
+
+
+def ipc_tables(frame: DataFrame) -> Iterator[pa.Table]:
+    """The Arrow tables in the ``counts`` column (IPC streams) of ``frame``, brought to the
+    driver one partition at a time (``parts`` of the callers are persisted, so a partition's
+    job only reads its cached rows)."""
+    for row in frame.select("counts").toLocalIterator():
+        yield pa.ipc.open_stream(row["counts"]).read_all()
+
+
+# Below this many pending rows the running sum is not merged yet (merging is a hash pass).
+MERGE_MIN_ROWS = 1 << 20
+
+
+def summed_counts(tables: Iterator[pa.Table]) -> pa.Table:
+    """``token, count, doc_count`` of ``tables`` summed by token as they arrive.
+
+    The tasks' tables hold each task's distinct tokens, so together they grow with the
+    corpus (tasks x distinct tokens per task), while their sum grows with the vocabulary
+    only: pending tables are merged into the running sum once they outnumber its rows, so
+    the driver holds about twice the distinct tokens, and each row is merged a bounded
+    number of times on average.
+    """
+    total = pa.table(
+        {
+            "token": pa.array([], pa.string()),
+            "count": pa.array([], pa.int64()),
+            "doc_count": pa.array([], pa.int64()),
+        }
+    )
+    pending: list[pa.Table] = []
+    pending_rows = 0
+    for table in tables:
+        pending.append(table.select(["token", "count", "doc_count"]))
+        pending_rows += table.num_rows
+        if pending_rows >= max(total.num_rows, MERGE_MIN_ROWS):
+            total, pending, pending_rows = _sum_by_token([total, *pending]), [], 0
+    return _sum_by_token([total, *pending]) if pending else total
+
+
+def _sum_by_token(tables: list[pa.Table]) -> pa.Table:
     return (
-        token_rows.group_by("token", use_threads=False)
+        pa.concat_tables(tables)
+        .group_by("token", use_threads=False)
         .aggregate([("count", "sum"), ("doc_count", "sum")])
         .rename_columns(["token", "count", "doc_count"])
     )

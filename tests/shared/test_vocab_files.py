@@ -119,3 +119,30 @@ def test_command_counts_use_the_file_path_or_fall_back(spark, table, tmp_path):
     counts, stats = written_token_counts(spark, split)
     assert stats == {"sentences": 7, "tokens": 14, "documents": 2}
     assert counts is None
+
+
+def test_summed_counts_merges_tables_as_they_arrive_to_the_same_sums():
+    """Tasks' count tables arrive one by one; the running sum (merged in steps once the
+    pending rows outnumber it) equals a plain sum over all rows, whatever the order."""
+    import numpy as np
+
+    from sparkembed.vocabulary.files import summed_counts
+
+    rng = np.random.default_rng(7)
+    tables, want_count, want_docs = [], {}, {}
+    for _ in range(40):  # 40 tasks of 60k rows over 200k tokens: 2.4M rows, several merges
+        ids = rng.choice(200_000, size=60_000, replace=False)
+        count = rng.integers(1, 50, size=ids.size)
+        docs = np.minimum(count, rng.integers(1, 5, size=ids.size))
+        tokens = [f"t{i}" for i in ids]
+        tables.append(pa.table({"token": tokens, "count": count, "doc_count": docs}))
+        for t, c, d in zip(tokens, count.tolist(), docs.tolist(), strict=True):
+            want_count[t] = want_count.get(t, 0) + c
+            want_docs[t] = want_docs.get(t, 0) + d
+    got = summed_counts(iter(tables)).sort_by("token")
+    assert got.schema.names == ["token", "count", "doc_count"]
+    want = sorted(want_count)
+    assert got.column("token").to_pylist() == want
+    assert got.column("count").to_pylist() == [want_count[t] for t in want]
+    assert got.column("doc_count").to_pylist() == [want_docs[t] for t in want]
+    assert summed_counts(iter([])).num_rows == 0

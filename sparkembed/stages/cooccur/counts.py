@@ -114,8 +114,9 @@ def cooccurrence_counts(tokens_df: DataFrame, vocab_df: DataFrame, cfg: CooccurC
     tokens_df: ``tokens array<string>`` (plus ``doc_id string, sentence int`` when
     subsampling); vocab_df: ``id int, token string, count long`` with ids 0..V-1.
     Returns ``row int, col int, count double, shard int``: one row per non-zero cell,
-    partitioned into ``cfg.shards`` partitions with shard = pmod(hash(row), shards) (Spark's
-    murmur3 ``hash``), each sorted by (row, col). Write it with ``partitionBy("shard")``.
+    partitioned into ``shard_count(cfg, None)`` partitions with shard = pmod(hash(row),
+    shards) (Spark's murmur3 ``hash``), each sorted by (row, col). Write it with
+    ``partitionBy("shard")``.
     """
     require_columns(tokens_df, "tokens", {"tokens": list})
     vocab = load_vocab(vocab_df)

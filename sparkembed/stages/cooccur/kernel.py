@@ -59,6 +59,22 @@ FLUSH_ENTRIES = 6_000_000
 EMIT_ROWS = 1 << 20
 # Cells of the dense block for frequent pairs (float64): 64 MB per Python worker.
 DENSE_CELLS = 1 << 23
+# ``shards`` 0: a reduce task sorts its whole shard's partial sums (about 40 bytes each,
+# about 0.6 per token and window position), so the shards follow tokens x window to keep
+# a task near 1 GB; at least MIN_SHARDS, so that small corpora keep today's files.
+TOKEN_WINDOWS_PER_SHARD = 31_250_000
+MIN_SHARDS = 16
+
+
+def shard_count(cfg: CooccurConfig, tokens: int | None) -> int:
+    """The shards of a run: ``cfg.shards``, or when 0, one per TOKEN_WINDOWS_PER_SHARD
+    tokens x window of the input (``tokens``: its token count; None: unknown), at least
+    MIN_SHARDS."""
+    if cfg.shards:
+        return cfg.shards
+    if not tokens:
+        return MIN_SHARDS
+    return max(MIN_SHARDS, -(-tokens * cfg.window // TOKEN_WINDOWS_PER_SHARD))
 
 
 def weight_scale(cfg: CooccurConfig) -> int:
@@ -150,9 +166,9 @@ class Params:
             merge_entries=MERGE_ENTRIES,
             flush_entries=FLUSH_ENTRIES,
             emit_rows=EMIT_ROWS,
-            shards=cfg.shards,
-            shard_of=shard_of_ids(np.arange(vocab_size), cfg.shards),
-            routes=shard_routes(cfg.shards),
+            shards=shard_count(cfg, None),
+            shard_of=shard_of_ids(np.arange(vocab_size), shard_count(cfg, None)),
+            routes=shard_routes(shard_count(cfg, None)),
         )
 
 

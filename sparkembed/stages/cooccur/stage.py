@@ -16,8 +16,8 @@ from sparkembed import schemas
 from sparkembed.stage import Context, Plan
 from sparkembed.stages.cooccur.counts import cooccurrence_counts, marginals
 from sparkembed.stages.cooccur.files import count_to_files, file_path_supported
-from sparkembed.stages.cooccur.kernel import weight_scale
-from sparkembed.tables import Commit, driver_frame, read_table
+from sparkembed.stages.cooccur.kernel import shard_count, weight_scale
+from sparkembed.tables import Commit, driver_frame, read_metadata, read_table
 
 
 def add_arguments(p) -> None:
@@ -39,10 +39,12 @@ def plan(args, cfg) -> Plan:
 
 
 def run(ctx: Context, plan: Plan, cfg) -> dict:
-    c = cfg.cooccur
     with ctx.timer.step("read"):
         tokens = read_table(ctx.spark, plan.inputs["tokens"], table="tokens")
         vocab = read_table(ctx.spark, plan.inputs["vocab"], table="vocab")
+    # The shards of this run, from the token table's own count when cfg leaves them to it.
+    token_count = read_metadata(ctx.spark, plan.inputs["tokens"]).get("counts", {}).get("tokens")
+    c = dataclasses.replace(cfg.cooccur, shards=shard_count(cfg.cooccur, token_count))
     count = ENGINES[plan.engine]
     with ctx.commit(plan) as commit:
         counts = count(ctx, plan, c, tokens, vocab, commit)

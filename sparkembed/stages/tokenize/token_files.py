@@ -6,7 +6,7 @@ wraps each batch as Arrow arrays without touching a token, writes them with pyar
 Parquet file per task into the table's staging folder, and counts the batch's tokens with
 numpy. A document never spans two batches, so per-batch distinct (document, token) pairs
 give exact ``doc_count``s. The tasks return their token counts as one row each (an Arrow
-IPC stream, summed on the driver by ``task_counts``: a row per distinct token would be a
+IPC stream, summed on the driver by ``task_counts`` as they arrive: a row per distinct token would be a
 vocabulary per task for Spark to cache and collect), the document rows or totals of
 ``vocabulary.files``, the rejected records and the skipped count: the input is read once
 for all three tables.
@@ -33,7 +33,7 @@ from sparkembed.config import TokenizeConfig
 from sparkembed.stages.tokenize.inputs import MB
 from sparkembed.stages.tokenize.readers import RECORD_COLUMNS
 from sparkembed.stages.tokenize.tokens import tokenizer_object
-from sparkembed.vocabulary.files import summarise_partials
+from sparkembed.vocabulary.files import ipc_tables, summarise_partials, summed_counts
 
 # Tokens per packed batch (bounds a task's Python memory: a batch and its counts).
 BATCH_TOKENS = 1 << 20
@@ -340,22 +340,6 @@ def summarise(parts: DataFrame, check_ids: bool) -> tuple[pa.Table, dict] | None
 
 def task_counts(parts: DataFrame) -> pa.Table:
     """The tasks' token counts (``counts`` rows of write_tokens_table), summed on the
-    driver: ``token, count, doc_count`` (vocabulary.files.token_counts' table)."""
-    tables = [
-        pa.ipc.open_stream(r["counts"]).read_all()
-        for r in parts.where(F.col("counts").isNotNull()).select("counts").collect()
-    ]
-    if not tables:
-        return pa.table(
-            {
-                "token": pa.array([], pa.string()),
-                "count": pa.array([], pa.int64()),
-                "doc_count": pa.array([], pa.int64()),
-            }
-        )
-    return (
-        pa.concat_tables(tables)
-        .group_by("token", use_threads=False)
-        .aggregate([("count", "sum"), ("doc_count", "sum")])
-        .rename_columns(["token", "count", "doc_count"])
-    )
+    driver as they arrive: ``token, count, doc_count`` (vocabulary.files.token_counts'
+    table)."""
+    return summed_counts(ipc_tables(parts.where(F.col("counts").isNotNull())))

@@ -16,6 +16,7 @@ from bench.reference import cooccurrence_counts_jvm
 from sparkembed.config import Config, CooccurConfig, validate
 from sparkembed.errors import SparkembedError
 from sparkembed.stages.cooccur.counts import cooccurrence_counts, marginals
+from sparkembed.stages.cooccur.kernel import shard_count
 from sparkembed.tables import publish
 from sparkembed.vocabulary.subsample import uniform_from_hash
 
@@ -99,7 +100,10 @@ def reference_counts(sentences, vocab, cfg: CooccurConfig, dropped=frozenset()):
 
 
 def expected_df(spark, counts, cfg: CooccurConfig):
-    rows = [(a, b, float(c), murmur3_int(a) % cfg.shards) for (a, b), c in sorted(counts.items())]
+    rows = [
+        (a, b, float(c), murmur3_int(a) % shard_count(cfg, None))
+        for (a, b), c in sorted(counts.items())
+    ]
     return spark.createDataFrame(rows, "row int, col int, count double, shard int")
 
 
@@ -378,3 +382,17 @@ def test_sum_by_key_packed_sort_matches_plain_sums(big):
         expected[k] += w
     assert distinct.tolist() == sorted(expected)
     assert sums.tolist() == [expected[k] for k in sorted(expected)]
+
+
+def test_shard_count_follows_tokens_times_window_unless_set():
+    """0 (the default) sizes the shards by the input: at least 16, one per 31.25M token x
+    window positions; an explicit count is kept."""
+    cfg = CooccurConfig()
+    assert cfg.shards == 0
+    assert shard_count(cfg, None) == 16
+    assert shard_count(cfg, 437_000) == 16  # the Wikipedia sample
+    assert shard_count(cfg, 100_000_000) == 16
+    assert shard_count(cfg, 1_000_000_000) == 160
+    assert shard_count(CooccurConfig(window=10), 1_000_000_000) == 320
+    assert shard_count(cfg, 4_500_000_000) == 720
+    assert shard_count(CooccurConfig(shards=4), 1_000_000_000) == 4
