@@ -57,7 +57,7 @@ def test_wrong_type_names_key():
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("train.dim=0", "train.dim must be >= 0, got -1"),
+        ("train.dim=0", "train.dim must be >= 1, got 0"),
         ("train.dim=100001", "train.dim must be <= 100000, got 100001"),
         ("cooccur.window=0", "cooccur.window must be >= 1, got 0"),
         ("cooccur.weighting='x'", "cooccur.weighting must be one of harmonic, uniform, got 'x'"),
@@ -121,7 +121,7 @@ def test_values_at_the_bounds_pass():
 def test_bad_value_in_file_fails(tmp_path):
     f = tmp_path / "c.toml"
     f.write_text("[cooccur]\nshards = -1\n")
-    with pytest.raises(ConfigError, match=r"cooccur\.shards must be >= 1, got 0"):
+    with pytest.raises(ConfigError, match=r"cooccur\.shards must be >= 0, got -1"):
         load_config(f)
 
 
