@@ -242,8 +242,9 @@ def _as_ipc(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
 def ipc_tables(frame: DataFrame) -> Iterator[pa.Table]:
     """The Arrow tables in the ``counts`` column (IPC streams) of ``frame``, brought to the
     driver one partition at a time (``parts`` of the callers are persisted, so a partition's
-    job only reads its cached rows)."""
-    for row in frame.select("counts").toLocalIterator():
+    job only reads its cached rows); the next partition's job runs while the caller sums
+    this one's table."""
+    for row in frame.select("counts").toLocalIterator(prefetchPartitions=True):
         yield pa.ipc.open_stream(row["counts"]).read_all()
 
 
