@@ -245,19 +245,35 @@ def test_render_table_has_a_row_per_stage():
     assert "No stage measured" in scale.render_table([], "1B", {})
 
 
-def test_render_growth_gives_time_ratios_and_driver_peaks():
+def test_render_growth_gives_time_ratios_driver_peaks_and_growth_per_word(tmp_path):
+    corpora = {}
+    for name, words in (("wiki100m", 250_000), ("wiki1b", 1_000_000)):
+        corpora[name] = tmp_path / name
+        corpora[name].mkdir()
+        info = {"counts": {"tokens": 1, "types_min5": words}}
+        (corpora[name] / "corpus.json").write_text(json.dumps(info))
     small = {  # measured in another order than the pipeline's
         "cooccur": _measured("cooccur", 40.0, 2**30),
         "tokenize": _measured("tokenize", 60.0, 2**30),
     }
     large = {"tokenize": _measured("tokenize", 660.0, 2**31)}  # cooccur not run yet
+    for recs, corpus in ((small, corpora["wiki100m"]), (large, corpora["wiki1b"])):
+        for rec in recs.values():
+            rec["corpus"] = str(corpus)
+    large["tokenize"]["peak"]["driver Python"] += 750_000 * 64  # 64 bytes per added word
     md = scale.render_growth([("1B", 10**9, large), ("100M", 10**8, small)])
     lines = md.splitlines()
     assert "Tokens grow 10x from 100M to 1B" in md and "at most 12x" in md
     head = next(line for line in lines if line.startswith("| stage"))
     assert head.startswith("| stage | wall s 100M | wall s 1B | time(1B) / time(100M) |")
-    assert "| tokenize | 60 | 660 | 11.0 | 1.00 GB / 0.25 GB | 2.00 GB / 0.25 GB |" in lines
-    assert "| cooccur | 40 | – | – | 1.00 GB / 0.25 GB | – |" in lines
+    assert head.endswith("| driver growth per added word, bytes (JVM / Python) |")
+    # the JVM went from 1 to 2 GB: 2**30 / 750,000 added words = 1,432 bytes a word
+    assert (
+        "| tokenize | 60 | 660 | 11.0 | 1.00 GB / 0.25 GB | 2.00 GB / 0.29 GB | 1,432 / 64 |"
+        in lines
+    )
+    assert "| cooccur | 40 | – | – | 1.00 GB / 0.25 GB | – | – |" in lines
+    assert "250,000 → 1,000,000" in md
     rows = [line.split(" | ")[0] for line in lines if line.startswith("| ") and "stage" not in line]
     assert rows == ["| tokenize", "| cooccur"]  # the pipeline's order, whatever the input's
 
@@ -325,3 +341,14 @@ def test_run_measured_counts_the_cpu_of_children_that_outlive_the_command(tmp_pa
     # two burns of 0.6 s, the one unwaited counted up to its last sample (0.1 s apart)
     assert got["cpu"] >= 1.05, got
     assert got["wall"] < 4.0
+
+
+def test_cpu_seconds_sum_the_sampled_processes_when_recorded():
+    rec = _measured("cooccur", 100.0, 2**30)
+    assert scale.cpu_seconds(rec) == 150.0  # no samples: the recorded total
+    rec["cpu_sampled_s"] = {"Python worker": 120.5, "driver JVM": 20.0, "driver Python": 4.5}
+    assert scale.cpu_seconds(rec) == 145.0
+    row = next(
+        line for line in scale.render_table([rec], "1B", {}).splitlines() if "| cooccur" in line
+    )
+    assert row.startswith("| cooccur | 100 | 145 |")
