@@ -61,7 +61,7 @@ EMIT_ROWS = 1 << 20
 DENSE_CELLS = 1 << 23
 # ``shards`` 0: a reduce task sorts its whole shard's partial sums (about 40 bytes each,
 # about 0.6 per token and window position), so the shards follow tokens x window to keep
-# a task near 1 GB; at least MIN_SHARDS, so that small corpora keep today's files.
+# a task near 1 GB; at least MIN_SHARDS, so that small corpora keep 16 files.
 TOKEN_WINDOWS_PER_SHARD = 31_250_000
 MIN_SHARDS = 16
 
@@ -153,6 +153,7 @@ class Params:
 
     @classmethod
     def from_config(cls, cfg: CooccurConfig, vocab_size: int) -> Params:
+        shards = shard_count(cfg, None)
         return cls(
             vocab_size=vocab_size,
             window=cfg.window,
@@ -166,9 +167,9 @@ class Params:
             merge_entries=MERGE_ENTRIES,
             flush_entries=FLUSH_ENTRIES,
             emit_rows=EMIT_ROWS,
-            shards=shard_count(cfg, None),
-            shard_of=shard_of_ids(np.arange(vocab_size), shard_count(cfg, None)),
-            routes=shard_routes(shard_count(cfg, None)),
+            shards=shards,
+            shard_of=shard_of_ids(np.arange(vocab_size), shards),
+            routes=shard_routes(shards),
         )
 
 

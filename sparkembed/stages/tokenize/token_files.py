@@ -6,9 +6,9 @@ wraps each batch as Arrow arrays without touching a token, writes them with pyar
 Parquet file per task into the table's staging folder, and counts the batch's tokens with
 numpy. A document never spans two batches, so per-batch distinct (document, token) pairs
 give exact ``doc_count``s. The tasks return their token counts as one row each (an Arrow
-IPC stream, summed on the driver by ``task_counts`` as they arrive: a row per distinct token would be a
-vocabulary per task for Spark to cache and collect), the document rows or totals of
-``vocabulary.files``, the rejected records and the skipped count: the input is read once
+IPC stream, summed on the driver by ``task_counts`` as they arrive: a row per distinct
+token would be a vocabulary per task for Spark to cache and collect), the document rows or
+totals of ``vocabulary.files``, the rejected records and the skipped count: the input is read once
 for all three tables.
 
 Same rows as ``tokenize_documents`` written by Spark (tests/stages/tokenize/test_token_files.py);
