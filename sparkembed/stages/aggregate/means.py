@@ -26,6 +26,7 @@ import numpy as np
 from sparkembed import schemas
 from sparkembed.arrowio import packed_rows, unpacked_rows
 from sparkembed.linalg.gram import remove_components
+from sparkembed.vocabulary.lookup import TokenIds
 
 EXCERPT_TOKENS = 12
 
@@ -112,6 +113,7 @@ def weighted_means(units, table: WordTable, dim: int, vectors_lang: str, source_
         import pyarrow.compute as pc
 
         t = shared.value
+        token_ids = {lang: TokenIds(tokens) for lang, tokens in t.tokens.items()}
         for b in batches:
             col = {n: b.column(b.schema.get_field_index(n)) for n in b.schema.names}
             groups = pc.unique(
@@ -122,7 +124,8 @@ def weighted_means(units, table: WordTable, dim: int, vectors_lang: str, source_
                 i = int(input_text)
                 mask = pc.and_(pc.equal(col["input"], i), pc.equal(col["lang"], lang))
                 sub = b.filter(mask) if len(groups) > 1 else b
-                yield _embed_batch(sub, t, i, vectors_lang or lang, dim, names[i])
+                vlang = vectors_lang or lang
+                yield _embed_batch(sub, t, token_ids.get(vlang), i, vlang, dim, names[i])
 
     cols = ["input", "doc_id", "title", "lang", "sentence", "tokens"]
     return units.select(*cols).mapInArrow(embed, MEANS)
@@ -152,7 +155,15 @@ def _weighted_sums(ids, n_known, weights, vectors, dim: int) -> np.ndarray:
     return m @ vectors[words].astype(np.float64)
 
 
-def _embed_batch(b, t: WordTable, input_id: int, vlang: str, dim: int, source_name: str):
+def _embed_batch(
+    b,
+    t: WordTable,
+    token_ids: TokenIds | None,
+    input_id: int,
+    vlang: str,
+    dim: int,
+    source_name: str,
+):
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -160,10 +171,10 @@ def _embed_batch(b, t: WordTable, input_id: int, vlang: str, dim: int, source_na
     n = b.num_rows
     lengths = np.asarray(pc.fill_null(pc.list_value_length(lists), 0).to_numpy(), np.int64)
     flat = pc.list_flatten(lists)
-    if vlang in t.tokens:
-        at = pc.index_in(flat, value_set=t.tokens[vlang])
-        known = ~np.asarray(pc.is_null(at).to_numpy(zero_copy_only=False), bool)
-        ids = np.asarray(pc.fill_null(at, 0).to_numpy(zero_copy_only=False), np.int64)[known]
+    if token_ids is not None:
+        ids = token_ids(flat)
+        known = ids >= 0
+        ids = ids[known]
     else:
         known, ids = np.zeros(len(flat), bool), np.zeros(0, np.int64)
     row_of = np.repeat(np.arange(n), lengths)

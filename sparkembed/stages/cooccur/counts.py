@@ -29,19 +29,20 @@ from sparkembed.stages.cooccur.kernel import (
     sum_shard,
     weight_scale,
 )
+from sparkembed.vocabulary.lookup import TokenIds
 from sparkembed.vocabulary.subsample import keep_probability, row_hash_column
 
 COUNTS_SCHEMA = schemas.COOCCURRENCE
 
 
 def _batch_token_ids(
-    batches: list[pa.RecordBatch], vocab: pa.Array, with_hash: bool
+    batches: list[pa.RecordBatch], token_ids: TokenIds, with_hash: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Vocab ids (-1: out of vocabulary) and sentence lengths of ``tokens`` batches."""
     lists = pa.concat_arrays([b.column(0) for b in batches])
     lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
     flat = lists.flatten()  # skips values under null rows, like the zero lengths above
-    ids = pc.fill_null(pc.index_in(flat, value_set=vocab), -1).to_numpy()
+    ids = token_ids(flat)
     row_hash = None
     if with_hash:
         row_hash = pa.concat_arrays([b.column(1) for b in batches]).to_numpy()
@@ -52,20 +53,20 @@ def _count_partition(p: Params, vocab_bc, keep_bc):
     """mapInArrow: a partition's ``tokens`` (and ``row_hash``) batches -> packed partial
     sums, counted in chunks of about ``chunk_tokens`` tokens."""
 
-    def chunks(batches: Iterator[pa.RecordBatch], vocab: pa.Array):
+    def chunks(batches: Iterator[pa.RecordBatch], token_ids: TokenIds):
         pending, pending_tokens = [], 0
         for batch in batches:
             pending.append(batch)
             pending_tokens += len(batch.column(0).flatten())
             if pending_tokens >= p.chunk_tokens:
-                yield _batch_token_ids(pending, vocab, p.subsample)
+                yield _batch_token_ids(pending, token_ids, p.subsample)
                 pending, pending_tokens = [], 0
         if pending:
-            yield _batch_token_ids(pending, vocab, p.subsample)
+            yield _batch_token_ids(pending, token_ids, p.subsample)
 
     def count(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         keep_prob = keep_bc.value if keep_bc is not None else None
-        yield from count_chunks(p, chunks(batches, vocab_bc.value), keep_prob)
+        yield from count_chunks(p, chunks(batches, TokenIds(vocab_bc.value)), keep_prob)
 
     return count
 

@@ -49,6 +49,7 @@ from sparkembed.stages.cooccur.kernel import (
     runs,
     sum_shard,
 )
+from sparkembed.vocabulary.lookup import TokenIds
 
 UNIT_SCHEMA = "path string, row_group int"
 ROW_SUMS_SCHEMA = "row int, count double, cells long"
@@ -67,24 +68,17 @@ def file_path_supported(tokens_path: str, out_path: str, cfg: CooccurConfig) -> 
     return arrow_location(tokens_path) is not None and arrow_location(out_path) is not None
 
 
-def _dictionary_ids(lists: pa.Array, vocab: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def _token_ids(lists: pa.Array, token_ids: TokenIds) -> tuple[np.ndarray, np.ndarray]:
     """Vocab ids (-1 out of vocabulary) and sentence lengths of one ``tokens`` batch."""
     lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
-    flat = lists.flatten()
-    if pa.types.is_dictionary(flat.type):
-        # Only the dictionary is looked up; tokens are its indices.
-        lookup = pc.fill_null(pc.index_in(flat.dictionary, value_set=vocab), -1).to_numpy()
-        # A null token has a null index: it points at the -1 appended to the lookup.
-        lookup = np.append(lookup.astype(np.int64), -1)
-        indices = pc.fill_null(flat.indices, len(flat.dictionary)).to_numpy()
-        ids = lookup[indices]
-    else:
-        ids = pc.fill_null(pc.index_in(flat, value_set=vocab), -1).to_numpy()
-    return ids, lengths
+    return token_ids(lists.flatten()), lengths
 
 
 def _row_group_chunks(
-    fs: pafs.FileSystem, units: Iterator[tuple[str, int]], vocab: pa.Array, chunk_tokens: int
+    fs: pafs.FileSystem,
+    units: Iterator[tuple[str, int]],
+    token_ids: TokenIds,
+    chunk_tokens: int,
 ):
     """(ids, lengths, None) chunks of about ``chunk_tokens`` tokens from the row groups."""
     ids_parts, length_parts, pending = [], [], 0
@@ -102,7 +96,7 @@ def _row_group_chunks(
                     for batch in pf.iter_batches(
                         batch_size=READ_BATCH_ROWS, row_groups=[g], columns=["tokens"]
                     ):
-                        ids, lengths = _dictionary_ids(batch.column(0), vocab)
+                        ids, lengths = _token_ids(batch.column(0), token_ids)
                         ids_parts.append(ids)
                         length_parts.append(lengths)
                         pending += len(ids)
@@ -126,8 +120,9 @@ def _count_row_groups(p: Params, fs: pafs.FileSystem, vocab_bc):
             for b in batches
             for path, g in zip(b.column(0).to_pylist(), b.column(1).to_pylist(), strict=True)
         ]
+        token_ids = TokenIds(vocab_bc.value)
         yield from count_chunks(
-            p, _row_group_chunks(fs, iter(units), vocab_bc.value, p.chunk_tokens), None
+            p, _row_group_chunks(fs, iter(units), token_ids, p.chunk_tokens), None
         )
 
     return count

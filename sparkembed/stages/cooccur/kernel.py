@@ -48,8 +48,8 @@ from sparkembed.worker_memory import tune_worker_memory
 
 MAX_EXACT_SCALE = 2**28  # lcm(1..22) = 232,792,560; lcm(1..23) is 23x that
 
-# Tokens per numpy pass: big enough that the per-call costs (vocab hash table in
-# index_in, numpy call overheads) vanish, small enough to stay in a few hundred MB.
+# Tokens per numpy pass: big enough that the per-call costs (numpy call overheads)
+# vanish, small enough to stay in a few hundred MB.
 CHUNK_TOKENS = 1 << 20
 # Pre-aggregated entries held per partition before they are merged, and after a merge
 # before they are emitted (bounds the Python worker's memory to about 48 bytes each).
@@ -57,8 +57,12 @@ MERGE_ENTRIES = 12_000_000
 FLUSH_ENTRIES = 6_000_000
 # Entries per packed shuffle row (8 MB of keys) and rows per output Arrow batch.
 EMIT_ROWS = 1 << 20
-# Cells of the dense block for frequent pairs (float64): 64 MB per Python worker.
-DENSE_CELLS = 1 << 23
+# Cells of the dense block for frequent pairs (float64), per vocabulary word: the larger
+# the vocabulary, the smaller the share of pairs a block of fixed size takes, and every pair
+# outside it costs a sort. Between 64 MB and 256 MB per Python worker.
+DENSE_CELLS_PER_WORD = 32
+DENSE_CELLS_MIN = 1 << 23
+DENSE_CELLS_MAX = 1 << 25
 # ``shards`` 0: a reduce task sorts its whole shard's partial sums (about 40 bytes each,
 # about 0.6 per token and window position), so the shards follow tokens x window to keep
 # a task near 1 GB; at least MIN_SHARDS, so that small corpora keep 16 files.
@@ -162,7 +166,9 @@ class Params:
             keep_positions=cfg.keep_positions,
             subsample=cfg.subsample > 0,
             scale=weight_scale(cfg),
-            dense_cells=DENSE_CELLS,
+            dense_cells=min(
+                DENSE_CELLS_MAX, max(DENSE_CELLS_MIN, DENSE_CELLS_PER_WORD * vocab_size)
+            ),
             chunk_tokens=CHUNK_TOKENS,
             merge_entries=MERGE_ENTRIES,
             flush_entries=FLUSH_ENTRIES,

@@ -20,6 +20,7 @@ from sparkembed.errors import SparkembedError
 from sparkembed.session import task_slots
 from sparkembed.stages.train.result import TrainResult, log
 from sparkembed.vectors.table import vector_table_frame
+from sparkembed.vocabulary.lookup import TokenIds
 from sparkembed.vocabulary.subsample import keep_probability, kept, positions, row_hash_column
 
 INT_MAX = 2**31 - 1
@@ -184,13 +185,14 @@ def _sentence_batches(vocab_bc, keep_bc, max_len: int):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        vocab, keep_prob = vocab_bc.value, keep_bc.value if keep_bc is not None else None
+        token_ids = TokenIds(vocab_bc.value)
+        keep_prob = keep_bc.value if keep_bc is not None else None
         for batch in batches:
             lists = batch.column(2)
             n = len(lists)
             lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
             flat = lists.flatten()
-            ids = pc.fill_null(pc.index_in(flat, value_set=vocab), -1).to_numpy()
+            ids = token_ids(flat)
             sentence, position = positions(lengths)
             in_vocab = np.bincount(sentence[ids >= 0], minlength=n)
             if keep_prob is None:

@@ -292,7 +292,8 @@ def test_sparse_path_and_small_buffers_match_reference(spark, monkeypatch, dense
     # partial sums early and splitting batches all run.
     from sparkembed.stages.cooccur import kernel
 
-    monkeypatch.setattr(kernel, "DENSE_CELLS", dense_cells)
+    monkeypatch.setattr(kernel, "DENSE_CELLS_MIN", dense_cells)
+    monkeypatch.setattr(kernel, "DENSE_CELLS_MAX", dense_cells)
     monkeypatch.setattr(kernel, "CHUNK_TOKENS", 7)
     monkeypatch.setattr(kernel, "MERGE_ENTRIES", 12)
     monkeypatch.setattr(kernel, "FLUSH_ENTRIES", 5)
