@@ -492,14 +492,16 @@ def run_steps(args, steps: list[str], files: dict, work: Path, header: dict) -> 
         key = step_key(file, extra)
         paths = outputs(step, workdir)
         done_before = measured(read_results(results), step, key, table_states(paths))
-        done = None if workdir in rerun_chain else done_before
+        done = None if workdir in rerun_chain or args.again else done_before
         if done:
             print(f"[scale] {step}: measured {done['started']} ({done['wall_s']:.0f} s), kept")
             continue
         log = work / "logs" / f"{file.stem}.log"
         why = "checking (a stage before it ran again)" if done_before else "running"
+        if args.again:
+            why = "measuring again"
         print(f"[scale] {step}: {why}, log {log}", flush=True)
-        rec = measure_step(step, file, workdir, work, log, extra, force=False)
+        rec = measure_step(step, file, workdir, work, log, extra, force=args.again)
         if rec["status"] == "ok" and rec["skipped_by_run"] and done_before:
             # An earlier stage ran again, but not one this stage reads.
             print(f"[scale] {step}: up to date, measured {done_before['started']}, kept")
@@ -763,6 +765,12 @@ def main(argv=None) -> int:
         metavar="KEY=VALUE",
         help="more [spark] conf entries (executor memory on a cluster, say)",
     )
+    p.add_argument(
+        "--again",
+        action="store_true",
+        help="measure the --stages steps again even when measured with the same step file "
+        "(after a code change)",
+    )
     p.add_argument("--no-doc", action="store_true", help="print the section instead")
     p.add_argument(
         "--summary",
@@ -775,6 +783,8 @@ def main(argv=None) -> int:
         return summary(args)
     if not args.corpus or not args.work:
         p.error("--corpus and --work are needed (or --summary)")
+    if args.again and not args.stages:
+        p.error("--again needs --stages")
     corpus, work = args.corpus.resolve(), args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     _lock(work)
