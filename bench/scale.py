@@ -558,7 +558,8 @@ def render_table(records: list[dict], size: str, corpus: dict) -> str:
     """The markdown section of one size: what was run where, and a row per step."""
     if not records:
         return f"### {size} tokens\n\nNo stage measured yet.\n"
-    first, last = records[0], records[-1]
+    last = records[-1]
+    started = sorted(r["started"] for r in records)
     counts = ", ".join(f"{k} {v:,}" for k, v in corpus_counts(corpus).items())
     commits = sorted({r.get("git", "") for r in records})
     m = last.get("machine", {})
@@ -568,7 +569,7 @@ def render_table(records: list[dict], size: str, corpus: dict) -> str:
         f"Corpus: {counts or 'corpus.json absent'}. Master `{last.get('master', '')}`; "
         f"{m.get('cores')} cores, {m.get('memory', 0) / GB:.0f} GB, {m.get('arch')}, "
         f"Python {m.get('python')}; sparkembed at {', '.join(commits)}; "
-        f"measured {first['started']} to {last['started']}.",
+        f"measured {started[0]} to {started[-1]}.",
         "",
         "| stage | wall s | CPU s | table bytes | shuffle write / read | spill memory / disk "
         "| peak driver Python | peak driver JVM | peak Python worker (largest / sum) "
