@@ -160,7 +160,7 @@ class CooccurConfig:
 class TrainConfig:
     method: str = param(
         "word2vec",
-        choices=("word2vec", "svd", "glove", "umap"),
+        choices=("word2vec", "svd", "glove", "umap", "sgns"),
         help="the trainer (its parameters are in the config section of the same name)",
     )
     # a sanity cap; the check against the vocabulary size is done when training
@@ -221,6 +221,24 @@ class GloveConfig:
     partitions: int = param(
         0, ge=0, help="asymmetric counts: partitions of the cached counts; 0: Spark's default"
     )
+
+
+@dataclass
+class SgnsConfig:
+    window: int = param(5, ge=1, help="context window (a random reduced window per word)")
+    negative: int = param(5, ge=1, help="negative samples per pair")
+    epochs: int = param(5, ge=1, help="passes over the corpus")
+    alpha: float = param(0.025, gt=0, help="learning rate at the start")
+    min_alpha: float = param(0.0001, ge=0, help="learning rate at the end (linear decay)")
+    sample: float = param(1e-3, ge=0, help="word2vec's frequent-word subsampling threshold; 0: off")
+    min_count: int = param(5, ge=1, help="words seen fewer times are left out")
+    ns_exponent: float = param(0.75, help="negatives are drawn with probability ~ count^this")
+    partitions: int = param(
+        0,
+        ge=0,
+        help="K: the vocabulary's buckets, each epoch K rounds of K tasks; 0: one per task slot",
+    )
+    add_context: bool = param(False, help="write W + C (word plus context vectors); false: W")
 
 
 @dataclass
@@ -359,6 +377,7 @@ class Config:
     word2vec: Word2VecConfig = field(default_factory=Word2VecConfig)
     svd: SvdConfig = field(default_factory=SvdConfig)
     glove: GloveConfig = field(default_factory=GloveConfig)
+    sgns: SgnsConfig = field(default_factory=SgnsConfig)
     umap: UmapConfig = field(default_factory=UmapConfig)
     walks: WalksConfig = field(default_factory=WalksConfig)
     align: AlignConfig = field(default_factory=AlignConfig)

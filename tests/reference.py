@@ -60,3 +60,122 @@ def glove_optimum_dense(counts: np.ndarray, dim: int, x_max: float, alpha: float
                        method="L-BFGS-B", options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-9})  # fmt: skip
         best = min(best, float(res.fun))
     return best
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def sgns_unigram_table(weights: np.ndarray, size: int) -> np.ndarray:
+    """word2vec.c's unigram table, a slot at a time (sequential sums, as the trainer)."""
+    table = np.zeros(size, dtype=np.int64)
+    n = len(weights)
+    total = 0.0
+    for x in weights:
+        total += float(x)
+    i, cumulative = 0, float(weights[0]) / total
+    for a in range(size):
+        table[a] = i
+        if (a + 1.0) / size > cumulative and i < n - 1:
+            i += 1
+            cumulative += float(weights[i]) / total
+    return table
+
+
+def sgns_initial_words(ids: np.ndarray, dim: int, seed: int) -> np.ndarray:
+    """The trainer's initial word vectors: (u - 0.5) / dim, u from splitmix64 of
+    (seed, id, element)."""
+    from sparkembed.stages.train.sgns import mix64
+
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        s = np.array([seed], dtype=np.int64).view(np.uint64)[0]
+        base = mix64(s + golden * (ids.astype(np.uint64) + np.uint64(1)))
+        z = mix64(base[:, None] + golden * (np.arange(dim, dtype=np.uint64) + np.uint64(1)))
+    u = (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    return ((u - 0.5) / dim).astype(np.float32)
+
+
+def sgns_block(w, c, pairs, table, negative, alpha_from, alpha_to, seed) -> float:
+    """Skip-gram with negative sampling over ``pairs`` ((input, output) rows) in order, a
+    pair at a time in float32, updating ``w`` and ``c`` in place; the summed loss."""
+    import math
+
+    m = len(pairs)
+    random = seed & _MASK64
+    loss = 0.0
+    for p, (i, o) in enumerate(pairs):
+        alpha = np.float32(alpha_from + (alpha_to - alpha_from) * p / m)
+        neu1e = np.zeros(w.shape[1], np.float32)
+        for d in range(negative + 1):
+            if d == 0:
+                target, label = o, 1
+            else:
+                random = (random * 25214903917 + 11) & _MASK64
+                target = int(table[(random >> 16) % len(table)])
+                if target == o:
+                    continue
+                label = 0
+            f = float(np.dot(w[i].astype(np.float64), c[target].astype(np.float64)))
+            e = math.exp(-f)
+            loss += (0.0 if label else f) + math.log1p(e)
+            g = np.float32((label - 1.0 / (1.0 + e)) * float(alpha))
+            neu1e += g * c[target]
+            c[target] += g * w[i]
+        w[i] += neu1e
+    return loss
+
+
+def sgns_one_bucket(sentences, row_hashes, counts, *, dim, window, negative, epochs,
+                    alpha, min_alpha, sample, ns_exponent, seed) -> np.ndarray:  # fmt: skip
+    """Skip-gram vectors (W) with one bucket, a sentence and a pair at a time: the pairs of
+    each epoch as word2vec draws them (subsampled tokens removed, a reach per centre word),
+    ordered by the hash of their place, then trained in that order. ``sentences``: lists
+    of ids (-1 for words left out); ``row_hashes``: each sentence's hash of (doc_id,
+    sentence, seed)."""
+    from sparkembed.stages.train.sgns import (
+        _INIT,
+        _NEGATIVE,
+        _ORDER,
+        _SUBSAMPLE,
+        _WINDOW,
+        mix64,
+        salt,
+        table_size,
+    )
+    from sparkembed.vocabulary.subsample import keep_probability, uniform_from_hash
+
+    def uniform(h, position):
+        return float(uniform_from_hash(np.array([h], np.int64), np.array([position]))[0])
+
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    n = len(counts)
+    counts = np.asarray(counts, np.float64)
+    keep_prob = keep_probability(counts, sample, "word2vec") if sample > 0 else None
+    w = sgns_initial_words(np.arange(n), dim, salt(seed, _INIT))
+    c = np.zeros((n, dim), np.float32)
+    table = sgns_unigram_table(counts**ns_exponent, table_size(n))
+    for epoch in range(epochs):
+        pairs = []
+        for ids, h in zip(sentences, row_hashes, strict=True):
+            sub_h = h ^ salt(seed, _SUBSAMPLE, epoch)
+            placed = [
+                (pos, x)
+                for pos, x in enumerate(ids)
+                if x >= 0 and (keep_prob is None or uniform(sub_h, pos) < keep_prob[x])
+            ]
+            order_h = np.array([h ^ salt(seed, _ORDER, epoch)], np.int64).view(np.uint64)[0]
+            for a, (pos, centre) in enumerate(placed):
+                reach = 1 + int(uniform(h ^ salt(seed, _WINDOW, epoch), pos) * window)
+                with np.errstate(over="ignore"):
+                    place = mix64(np.array([order_h + np.uint64(pos) * golden]))[0]
+                for b in range(max(0, a - reach), min(len(placed), a + reach + 1)):
+                    if b == a:
+                        continue
+                    with np.errstate(over="ignore"):
+                        key = mix64(np.array([place + np.uint64(b - a + window + 1)]))[0]
+                    pairs.append((int(key >> np.uint64(32)), placed[b][1], centre))
+        pairs.sort()
+        alphas = [alpha - (alpha - min_alpha) * x for x in (epoch / epochs, (epoch + 1) / epochs)]
+        block = [(i, o) for _, i, o in pairs]
+        sgns_block(w, c, block, table, negative, *alphas, salt(seed, _NEGATIVE, epoch))
+    return w

@@ -12,7 +12,7 @@ import hashlib
 import sys
 
 from pyspark.sql import SparkSession
-from pyspark.sql.types import ArrayType, StringType, _parse_datatype_string
+from pyspark.sql.types import ArrayType, DoubleType, StringType, _parse_datatype_string
 
 from sparkembed.errors import SparkembedError
 
@@ -142,4 +142,21 @@ def page_fields_function(spark: SparkSession, max_record_bytes: int) -> str:
     jvm.sparkembed.PageFieldsUdf.register(
         spark._jsparkSession, name, int(max_record_bytes), return_type
     )
+    return name
+
+
+SGNS_BLOCK_CLASS = "sparkembed.SgnsBlockUdf"
+
+
+def sgns_block_function(spark: SparkSession) -> str:
+    """Register train --method sgns's block trainer (a task's spec -> [pairs, loss,
+    seconds]); its SQL name. The trainer has no other engine: the JAR must be loaded."""
+    if not java_udfs_loaded(spark):
+        raise SparkembedError(
+            f"train --method sgns needs {JAR_NAME}: build it with scripts/setup.sh; under "
+            f"spark-submit pass --jars .jars/{JAR_NAME}"
+        )
+    name = "sparkembed_sgns_block"
+    if not spark.catalog.functionExists(name):
+        spark.udf.registerJavaFunction(name, SGNS_BLOCK_CLASS, ArrayType(DoubleType()))
     return name

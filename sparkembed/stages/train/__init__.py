@@ -1,7 +1,8 @@
 """train: tables in, a vector table out. ``svd``: PPMI of DIR/cooccurrence (context
 smoothing, optional shift) and a randomized truncated SVD in Spark; ``glove``: GloVe's
 weighted least squares on DIR/cooccurrence by alternating exact solves in Spark; ``word2vec``: Spark
-MLlib's skip-gram on DIR/tokens; ``umap``: UMAP of a small graph's transition matrix
+MLlib's skip-gram on DIR/tokens; ``sgns``: skip-gram with negative sampling on DIR/tokens,
+the vocabulary's vectors in buckets that no process holds all of; ``umap``: UMAP of a small graph's transition matrix
 (DIR/graph of the walks stage), on the driver. All return a ``TrainResult`` of one
 schema."""
 
@@ -20,7 +21,8 @@ def step_arguments(step: Step) -> dict:
 
 STAGE = Stage(
     name="train",
-    help="DIR -> vector table with word2vec, PPMI+SVD, GloVe or (small graphs) UMAP",
+    help="DIR -> vector table with word2vec, PPMI+SVD, GloVe, skip-gram (sgns) or (small "
+    "graphs) UMAP",
     section="train",
     reads=("tokens", "vocab", "cooccurrence", "marginals", "graph"),
     writes=("vectors",),
@@ -29,5 +31,6 @@ STAGE = Stage(
     run=stage.run,
     layout=layout,
     step_arguments=step_arguments,
-    jvm_bound=lambda cfg: cfg.train.method == "word2vec",  # MLlib's skip-gram is Scala
+    # MLlib's skip-gram is Scala; sgns trains in our Java loop
+    jvm_bound=lambda cfg: cfg.train.method in ("word2vec", "sgns"),
 )

@@ -1,4 +1,4 @@
-"""``sparkembed train DIR --method word2vec|svd|glove|umap [--dim N] [--output VECTORS]``.
+"""``sparkembed train DIR --method word2vec|svd|glove|umap|sgns [--dim N] [--output VECTORS]``.
 
 The method is the stage's engine: ``plan`` records it, ``run`` calls its trainer
 (``METHODS``: the tables each method reads and its trainer, one signature for all).
@@ -157,6 +157,13 @@ def _glove(ctx: Context, plan: Plan, cfg, vocab, scratch: str) -> TrainResult:
     return train_glove(cooc, vocab, cfg.train, cfg.glove, scratch=scratch, **kw)
 
 
+def _sgns(ctx: Context, plan: Plan, cfg, vocab, scratch: str) -> TrainResult:
+    from sparkembed.stages.train.sgns import train_sgns
+
+    tokens = read_table(ctx.spark, plan.inputs["tokens"], table="tokens")
+    return train_sgns(tokens, vocab, cfg.train, cfg.sgns, scratch=scratch, quiet=ctx.quiet)
+
+
 def _umap(ctx: Context, plan: Plan, cfg, vocab, scratch: str) -> TrainResult:
     from sparkembed.stages.train.umap import train_umap
 
@@ -177,4 +184,5 @@ METHODS = {
     "svd": Method(("cooccurrence", "marginals", "vocab"), _svd),
     "glove": Method(("cooccurrence", "vocab"), _glove),
     "umap": Method(("graph", "vocab"), _umap),  # a walks work directory
+    "sgns": Method(("tokens", "vocab"), _sgns),
 }

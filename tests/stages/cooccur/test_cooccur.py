@@ -310,7 +310,7 @@ def test_sparse_path_and_small_buffers_match_reference(spark, monkeypatch, dense
 def test_numpy_shard_function_matches_spark_hash(spark):
     # The map side routes partial sums by a numpy copy of Spark's murmur3 hash(): it must
     # agree with Spark's on every id, and each route must land in its own partition.
-    from sparkembed.stages.cooccur.kernel import shard_of_ids, shard_routes
+    from sparkembed.partitioning import shard_of_ids, shard_routes
 
     ids = list(range(0, 5000)) + [2**31 - 1, 123_456_789]
     df = spark.createDataFrame([(i,) for i in ids], "id int")

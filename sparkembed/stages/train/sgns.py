@@ -1,0 +1,475 @@
+"""The skip-gram trainer with partitioned parameters: DIR/tokens, DIR/vocab -> vectors.
+
+Skip-gram with negative sampling as word2vec.c and gensim train it: a reduced window drawn
+per word, word2vec's frequent-word subsampling, ``negative`` draws with probability ~
+count^0.75, a learning rate falling linearly over the whole run. Scheduled so that no
+process holds the whole model and no copy of it is averaged (DSGD, Gemulla et al., KDD
+2011; the design of apache/spark PR #37967):
+
+- The vocabulary's words are dealt into K buckets by a seeded hash of their id. Bucket b's
+  word vectors W_b and context vectors C_b are files in the stage's scratch folder (raw
+  little-endian float32 rows, in the order of the bucket's ids).
+- Each epoch, one Spark pass turns the corpus (its token ids, made once) into (input
+  word, output word) pairs drawn afresh (subsampling and windows are hashes of the
+  token's place and the epoch) and sorts them into K x K blocks by the buckets of their
+  two words. Within a block the pairs are ordered by a hash of their place, so the order
+  is the same whatever the partitioning.
+- Then K rounds: in round r, task k trains block (k, (k + r) mod K) in a JVM loop
+  (``java/src/sparkembed/SgnsBlock.java``), the only task that holds W_k and
+  C_(k + r) mod K in that round, and writes both back. Each pair of an epoch is trained
+  once, and every word meets every bucket of contexts once per epoch. Negatives are drawn
+  from the context bucket the task holds.
+
+The driver holds the vocabulary's ids, counts and buckets; the tasks hold two buckets and
+one block. The vectors depend on the input, the seed and K only, not on executors, cores
+or how the tokens table is split into files.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import numpy as np
+
+from sparkembed.config import SgnsConfig, TrainConfig
+from sparkembed.errors import SparkembedError
+from sparkembed.linalg.factors import VECTOR_ROWS_SCHEMA, FactorSpace
+from sparkembed.partitioning import shard_routes
+from sparkembed.stages.train.result import TrainResult, log, vector_frame
+from sparkembed.vocabulary.lookup import TokenIds
+from sparkembed.vocabulary.subsample import (
+    keep_probability,
+    kept,
+    positions,
+    row_hash_column,
+    uniform_from_hash,
+)
+
+IDS_SCHEMA = "row_hash long, ids binary"
+PACKED_SCHEMA = "route int, block int, pairs int, keys binary, ins binary, outs binary"
+BLOCKS_SCHEMA = "block int, pairs long"
+# Tokens per numpy pass of the pair generator.
+CHUNK_TOKENS = 1 << 20
+# Slots of a bucket's negative-sampling table per word, and its bounds.
+TABLE_PER_WORD = 64
+TABLE_MIN, TABLE_MAX = 1 << 12, 1 << 25
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+# Salts of the draws: each purpose and epoch draws from its own stream.
+_SUBSAMPLE, _WINDOW, _ORDER, _BUCKET, _NEGATIVE, _INIT = range(1, 7)
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser over uint64 values."""
+    with np.errstate(over="ignore"):
+        z = x.astype(np.uint64)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def salt(seed: int, purpose: int, epoch: int = 0) -> int:
+    """A 64-bit value, as a signed int64, per (seed, purpose, epoch)."""
+    x = np.array([(seed * 1_000_003 + purpose) * 65_537 + epoch], dtype=np.uint64)
+    return int(mix64(x).view(np.int64)[0])
+
+
+def partitions_for(cfg: SgnsConfig, slots: int, words: int) -> int:
+    """K: ``cfg.partitions``, or one per task slot; at most the number of words."""
+    k = cfg.partitions or max(1, slots)
+    return max(1, min(k, words))
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """The vocabulary's words (ids 0..n-1) dealt into ``k`` buckets."""
+
+    k: int
+    of: np.ndarray  # id -> bucket (int32)
+    local: np.ndarray  # id -> its index in its bucket (int32): ids ascending
+    sizes: np.ndarray  # words per bucket
+
+    @classmethod
+    def deal(cls, n: int, k: int, seed: int) -> Buckets:
+        ids = np.arange(n, dtype=np.int64)
+        u = uniform_from_hash(np.full(n, salt(seed, _BUCKET), dtype=np.int64), ids)
+        of = np.minimum((u * k).astype(np.int64), k - 1)
+        sizes = np.bincount(of, minlength=k)
+        order = np.lexsort((ids, of))
+        local = np.empty(n, dtype=np.int64)
+        local[order] = np.arange(n) - (np.cumsum(sizes) - sizes)[of[order]]
+        return cls(k, of.astype(np.int32), local.astype(np.int32), sizes)
+
+    def ids(self, b: int) -> np.ndarray:
+        """The ids of bucket ``b``, ascending (its rows' order)."""
+        return np.flatnonzero(self.of == b).astype(np.int32)
+
+
+def table_size(words: int) -> int:
+    return int(min(max(TABLE_PER_WORD * words, TABLE_MIN), TABLE_MAX))
+
+
+@dataclass(frozen=True)
+class PairParams:
+    """What the pair pass's tasks need besides the broadcast per-id arrays."""
+
+    k: int
+    window: int
+    subsample: bool
+    routes: np.ndarray  # block -> an int Spark's repartition sends to partition ``block``
+
+
+def epoch_pairs(
+    p: PairParams,
+    ids: np.ndarray,
+    lengths: np.ndarray,
+    row_hash: np.ndarray,
+    keep_prob: np.ndarray | None,
+    epoch_salts: tuple[int, int, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inputs, outputs, keys) of the skip-gram pairs of sentences laid back to back.
+
+    ``ids``: vocabulary ids (-1: left out), ``lengths`` tokens per sentence, ``row_hash``
+    one per sentence. As gensim: subsampled tokens are removed first; each kept token,
+    as the output (centre) word, draws a reach in 1..window and pairs with every kept
+    token within it as the input word. ``keys``: uint32 hashes of the pair's place, which
+    order a block.
+    """
+    sub_salt, window_salt, order_salt = epoch_salts
+    sentence, position = positions(lengths)
+    if p.subsample:
+        keep = kept(ids, sentence, position, row_hash ^ np.int64(sub_salt), keep_prob)
+    else:
+        keep = ids >= 0
+    ids, sentence, position = ids[keep].astype(np.int32), sentence[keep], position[keep]
+    reach = 1 + (
+        uniform_from_hash((row_hash ^ np.int64(window_salt))[sentence], position) * p.window
+    ).astype(np.int64)
+    place = mix64(
+        (row_hash ^ np.int64(order_salt)).view(np.uint64)[sentence]
+        + position.astype(np.uint64) * _GOLDEN
+    )
+    ins, outs, keys = [], [], []
+    for shift in range(1, min(p.window, len(ids) - 1) + 1):
+        same = sentence[shift:] == sentence[:-shift]
+        for centre_left in (True, False):
+            if centre_left:  # centre at i, input at i + shift
+                at = np.flatnonzero(same & (reach[:-shift] >= shift))
+                centre, other, offset = at, at + shift, shift
+            else:  # centre at i + shift, input at i
+                at = np.flatnonzero(same & (reach[shift:] >= shift))
+                centre, other, offset = at + shift, at, -shift
+            ins.append(ids[other])
+            outs.append(ids[centre])
+            keys.append(mix64(place[centre] + np.uint64(offset + p.window + 1)))
+    if not ins:
+        empty = np.zeros(0, np.int32)
+        return empty, empty, np.zeros(0, np.uint32)
+    key = np.concatenate(keys) >> np.uint64(32)
+    return np.concatenate(ins), np.concatenate(outs), key.astype(np.uint32)
+
+
+def _ids_fn(vocab_bc, n_words: int):
+    """mapInArrow: tokens rows -> (row_hash, ids as int32 bytes), the vocabulary's words
+    only (-1 for the rest); once per run, persisted."""
+
+    def run(batches):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        token_ids = TokenIds(vocab_bc.value)
+        for batch in batches:
+            lists = batch.column(0)
+            lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
+            ids = token_ids(lists.flatten())
+            ids[ids >= n_words] = -1
+            ids = ids.astype(np.int32)
+            bounds = np.concatenate(([0], np.cumsum(lengths))) * 4
+            data = pa.py_buffer(ids.tobytes())
+            values = pa.Array.from_buffers(
+                pa.binary(), len(lengths), [None, pa.py_buffer(bounds.astype(np.int32)), data]
+            )
+            yield pa.RecordBatch.from_arrays([batch.column(1), values], ["row_hash", "ids"])
+
+    return run
+
+
+def _pairs_fn(p: PairParams, arrays_bc, epoch_salts):
+    """mapInArrow: (row_hash, ids) rows -> one epoch's pairs, packed by block."""
+
+    def run(batches):
+        import pyarrow as pa
+
+        bucket_of, local, keep_prob = arrays_bc.value
+
+        def emit(parts):
+            lengths = np.concatenate([x[0] for x in parts])
+            ids = np.concatenate([x[1] for x in parts])
+            row_hash = np.concatenate([x[2] for x in parts])
+            ins, outs, keys = epoch_pairs(p, ids, lengths, row_hash, keep_prob, epoch_salts)
+            block = bucket_of[ins].astype(np.int64) * p.k + bucket_of[outs]
+            order = np.argsort(block, kind="stable")
+            bounds = np.searchsorted(block[order], np.arange(p.k * p.k + 1))
+            for b in np.flatnonzero(np.diff(bounds)):
+                sel = order[bounds[b] : bounds[b + 1]]
+                yield pa.RecordBatch.from_pydict(
+                    {
+                        "route": pa.array([p.routes[b]], pa.int32()),
+                        "block": pa.array([b], pa.int32()),
+                        "pairs": pa.array([len(sel)], pa.int32()),
+                        "keys": pa.array([keys[sel].tobytes()], pa.binary()),
+                        "ins": pa.array([local[ins[sel]].tobytes()], pa.binary()),
+                        "outs": pa.array([local[outs[sel]].tobytes()], pa.binary()),
+                    }
+                )
+
+        parts, pending = [], 0
+        for batch in batches:
+            column = batch.column(1)
+            offsets = column.offsets.to_numpy()
+            ids = np.frombuffer(
+                column.buffers()[2],
+                np.int32,
+                count=(offsets[-1] - offsets[0]) // 4,
+                offset=int(offsets[0]),
+            )
+            parts.append((np.diff(offsets) // 4, ids, batch.column(0).to_numpy()))
+            pending += len(ids)
+            if pending >= CHUNK_TOKENS:
+                yield from emit(parts)
+                parts, pending = [], 0
+        if parts:
+            yield from emit(parts)
+
+    return run
+
+
+def _write_blocks_fn(folder: str):
+    """mapInArrow: one block's packed pairs -> its pairs file (inputs then outputs, int32,
+    ordered by (key, input, output)); yields (block, pairs)."""
+
+    def run(batches):
+        import pyarrow as pa
+
+        from sparkembed.arrowio import arrow_location
+
+        keys, ins, outs, block = [], [], [], None
+        for batch in batches:
+            cols = {n: batch.column(i) for i, n in enumerate(batch.schema.names)}
+            for b, k, i, o in zip(
+                cols["block"].to_pylist(),
+                cols["keys"].to_pylist(),
+                cols["ins"].to_pylist(),
+                cols["outs"].to_pylist(),
+                strict=True,
+            ):
+                block = b if block is None else block
+                if b != block:
+                    raise SparkembedError(f"sgns: blocks {block} and {b} reached one task")
+                keys.append(np.frombuffer(k, np.uint32))
+                ins.append(np.frombuffer(i, np.int32))
+                outs.append(np.frombuffer(o, np.int32))
+        if block is None:
+            return
+        key, i, o = np.concatenate(keys), np.concatenate(ins), np.concatenate(outs)
+        order = np.lexsort((o, i, key))
+        fs, path = arrow_location(f"{folder}/{block}.pairs")
+        with fs.open_output_stream(path) as f:
+            f.write(i[order].tobytes())
+            f.write(o[order].tobytes())
+        yield pa.RecordBatch.from_pydict(
+            {"block": pa.array([block], pa.int32()), "pairs": pa.array([len(key)], pa.int64())}
+        )
+
+    return run
+
+
+def _vector_rows_fn(words: str, contexts: str | None, ids_folder: str, dim: int):
+    """mapInArrow: bucket numbers -> (id, vector, norm) of their words (W, or W + C)."""
+
+    def run(batches):
+        import pyarrow as pa
+
+        from sparkembed.arrowio import arrow_location
+
+        def read(path, dtype):
+            fs, p = arrow_location(path)
+            with fs.open_input_stream(p) as f:
+                return np.frombuffer(f.read(), dtype)
+
+        for batch in batches:
+            for b in batch.column(0).to_pylist():
+                ids = read(f"{ids_folder}/{b}.ids", np.int32)
+                x = read(f"{words}/{b}.f32", np.float32).reshape(len(ids), dim)
+                if contexts is not None:
+                    x = x + read(f"{contexts}/{b}.f32", np.float32).reshape(len(ids), dim)
+                norms = np.linalg.norm(x.astype(np.float64), axis=1).astype(np.float32)
+                offsets = np.arange(0, x.size + 1, dim, dtype=np.int32)
+                vectors = pa.ListArray.from_arrays(
+                    pa.array(offsets), pa.array(np.ascontiguousarray(x).ravel())
+                )
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array(ids, pa.int32()), vectors, pa.array(norms)],
+                    ["id", "vector", "norm"],
+                )
+
+    return run
+
+
+def _qualified(path: str) -> str:
+    """A path the JVM's Hadoop FileSystem reads as the same file pyarrow does."""
+    if urlparse(path).scheme:
+        return path
+    return "file://" + posixpath.abspath(path)
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    from sparkembed.arrowio import arrow_location
+
+    fs, p = arrow_location(path)
+    with fs.open_output_stream(p) as f:
+        f.write(data)
+
+
+def train_sgns(
+    tokens,
+    vocab,
+    train: TrainConfig,
+    cfg: SgnsConfig,
+    *,
+    scratch: str | None = None,
+    quiet: bool = False,
+) -> TrainResult:
+    """Skip-gram vectors of the words of ``vocab`` with count >= ``cfg.min_count``.
+
+    tokens: ``doc_id string, sentence int, tokens array<string>, ...``; vocab: ``id int,
+    token string, count long, ...``, ids ranked by count (0: most frequent).
+    """
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    from sparkembed.jvm.udfs import sgns_block_function
+    from sparkembed.session import task_slots
+
+    spark = tokens.sparkSession
+    sc = spark.sparkContext
+    words = (
+        vocab.where(F.col("count") >= cfg.min_count)
+        .select("id", "token", "count")
+        .orderBy("id")
+        .toArrow()
+    )
+    n = words.num_rows
+    if n == 0:
+        raise SparkembedError(f"sgns: no word has count >= sgns.min_count ({cfg.min_count})")
+    if words.column("id").to_numpy()[-1] != n - 1:
+        raise SparkembedError("sgns: the vocabulary's ids are not ranked by count (0..n-1)")
+    if train.dim > n:
+        raise SparkembedError(f"train.dim {train.dim} exceeds the {n:,} words of sgns")
+    block_fn = sgns_block_function(spark)
+    k = partitions_for(cfg, task_slots(spark), n)
+    dim, seed = train.dim, train.seed
+    counts = words.column("count").to_numpy().astype(np.float64)
+    buckets = Buckets.deal(n, k, seed)
+    space = FactorSpace(spark, scratch)
+    try:
+        root = space.new("sgns")
+        ids_folder = f"{root}/buckets"
+        weights = counts**cfg.ns_exponent
+        for b in range(k):
+            ids = buckets.ids(b)
+            _write_bytes(f"{ids_folder}/{b}.ids", ids.tobytes())
+            _write_bytes(f"{ids_folder}/{b}.weights", weights[ids].tobytes())
+        keep_prob = keep_probability(counts, cfg.sample, "word2vec") if cfg.sample > 0 else None
+        arrays_bc = sc.broadcast((buckets.of, buckets.local, keep_prob))
+        vocab_bc = sc.broadcast(words.column("token").combine_chunks())
+        corpus = (
+            tokens.select("tokens", row_hash_column(seed).alias("row_hash"))
+            .mapInArrow(_ids_fn(vocab_bc, n), IDS_SCHEMA)
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        p = PairParams(k, cfg.window, cfg.sample > 0, shard_routes(k * k))
+        rounds = cfg.epochs * k
+        log(f"sgns: {n:,} words x {dim}, {k} buckets, {cfg.epochs} epochs of {k} rounds", quiet)
+        previous: tuple[str, str] | None = None
+        pairs_per_epoch, loss_per_epoch = [], []
+        for epoch in range(cfg.epochs):
+            pairs_folder = f"{root}/pairs-{epoch}"
+            salts = (
+                salt(seed, _SUBSAMPLE, epoch),
+                salt(seed, _WINDOW, epoch),
+                salt(seed, _ORDER, epoch),
+            )
+            written = (
+                corpus.mapInArrow(_pairs_fn(p, arrays_bc, salts), PACKED_SCHEMA)
+                .repartition(k * k, "route")
+                .mapInArrow(_write_blocks_fn(pairs_folder), BLOCKS_SCHEMA)
+                .toArrow()
+            )
+            have = set(written.column("block").to_pylist())
+            for b in range(k * k):
+                if b not in have:  # no pair in this block: an empty file
+                    _write_bytes(f"{pairs_folder}/{b}.pairs", b"")
+            epoch_pairs_total = int(np.sum(written.column("pairs").to_numpy()))
+            epoch_loss = 0.0
+            for r in range(k):
+                t = epoch * k + r
+                folder = (f"{root}/words-{t}", f"{root}/contexts-{t}")
+                specs = []
+                for w in range(k):
+                    c = (w + r) % k
+                    progress = (t / rounds, (t + 1) / rounds)
+                    alphas = [cfg.alpha - (cfg.alpha - cfg.min_alpha) * x for x in progress]
+                    spec = {
+                        "dim": dim,
+                        "n_words": int(buckets.sizes[w]),
+                        "n_contexts": int(buckets.sizes[c]),
+                        "words": _qualified(f"{previous[0]}/{w}.f32") if previous else "",
+                        "contexts": _qualified(f"{previous[1]}/{c}.f32") if previous else "",
+                        "word_ids": _qualified(f"{ids_folder}/{w}.ids"),
+                        "init_seed": salt(seed, _INIT),
+                        "pairs": _qualified(f"{pairs_folder}/{w * k + c}.pairs"),
+                        "weights": _qualified(f"{ids_folder}/{c}.weights"),
+                        "table_size": table_size(int(buckets.sizes[c])),
+                        "negative": cfg.negative,
+                        "alpha_from": repr(alphas[0]),
+                        "alpha_to": repr(alphas[1]),
+                        "seed": salt(seed, _NEGATIVE, t * k + w),
+                        "words_out": _qualified(f"{folder[0]}/{w}.f32"),
+                        "contexts_out": _qualified(f"{folder[1]}/{c}.f32"),
+                    }
+                    specs.append((w, "\n".join(f"{key}={v}" for key, v in spec.items())))
+                tasks = spark.createDataFrame(sc.parallelize(specs, k), "task int, spec string")
+                stats = tasks.select(F.expr(f"{block_fn}(spec)").alias("s")).collect()
+                epoch_loss += sum(float(row["s"][1]) for row in stats)
+                if previous:
+                    space.drop(previous[0])
+                    space.drop(previous[1])
+                previous = folder
+            space.drop(pairs_folder)
+            pairs_per_epoch.append(epoch_pairs_total)
+            loss_per_epoch.append(epoch_loss / max(epoch_pairs_total, 1))
+            log(
+                f"sgns: epoch {epoch + 1}/{cfg.epochs}: {epoch_pairs_total:,} pairs, "
+                f"loss {loss_per_epoch[-1]:.4f} per pair",
+                quiet,
+            )
+        corpus.unpersist()
+        rows = spark.createDataFrame(
+            sc.parallelize([(b,) for b in range(k)], k), "bucket int"
+        ).mapInArrow(
+            _vector_rows_fn(previous[0], previous[1] if cfg.add_context else None, ids_folder, dim),
+            VECTOR_ROWS_SCHEMA,
+        )
+        vectors = vector_frame(vocab.where(F.col("id") < n), rows)
+        counts_out = {"words": n, "pairs": sum(pairs_per_epoch), "partitions": k}
+        extra = {
+            "partitions": k,
+            "pairs_per_epoch": pairs_per_epoch,
+            "loss_per_epoch": [round(x, 6) for x in loss_per_epoch],
+        }
+        return TrainResult(vectors, counts_out, extra)
+    except BaseException:
+        space.close()
+        raise

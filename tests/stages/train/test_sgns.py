@@ -1,0 +1,176 @@
+"""train --method sgns: skip-gram with negative sampling on buckets of the vocabulary,
+against a plain pair-at-a-time numpy reference."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from pyspark.sql import functions as F
+from reference import sgns_block, sgns_one_bucket, sgns_unigram_table
+
+from sparkembed.config import SgnsConfig, TrainConfig
+from sparkembed.jvm.udfs import sgns_block_function
+from sparkembed.stages.train.sgns import Buckets, train_sgns
+from sparkembed.vocabulary.subsample import row_hash_column
+
+# Two topics of five words each plus two words shared by both: sentences from one topic.
+TOPICS = [["cat", "dog", "fur", "paw", "pet"], ["sun", "moon", "star", "sky", "orbit"]]
+SHARED = ["the", "and"]
+
+
+def _corpus(n_sentences=60, seed=3):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n_sentences):
+        topic = TOPICS[s % 2]
+        length = int(rng.integers(3, 9))
+        words = [
+            SHARED[int(rng.integers(2))] if rng.random() < 0.25 else topic[int(rng.integers(5))]
+            for _ in range(length)
+        ]
+        rows.append((f"d{s // 4}", s % 4, words))
+    return rows
+
+
+def _frames(spark, rows):
+    tokens = spark.createDataFrame(
+        [(d, "", "en", s, t) for d, s, t in rows],
+        "doc_id string, title string, lang string, sentence int, tokens array<string>",
+    )
+    counts = {}
+    for _, _, t in rows:
+        for w in t:
+            counts[w] = counts.get(w, 0) + 1
+    ranked = sorted(counts, key=lambda w: (-counts[w], w))
+    vocab = spark.createDataFrame(
+        [(i, w, counts[w], 1) for i, w in enumerate(ranked)],
+        "id int, token string, count long, doc_count long",
+    )
+    return tokens, vocab, ranked, [counts[w] for w in ranked]
+
+
+def _vectors(result):
+    rows = result.vectors.orderBy("count", ascending=False).collect()
+    return {r["token"]: np.array(r["vector"], np.float64) for r in rows}
+
+
+CFG = SgnsConfig(window=3, negative=3, epochs=2, sample=0.0, min_count=1, partitions=1)
+
+
+@pytest.mark.parametrize("sample", [0.0, 0.05])
+def test_one_bucket_equals_plain_reference(spark, tmp_path, sample):
+    rows = _corpus()
+    tokens, vocab, ranked, counts = _frames(spark, rows)
+    train, cfg = TrainConfig(dim=8, seed=11), dataclasses.replace(CFG, sample=sample)
+    result = train_sgns(tokens, vocab, train, cfg, scratch=str(tmp_path), quiet=True)
+    got = _vectors(result)
+    hashes = {
+        (r["doc_id"], r["sentence"]): r["h"]
+        for r in tokens.select("doc_id", "sentence", row_hash_column(11).alias("h")).collect()
+    }
+    index = {w: i for i, w in enumerate(ranked)}
+    expected = sgns_one_bucket(
+        [[index[w] for w in t] for _, _, t in rows],
+        [hashes[(d, s)] for d, s, _ in rows],
+        counts,
+        dim=8,
+        window=3,
+        negative=3,
+        epochs=2,
+        alpha=cfg.alpha,
+        min_alpha=cfg.min_alpha,
+        sample=sample,
+        ns_exponent=0.75,
+        seed=11,
+    )
+    assert sorted(got) == sorted(ranked)
+    for w, i in index.items():
+        np.testing.assert_allclose(got[w], expected[i], atol=1e-6, rtol=0)
+    assert result.counts["partitions"] == 1
+    assert result.extra["pairs_per_epoch"][0] > 0
+
+
+def test_block_update_equals_reference(spark, tmp_path):
+    # One task of a round, through the registered UDF: two word rows, three context rows.
+    rng = np.random.default_rng(0)
+    dim = 5
+    w = rng.normal(0, 0.3, (2, dim)).astype(np.float32)
+    c = rng.normal(0, 0.3, (3, dim)).astype(np.float32)
+    pairs = np.array([[0, 1], [1, 2], [0, 0], [1, 1]], np.int32)
+    weights = np.array([5.0, 1.0, 2.0]) ** 0.75
+    for name, data in [
+        ("w.f32", w),
+        ("c.f32", c),
+        ("b.pairs", np.concatenate([pairs[:, 0], pairs[:, 1]])),
+        ("b.weights", weights),
+    ]:
+        (tmp_path / name).write_bytes(data.tobytes())
+    spec = {
+        "dim": dim,
+        "n_words": 2,
+        "n_contexts": 3,
+        "words": f"file://{tmp_path}/w.f32",
+        "contexts": f"file://{tmp_path}/c.f32",
+        "word_ids": "",
+        "init_seed": 0,
+        "pairs": f"file://{tmp_path}/b.pairs",
+        "weights": f"file://{tmp_path}/b.weights",
+        "table_size": 100,
+        "negative": 4,
+        "alpha_from": 0.5,
+        "alpha_to": 0.1,
+        "seed": -7,
+        "words_out": f"file://{tmp_path}/w2.f32",
+        "contexts_out": f"file://{tmp_path}/c2.f32",
+    }
+    text = "\n".join(f"{k}={v}" for k, v in spec.items())
+    name = sgns_block_function(spark)
+    stats = spark.createDataFrame([(text,)], "spec string").select(F.expr(f"{name}(spec)"))
+    m, loss, _ = stats.collect()[0][0]
+    table = sgns_unigram_table(weights, 100)
+    expected_loss = sgns_block(w, c, pairs.tolist(), table, 4, 0.5, 0.1, -7)
+    assert m == 4
+    assert loss == pytest.approx(expected_loss, rel=1e-9)
+    got_w = np.frombuffer((tmp_path / "w2.f32").read_bytes(), np.float32).reshape(2, dim)
+    got_c = np.frombuffer((tmp_path / "c2.f32").read_bytes(), np.float32).reshape(3, dim)
+    np.testing.assert_allclose(got_w, w, atol=1e-7, rtol=0)
+    np.testing.assert_allclose(got_c, c, atol=1e-7, rtol=0)
+    assert not np.allclose(got_w, np.frombuffer((tmp_path / "w.f32").read_bytes(), np.float32))
+
+
+def test_same_vectors_whatever_the_input_partitioning(spark, tmp_path):
+    rows = _corpus(80, seed=5)
+    tokens, vocab, _, _ = _frames(spark, rows)
+    train, cfg = TrainConfig(dim=6, seed=2), dataclasses.replace(CFG, partitions=3, sample=0.1)
+    runs = [
+        _vectors(train_sgns(t, vocab, train, cfg, scratch=str(tmp_path / str(i)), quiet=True))
+        for i, t in enumerate([tokens.repartition(1), tokens.repartition(3, "doc_id")])
+    ]
+    assert runs[0].keys() == runs[1].keys()
+    for w in runs[0]:
+        assert np.array_equal(runs[0][w], runs[1][w]), w
+
+
+def test_buckets_partition_the_vocabulary():
+    b = Buckets.deal(1000, 7, seed=4)
+    assert b.sizes.sum() == 1000 and (b.sizes > 100).all()
+    for k in range(7):
+        ids = b.ids(k)
+        assert (b.of[ids] == k).all()
+        assert b.local[ids].tolist() == list(range(len(ids)))
+
+
+def test_topics_separate(spark, tmp_path):
+    # The words of one topic end up nearer each other than the other topic's words.
+    rows = _corpus(400, seed=7)
+    tokens, vocab, _, _ = _frames(spark, rows)
+    cfg = dataclasses.replace(CFG, epochs=10, partitions=2, negative=5)
+    vec = _vectors(train_sgns(tokens, vocab, TrainConfig(dim=10, seed=1), cfg, quiet=True,
+                              scratch=str(tmp_path)))  # fmt: skip
+
+    def cos(a, b):
+        return float(vec[a] @ vec[b] / np.linalg.norm(vec[a]) / np.linalg.norm(vec[b]))
+
+    within = np.mean([cos(a, b) for t in TOPICS for a in t for b in t if a < b])
+    across = np.mean([cos(a, b) for a in TOPICS[0] for b in TOPICS[1]])
+    assert within > across + 0.3, (within, across)
