@@ -97,7 +97,8 @@ def sgns_initial_words(ids: np.ndarray, dim: int, seed: int) -> np.ndarray:
 
 def sgns_block(w, c, pairs, table, negative, alpha_from, alpha_to, seed) -> float:
     """Skip-gram with negative sampling over ``pairs`` ((input, output) rows) in order, a
-    pair at a time in float32, updating ``w`` and ``c`` in place; the summed loss."""
+    pair at a time in float32, updating ``w`` and ``c`` in place; the loss summed over
+    every 16th pair (from the first), as the trainer samples it."""
     import math
 
     m = len(pairs)
@@ -117,7 +118,8 @@ def sgns_block(w, c, pairs, table, negative, alpha_from, alpha_to, seed) -> floa
                 label = 0
             f = float(np.dot(w[i].astype(np.float64), c[target].astype(np.float64)))
             e = math.exp(-f)
-            loss += (0.0 if label else f) + math.log1p(e)
+            if p % 16 == 0:
+                loss += (0.0 if label else f) + math.log1p(e)
             g = np.float32((label - 1.0 / (1.0 + e)) * float(alpha))
             neu1e += g * c[target]
             c[target] += g * w[i]

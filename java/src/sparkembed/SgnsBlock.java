@@ -19,6 +19,35 @@ import java.util.Arrays;
 public final class SgnsBlock {
   private SgnsBlock() {}
 
+  /** The loss is summed over every LOSS_EVERY-th pair of a block (a log per draw costs). */
+  public static final int LOSS_EVERY = 16;
+
+  /** The dot product in double, over four partial sums (no single latency chain). */
+  static double dot(float[] a, float[] b, int dim) {
+    double f0 = 0.0;
+    double f1 = 0.0;
+    double f2 = 0.0;
+    double f3 = 0.0;
+    int k = 0;
+    for (; k + 3 < dim; k += 4) {
+      f0 += (double) a[k] * (double) b[k];
+      f1 += (double) a[k + 1] * (double) b[k + 1];
+      f2 += (double) a[k + 2] * (double) b[k + 2];
+      f3 += (double) a[k + 3] * (double) b[k + 3];
+    }
+    for (; k < dim; k++) {
+      f0 += (double) a[k] * (double) b[k];
+    }
+    return (f0 + f1) + (f2 + f3);
+  }
+
+  /** y += g * x over the first n elements. */
+  static void axpy(float g, float[] x, float[] y, int n) {
+    for (int k = 0; k < n; k++) {
+      y[k] += g * x[k];
+    }
+  }
+
   /** word2vec's LCG: the negative draws of a block are a function of its seed only. */
   static long nextRandom(long r) {
     return r * 25214903917L + 11L;
@@ -53,10 +82,10 @@ public final class SgnsBlock {
 
   /**
    * Trains the pairs (in, out) = (pairs[p], pairs[m + p]) in order, m = pairs.length / 2;
-   * {@code w}: the word vectors of the inputs' bucket, {@code c}: the context vectors of the outputs' bucket, rows of {@code dim}
-   * floats, updated in place. The learning rate goes linearly from alphaFrom (first pair)
-   * towards alphaTo (after the last). Returns the summed loss: -log sigmoid(f) of the
-   * positive pairs plus -log sigmoid(-f) of the negatives.
+   * {@code w}: the word vectors of the inputs' bucket, {@code c}: the context vectors of
+   * the outputs' bucket, rows of {@code dim} floats, updated in place. The learning rate goes linearly from alphaFrom (first pair)
+   * towards alphaTo (after the last). Returns the loss of every LOSS_EVERY-th pair (from
+   * the first): -log sigmoid(f) of its positive plus -log sigmoid(-f) of its negatives.
    */
   public static double train(
       float[] w,
@@ -69,48 +98,70 @@ public final class SgnsBlock {
       double alphaTo,
       long seed) {
     int m = pairs.length / 2;
+    int slots = negative + 1;
     float[] neu1e = new float[dim];
+    float[] l1v = new float[dim];
+    float[][] rows = new float[slots][dim];
+    int[] labels = new int[slots];
+    int[] slotOf = new int[slots];
+    int[] rowOfSlot = new int[slots];
     long random = seed;
     double loss = 0.0;
     for (int p = 0; p < m; p++) {
       float alpha = (float) (alphaFrom + (alphaTo - alphaFrom) * p / m);
       int l1 = pairs[p] * dim;
       int positive = pairs[m + p];
-      Arrays.fill(neu1e, 0f);
+      // The pair's draws first, then all its rows copied at once (their cache misses
+      // overlap), then the updates in draw order; a row drawn twice is one copy.
+      int count = 0;
+      int distinct = 0;
       for (int d = 0; d <= negative; d++) {
-        int target;
-        int label;
-        if (d == 0) {
-          target = positive;
-          label = 1;
-        } else {
+        int target = positive;
+        if (d > 0) {
           random = nextRandom(random);
           target = table[(int) Long.remainderUnsigned(random >>> 16, table.length)];
           if (target == positive) {
             continue;
           }
-          label = 0;
         }
-        int l2 = target * dim;
-        double f = 0.0;
-        for (int k = 0; k < dim; k++) {
-          f += (double) w[l1 + k] * (double) c[l2 + k];
+        int s = -1;
+        for (int e = 0; e < distinct; e++) {
+          if (rowOfSlot[e] == target) {
+            s = e;
+            break;
+          }
         }
+        if (s < 0) {
+          s = distinct++;
+          rowOfSlot[s] = target;
+          System.arraycopy(c, target * dim, rows[s], 0, dim);
+        }
+        labels[count] = d == 0 ? 1 : 0;
+        slotOf[count++] = s;
+      }
+      // Rows are worked on in local arrays: C2 (JDK 17) vectorises a loop over two arrays
+      // only when they are indexed alike, as it cannot rule out that they overlap.
+      System.arraycopy(w, l1, l1v, 0, dim);
+      Arrays.fill(neu1e, 0f);
+      for (int i = 0; i < count; i++) {
+        int label = labels[i];
+        float[] ct = rows[slotOf[i]];
+        double f = dot(l1v, ct, dim);
         double e = Math.exp(-f);
         double sigmoid = 1.0 / (1.0 + e);
-        // -log sigmoid(f) = log(1 + e^-f); -log sigmoid(-f) = f + log(1 + e^-f)
-        loss += (label == 1 ? 0.0 : f) + Math.log1p(e);
+        if (p % LOSS_EVERY == 0) {
+          // -log sigmoid(f) = log(1 + e^-f); -log sigmoid(-f) = f + log(1 + e^-f)
+          loss += (label == 1 ? 0.0 : f) + Math.log1p(e);
+        }
         float g = (float) ((label - sigmoid) * alpha);
-        for (int k = 0; k < dim; k++) {
-          neu1e[k] += g * c[l2 + k];
-        }
-        for (int k = 0; k < dim; k++) {
-          c[l2 + k] += g * w[l1 + k];
-        }
+        axpy(g, ct, neu1e, dim);
+        axpy(g, l1v, ct, dim);
       }
-      for (int k = 0; k < dim; k++) {
-        w[l1 + k] += neu1e[k];
+      for (int s = 0; s < distinct; s++) {
+        System.arraycopy(rows[s], 0, c, rowOfSlot[s] * dim, dim);
       }
+      axpy(1f, neu1e, l1v, dim);
+      System.arraycopy(l1v, 0, w, l1, dim);
     }
     return loss;
   }

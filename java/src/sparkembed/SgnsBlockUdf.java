@@ -20,7 +20,7 @@ import org.apache.spark.sql.api.java.UDF1;
  * initial vectors), the block of pairs to train (m int32 inputs, then m int32 outputs,
  * indices into the buckets), the context bucket's sampling weights (float64), where to
  * write the two buckets after training, and the numbers of the update. Returns {pairs,
- * loss, seconds}. Files go through Hadoop's FileSystem, so local paths, HDFS and S3 work
+ * loss, pairs in the loss, seconds}. Files go through Hadoop's FileSystem, so local paths, HDFS and S3 work
  * alike; a retried task rewrites the same names.
  */
 public final class SgnsBlockUdf implements UDF1<String, double[]> {
@@ -63,7 +63,8 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
             Long.parseLong(s.get("seed")));
     writeFloats(conf, s.get("words_out"), w);
     writeFloats(conf, s.get("contexts_out"), c);
-    return new double[] {m, loss, (System.nanoTime() - start) / 1e9};
+    int sampled = (m + SgnsBlock.LOSS_EVERY - 1) / SgnsBlock.LOSS_EVERY;
+    return new double[] {m, loss, sampled, (System.nanoTime() - start) / 1e9};
   }
 
   static Map<String, String> parse(String spec) {

@@ -28,6 +28,7 @@ or how the tokens table is split into files.
 from __future__ import annotations
 
 import posixpath
+import time
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -227,7 +228,13 @@ def _pairs_fn(p: PairParams, arrays_bc, epoch_salts):
         parts, pending = [], 0
         for batch in batches:
             column = batch.column(1)
-            offsets = column.offsets.to_numpy()
+            wide = np.int64 if pa.types.is_large_binary(column.type) else np.int32
+            offsets = np.frombuffer(
+                column.buffers()[1],
+                wide,
+                count=len(column) + 1,
+                offset=column.offset * np.dtype(wide).itemsize,
+            ).astype(np.int64)
             ids = np.frombuffer(
                 column.buffers()[2],
                 np.int32,
@@ -275,6 +282,7 @@ def _write_blocks_fn(folder: str):
         key, i, o = np.concatenate(keys), np.concatenate(ins), np.concatenate(outs)
         order = np.lexsort((o, i, key))
         fs, path = arrow_location(f"{folder}/{block}.pairs")
+        fs.create_dir(posixpath.dirname(path), recursive=True)
         with fs.open_output_stream(path) as f:
             f.write(i[order].tobytes())
             f.write(o[order].tobytes())
@@ -328,6 +336,7 @@ def _write_bytes(path: str, data: bytes) -> None:
     from sparkembed.arrowio import arrow_location
 
     fs, p = arrow_location(path)
+    fs.create_dir(posixpath.dirname(p), recursive=True)
     with fs.open_output_stream(p) as f:
         f.write(data)
 
@@ -396,6 +405,7 @@ def train_sgns(
         pairs_per_epoch, loss_per_epoch = [], []
         for epoch in range(cfg.epochs):
             pairs_folder = f"{root}/pairs-{epoch}"
+            started = time.perf_counter()
             salts = (
                 salt(seed, _SUBSAMPLE, epoch),
                 salt(seed, _WINDOW, epoch),
@@ -412,7 +422,8 @@ def train_sgns(
                 if b not in have:  # no pair in this block: an empty file
                     _write_bytes(f"{pairs_folder}/{b}.pairs", b"")
             epoch_pairs_total = int(np.sum(written.column("pairs").to_numpy()))
-            epoch_loss = 0.0
+            pairs_seconds = time.perf_counter() - started
+            epoch_loss, loss_pairs, task_seconds = 0.0, 0, 0.0
             for r in range(k):
                 t = epoch * k + r
                 folder = (f"{root}/words-{t}", f"{root}/contexts-{t}")
@@ -443,16 +454,20 @@ def train_sgns(
                 tasks = spark.createDataFrame(sc.parallelize(specs, k), "task int, spec string")
                 stats = tasks.select(F.expr(f"{block_fn}(spec)").alias("s")).collect()
                 epoch_loss += sum(float(row["s"][1]) for row in stats)
+                loss_pairs += sum(int(row["s"][2]) for row in stats)
+                task_seconds = max(task_seconds, max(float(row["s"][3]) for row in stats))
                 if previous:
                     space.drop(previous[0])
                     space.drop(previous[1])
                 previous = folder
             space.drop(pairs_folder)
             pairs_per_epoch.append(epoch_pairs_total)
-            loss_per_epoch.append(epoch_loss / max(epoch_pairs_total, 1))
+            loss_per_epoch.append(epoch_loss / max(loss_pairs, 1))
             log(
                 f"sgns: epoch {epoch + 1}/{cfg.epochs}: {epoch_pairs_total:,} pairs, "
-                f"loss {loss_per_epoch[-1]:.4f} per pair",
+                f"loss {loss_per_epoch[-1]:.4f} per pair; pairs {pairs_seconds:.1f} s, rounds "
+                f"{time.perf_counter() - started - pairs_seconds:.1f} s (slowest task "
+                f"{task_seconds:.1f} s)",
                 quiet,
             )
         corpus.unpersist()
