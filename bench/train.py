@@ -1,4 +1,4 @@
-"""Benchmark: svd, glove and word2vec trainers beside gensim's Word2Vec and a GloVe
+"""Benchmark: svd, glove, word2vec and sgns trainers beside gensim's Word2Vec and a GloVe
 AdaGrad reference (Stanford's algorithm, numba) on a ~10M-token corpus.
 
 One run, figures into docs/benchmarks.md. The default corpus is real English text,
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from bench.doc import machine, write_section
-from sparkembed.config import GloveConfig, SvdConfig, Word2VecConfig
+from sparkembed.config import GloveConfig, SgnsConfig, SvdConfig, Word2VecConfig
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -169,6 +169,16 @@ def w2v_setting() -> str:
     return f"{w.max_iter} iterations, step {w.step_size:g}, partitions {parts}, subsample {sample}"
 
 
+def sgns_setting() -> str:
+    """The sgns defaults the benchmark runs, in words."""
+    s = SgnsConfig
+    parts = s.partitions or "one per task slot"
+    return (
+        f"{s.epochs} epochs, negative {s.negative}, sample {s.sample:g}, alpha {s.alpha:g}, "
+        f"partitions {parts}"
+    )
+
+
 def stage_seconds(stdout: str, stage: str) -> float:
     """The ``total N s`` of a stage's summary line in ``sparkembed run``'s output."""
     for line in stdout.splitlines():
@@ -221,6 +231,7 @@ def main() -> int:
     ap.add_argument("--work", default=str(REPO / ".data/bench_train"))
     ap.add_argument("--windows", default="5,3", help="windows for svd and gensim, first = main")
     ap.add_argument("--skip-word2vec", action="store_true", help="leave out MLlib word2vec")
+    ap.add_argument("--skip-sgns", action="store_true", help="leave out sgns")
     ap.add_argument("--skip-glove", action="store_true", help="leave out glove and its reference")
     ap.add_argument("--skip-glove-reference", action="store_true", help="glove, not AdaGrad")
     ap.add_argument("--glove-epochs", type=int, default=15, help="AdaGrad reference's epochs")
@@ -288,6 +299,16 @@ def main() -> int:
              scores(kv, data), len(kv), "")
         )  # fmt: skip
 
+    if not args.skip_sgns:
+        out = str(work / "sgns")
+        t_sgns, _ = sh("train", str(work), "--method", "sgns", "--dim", "100", "--output", out)
+        sh("export", out, "--output", str(work / "sgns.bin"), "--binary")
+        kv = KeyedVectors.load_word2vec_format(str(work / "sgns.bin"), binary=True)
+        rows.append(
+            (f"sparkembed sgns ({sgns_setting()}), window {SgnsConfig.window}",
+             SgnsConfig.window, t_sgns, scores(kv, data), len(kv), "one `sparkembed train`")
+        )  # fmt: skip
+
     gensim_secs, gaps = {}, {}
     for w in windows:
         t0 = time.perf_counter()
@@ -304,7 +325,7 @@ def main() -> int:
         gaps[w] = paired_ws353_difference(svd_kv[w], model.wv, data)
 
     lines = [
-        "## train: PPMI+SVD, GloVe and MLlib word2vec vs gensim Word2Vec and GloVe AdaGrad"
+        "## train: PPMI+SVD, GloVe, MLlib word2vec and sgns vs gensim Word2Vec and GloVe AdaGrad"
         + (" (synthetic corpus)" if synthetic else ""),
         "",
         (
@@ -321,7 +342,7 @@ def main() -> int:
         f"W+C, randomized SVD with oversample {SvdConfig.oversample} and "
         f"{SvdConfig.power_iters} power iterations; glove: x_max {GloveConfig.x_max:g}, "
         f"alpha {GloveConfig.alpha}, ridge {GloveConfig.ridge:g}, W+C; word2vec: "
-        f"{w2v_setting()}). Scores: gensim's `evaluate_word_pairs` (Spearman) and "
+        f"{w2v_setting()}; sgns: {sgns_setting()}). Scores: gensim's `evaluate_word_pairs` (Spearman) and "
         "`evaluate_word_analogies` on the exported vectors. Machine: "
         f"{machine()}, local[*]; 1-minute load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after (one run).",
