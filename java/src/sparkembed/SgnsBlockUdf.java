@@ -6,6 +6,9 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
@@ -88,7 +91,8 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
     }
   }
 
-  private static byte[] readAll(Configuration conf, String path, long expected)
+  /** The whole file, little-endian; {@code expected} bytes unless negative (any length). */
+  private static ByteBuffer read(Configuration conf, String path, long expected)
       throws IOException {
     Path p = new Path(path);
     FileSystem fs = p.getFileSystem(conf);
@@ -111,27 +115,27 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
         done += n;
       }
     }
-    return bytes;
+    return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
   }
 
   static float[] readFloats(Configuration conf, String path, long count) throws IOException {
-    byte[] bytes = readAll(conf, path, 4 * count);
-    float[] x = new float[bytes.length / 4];
-    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(x);
+    FloatBuffer b = read(conf, path, 4 * count).asFloatBuffer();
+    float[] x = new float[b.remaining()];
+    b.get(x);
     return x;
   }
 
   static int[] readInts(Configuration conf, String path, long count) throws IOException {
-    byte[] bytes = readAll(conf, path, count < 0 ? -1 : 4 * count);
-    int[] x = new int[bytes.length / 4];
-    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(x);
+    IntBuffer b = read(conf, path, count < 0 ? -1 : 4 * count).asIntBuffer();
+    int[] x = new int[b.remaining()];
+    b.get(x);
     return x;
   }
 
   static double[] readDoubles(Configuration conf, String path, long count) throws IOException {
-    byte[] bytes = readAll(conf, path, 8 * count);
-    double[] x = new double[bytes.length / 8];
-    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(x);
+    DoubleBuffer b = read(conf, path, 8 * count).asDoubleBuffer();
+    double[] x = new double[b.remaining()];
+    b.get(x);
     return x;
   }
 

@@ -341,6 +341,42 @@ def _write_bytes(path: str, data: bytes) -> None:
         f.write(data)
 
 
+def _round_specs(
+    buckets: Buckets, t: int, previous, folder, pairs_folder, ids_folder, dim, seed,
+    cfg: SgnsConfig,
+) -> list[tuple[int, str]]:  # fmt: skip
+    """(task, spec) of round ``t`` of the run (r = t mod K within its epoch): task w trains
+    block (w, (w + r) mod K), reading the buckets of the round before (``previous``; None:
+    the initial vectors) and writing its two buckets into ``folder``; the learning rate
+    falls linearly over the round's share of the run."""
+    k = buckets.k
+    r, rounds = t % k, cfg.epochs * k
+    alphas = [cfg.alpha - (cfg.alpha - cfg.min_alpha) * (x / rounds) for x in (t, t + 1)]
+    specs = []
+    for w in range(k):
+        c = (w + r) % k
+        spec = {
+            "dim": dim,
+            "n_words": int(buckets.sizes[w]),
+            "n_contexts": int(buckets.sizes[c]),
+            "words": _qualified(f"{previous[0]}/{w}.f32") if previous else "",
+            "contexts": _qualified(f"{previous[1]}/{c}.f32") if previous else "",
+            "word_ids": _qualified(f"{ids_folder}/{w}.ids"),
+            "init_seed": salt(seed, _INIT),
+            "pairs": _qualified(f"{pairs_folder}/{w * k + c}.pairs"),
+            "weights": _qualified(f"{ids_folder}/{c}.weights"),
+            "table_size": table_size(int(buckets.sizes[c])),
+            "negative": cfg.negative,
+            "alpha_from": repr(alphas[0]),
+            "alpha_to": repr(alphas[1]),
+            "seed": salt(seed, _NEGATIVE, t * k + w),
+            "words_out": _qualified(f"{folder[0]}/{w}.f32"),
+            "contexts_out": _qualified(f"{folder[1]}/{c}.f32"),
+        }
+        specs.append((w, "\n".join(f"{key}={v}" for key, v in spec.items())))
+    return specs
+
+
 def train_sgns(
     tokens,
     vocab,
@@ -399,7 +435,6 @@ def train_sgns(
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         p = PairParams(k, cfg.window, cfg.sample > 0, shard_routes(k * k))
-        rounds = cfg.epochs * k
         log(f"sgns: {n:,} words x {dim}, {k} buckets, {cfg.epochs} epochs of {k} rounds", quiet)
         previous: tuple[str, str] | None = None
         pairs_per_epoch, loss_per_epoch = [], []
@@ -427,30 +462,9 @@ def train_sgns(
             for r in range(k):
                 t = epoch * k + r
                 folder = (f"{root}/words-{t}", f"{root}/contexts-{t}")
-                specs = []
-                for w in range(k):
-                    c = (w + r) % k
-                    progress = (t / rounds, (t + 1) / rounds)
-                    alphas = [cfg.alpha - (cfg.alpha - cfg.min_alpha) * x for x in progress]
-                    spec = {
-                        "dim": dim,
-                        "n_words": int(buckets.sizes[w]),
-                        "n_contexts": int(buckets.sizes[c]),
-                        "words": _qualified(f"{previous[0]}/{w}.f32") if previous else "",
-                        "contexts": _qualified(f"{previous[1]}/{c}.f32") if previous else "",
-                        "word_ids": _qualified(f"{ids_folder}/{w}.ids"),
-                        "init_seed": salt(seed, _INIT),
-                        "pairs": _qualified(f"{pairs_folder}/{w * k + c}.pairs"),
-                        "weights": _qualified(f"{ids_folder}/{c}.weights"),
-                        "table_size": table_size(int(buckets.sizes[c])),
-                        "negative": cfg.negative,
-                        "alpha_from": repr(alphas[0]),
-                        "alpha_to": repr(alphas[1]),
-                        "seed": salt(seed, _NEGATIVE, t * k + w),
-                        "words_out": _qualified(f"{folder[0]}/{w}.f32"),
-                        "contexts_out": _qualified(f"{folder[1]}/{c}.f32"),
-                    }
-                    specs.append((w, "\n".join(f"{key}={v}" for key, v in spec.items())))
+                specs = _round_specs(
+                    buckets, t, previous, folder, pairs_folder, ids_folder, dim, seed, cfg
+                )
                 tasks = spark.createDataFrame(sc.parallelize(specs, k), "task int, spec string")
                 stats = tasks.select(F.expr(f"{block_fn}(spec)").alias("s")).collect()
                 epoch_loss += sum(float(row["s"][1]) for row in stats)
@@ -478,6 +492,10 @@ def train_sgns(
             VECTOR_ROWS_SCHEMA,
         )
         vectors = vector_frame(vocab.where(F.col("id") < n), rows)
+        if scratch is None:  # the frame reads the bucket files: keep it, then clean up
+            vectors = vectors.persist()
+            vectors.count()
+            space.close()
         counts_out = {"words": n, "pairs": sum(pairs_per_epoch), "partitions": k}
         extra = {
             "partitions": k,
