@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from sparkembed.config import SparkConfig
+from sparkembed.errors import ConfigError
 from sparkembed.interrupts import deferred, keep_sigint_handler
 from sparkembed.interrupts import requested as interrupt_requested
 from sparkembed.jvm.stderr import forward_jvm_stderr
@@ -149,6 +150,19 @@ def warehouse_dir(cfg: SparkConfig) -> Path:
     return Path(base).resolve() / "sparkembed-warehouse"
 
 
+_BYTE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def memory_bytes(text: str) -> int:
+    """A JVM/Spark memory size ("4g", "512m", "1024k", "0") in bytes; units are powers of 1024,
+    as Spark reads them."""
+    value = str(text).strip().lower()
+    m = re.fullmatch(r"(\d+)\s*([bkmgt]?)b?", value)
+    if not m:
+        raise ConfigError(f"not a memory size (e.g. 4g, 512m): {text!r}")
+    return int(m[1]) * _BYTE_UNITS[m[2]]
+
+
 def spark_settings(cfg: SparkConfig, dump_class_archive: Path | None = None) -> dict[str, str]:
     """The settings a session started by sparkembed gets (not used under spark-submit).
 
@@ -181,6 +195,10 @@ def spark_settings(cfg: SparkConfig, dump_class_archive: Path | None = None) -> 
         settings["spark.sql.warehouse.dir"] = str(warehouse_dir(cfg))
         partitions = cfg.shuffle_partitions or 2 * local_cores(cfg.master)
         settings["spark.sql.shuffle.partitions"] = str(partitions)
+        # Results a job may return to the driver: half its heap (Spark's default, 1g, is
+        # below what MLlib word2vec collects at 300M tokens: docs/train.md).
+        half = memory_bytes(cfg.driver_memory) // 2 >> 20
+        settings["spark.driver.maxResultSize"] = f"{max(half, 1024)}m"
         # spark.default.parallelism stays unset, as on a cluster unless asked: when set, RDD
         # shuffles (MLlib's among them) take their partition count from it, not from their
         # input, and results would follow the number of cores.

@@ -4,8 +4,8 @@ import pytest
 from chispa import assert_df_equality
 
 from sparkembed.config import SparkConfig
-from sparkembed.errors import SparkembedError
-from sparkembed.session import class_archive_path, local_cores, spark_settings
+from sparkembed.errors import ConfigError, SparkembedError
+from sparkembed.session import class_archive_path, local_cores, memory_bytes, spark_settings
 from sparkembed.tables import publish, read_metadata, read_table
 
 
@@ -19,6 +19,17 @@ def test_local_settings_scale_partitions_with_cores():
 
 def _java_options(cfg, **kw) -> list[str]:
     return spark_settings(cfg, **kw)["spark.driver.extraJavaOptions"].split()
+
+
+def test_local_sessions_let_jobs_return_half_the_driver_heap():
+    assert memory_bytes("4g") == 4 << 30 and memory_bytes("512M") == 512 << 20
+    assert memory_bytes("1024k") == 1 << 20 and memory_bytes("0") == 0
+    with pytest.raises(ConfigError, match="not a memory size"):
+        memory_bytes("lots")
+    key = "spark.driver.maxResultSize"
+    assert spark_settings(SparkConfig(driver_memory="12g"))[key] == "6144m"
+    assert spark_settings(SparkConfig(driver_memory="1g"))[key] == "1024m"  # Spark's default
+    assert spark_settings(SparkConfig(conf={key: "0"}))[key] == "0"  # the user's own wins
 
 
 def test_class_archive_used_only_when_present(tmp_path):

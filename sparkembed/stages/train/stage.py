@@ -127,8 +127,8 @@ def _word2vec(ctx: Context, plan: Plan, cfg, vocab, scratch: str) -> TrainResult
     meta = table_metadata(ctx.spark, plan.inputs["vocab"])
     size = w2v.vocabulary_size(meta, cfg.word2vec.min_count)
     if size is not None:
-        heap = w2v.driver_heap_bytes(ctx.spark)
-        w2v.check_model_size(size, cfg.train.dim, cfg.word2vec.min_count, heap)
+        heap, result = w2v.driver_heap_bytes(ctx.spark), w2v.max_result_bytes(ctx.spark)
+        w2v.check_model_size(size, cfg.train.dim, cfg.word2vec.min_count, heap, result)
     tokens = read_table(ctx.spark, plan.inputs["tokens"], table="tokens")
     result = w2v.train_word2vec(tokens, vocab, cfg.train, cfg.word2vec, quiet=ctx.quiet)
     result.counts["corpus_tokens"] = int(vocab.agg({"count": "sum"}).collect()[0][0] or 0)

@@ -17,7 +17,7 @@ import numpy as np
 
 from sparkembed.config import TrainConfig, Word2VecConfig
 from sparkembed.errors import SparkembedError
-from sparkembed.session import task_slots
+from sparkembed.session import memory_bytes, task_slots
 from sparkembed.stages.train.result import TrainResult, log
 from sparkembed.vectors.table import vector_table_frame
 from sparkembed.vocabulary.lookup import TokenIds
@@ -60,6 +60,22 @@ MODEL_BYTES_PER_WORD = 2_000  # the word, its code arrays, hash entry, broadcast
 DRIVER_HEAP_OTHER = 512 << 20
 
 
+# Each iteration MLlib sums the partitions' changed rows of syn0 and syn1 by word and
+# collects them: up to 2 x vocabulary x dim floats, about 2.7% more once serialised (1154
+# MiB for 491,091 words x 300).
+RESULT_OVERHEAD = 1.05
+
+
+def collected_bytes(vocab_size: int, dim: int) -> int:
+    """What MLlib's word2vec returns to the driver each iteration, at most (estimate)."""
+    return int(2 * vocab_size * dim * 4 * RESULT_OVERHEAD)
+
+
+def max_result_bytes(spark) -> int:
+    """spark.driver.maxResultSize of the running session, in bytes (0: no limit)."""
+    return memory_bytes(spark.sparkContext.getConf().get("spark.driver.maxResultSize", "1g"))
+
+
 def model_driver_bytes(vocab_size: int, dim: int) -> int:
     """The driver memory MLlib needs to train ``vocab_size`` words of ``dim`` (estimate)."""
     return vocab_size * (MODEL_BYTES_PER_WORD_DIM * dim + MODEL_BYTES_PER_WORD)
@@ -80,11 +96,16 @@ def driver_heap_bytes(spark) -> int:
 
 
 def check_model_size(
-    vocab_size: int, dim: int, min_count: int, driver_heap: int | None = None
+    vocab_size: int,
+    dim: int,
+    min_count: int,
+    driver_heap: int | None = None,
+    max_result: int | None = None,
 ) -> None:
     """Before MLlib starts: ``vocab_size * dim`` must fit in a JVM array (MLlib refuses it
-    otherwise, after a pass over the corpus), and with ``driver_heap`` (bytes) the model
-    must fit the driver (:func:`model_driver_bytes`)."""
+    otherwise, after a pass over the corpus); with ``driver_heap`` (bytes) the model must
+    fit the driver (:func:`model_driver_bytes`), and with ``max_result`` (bytes, 0: no
+    limit) what each iteration collects must be allowed (:func:`collected_bytes`)."""
     if vocab_size * dim >= INT_MAX:
         largest = (INT_MAX - 1) // max(vocab_size, 1)
         raise SparkembedError(
@@ -92,6 +113,16 @@ def check_model_size(
             f"{vocab_size * dim:,} >= 2^31 - 1 (MLlib's limit); the largest dim for this "
             f"vocabulary is {largest:,}: lower train.dim, raise word2vec.min_count "
             f"(now {min_count}), or use --method svd"
+        )
+    collected = collected_bytes(vocab_size, dim)
+    if max_result and collected > max_result:
+        raise SparkembedError(
+            f"word2vec: each iteration MLlib collects the changed rows of both weight "
+            f"matrices on the driver, up to {collected / 2**30:.2f} GiB for vocabulary "
+            f"{vocab_size:,} x dim {dim}, above spark.driver.maxResultSize "
+            f"({max_result / 2**30:.2f} GiB): raise it ([spark] conf, or --conf under "
+            f"spark-submit; local sessions get half of spark.driver_memory), raise "
+            f"word2vec.min_count (now {min_count}) or lower train.dim"
         )
     if driver_heap is None:
         return
@@ -282,7 +313,10 @@ def train_word2vec(
     # The model's size from the vocabulary table alone, before any pass over the corpus.
     words = vocabulary_words(vocab, cfg.min_count)
     vocab_size = words.num_rows
-    check_model_size(vocab_size, dim, cfg.min_count, driver_heap_bytes(tokens.sparkSession))
+    spark = tokens.sparkSession
+    check_model_size(
+        vocab_size, dim, cfg.min_count, driver_heap_bytes(spark), max_result_bytes(spark)
+    )
     vocab_tokens = int(words.column("count").to_numpy().sum())
     asked = cfg
     cfg = resolve_auto(cfg, vocab_tokens, task_slots(tokens.sparkSession))

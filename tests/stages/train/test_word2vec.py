@@ -181,6 +181,16 @@ def test_model_size_error_names_the_largest_dim():
         check_model_size(1_000_000, 5000, 5)
 
 
+def test_what_mllib_collects_must_be_allowed_by_max_result_size():
+    # 491,091 words x 300: MLlib's iteration returned 1154 MiB, above Spark's default 1g.
+    collected = w2v.collected_bytes(491_091, 300)
+    assert 1154 << 20 <= collected < 1.05 * (1154 << 20)
+    with pytest.raises(SparkembedError, match=r"above spark.driver.maxResultSize \(1.00 GiB\)"):
+        check_model_size(491_091, 300, 5, max_result=1 << 30)
+    check_model_size(491_091, 300, 5, max_result=6 << 30)
+    check_model_size(491_091, 300, 5, max_result=0)  # 0: no limit
+
+
 def test_model_that_does_not_fit_the_driver_is_refused_naming_the_limit():
     gib = 2**30
     per_word = w2v.MODEL_BYTES_PER_WORD_DIM * 100 + w2v.MODEL_BYTES_PER_WORD
