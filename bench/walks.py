@@ -313,6 +313,12 @@ max_iter = {epochs}
 num_partitions = {w2v_partitions}
 subsample = 0  # every vertex of a walk corpus is frequent: as the runs recorded before
 
+[sgns]
+window = {window}
+min_count = 1
+epochs = {epochs}
+sample = 0  # as word2vec's: every vertex of a walk corpus is frequent
+
 [umap]
 n_neighbors = 15
 """
@@ -409,6 +415,7 @@ def bench(args) -> int:
         trainers = [] if args.skip_svd else ["svd"]
         trainers += [] if args.skip_glove else ["glove"]
         trainers += [] if args.skip_word2vec else ["word2vec"]
+        trainers += [] if args.skip_sgns else ["sgns"]
         # One pipeline per trainer, as a user runs it: walks -> cooccur -> svd (or glove),
         # and walks -> word2vec (each its own process, JVM and spark.jit choice).
         for method in trainers:
@@ -525,7 +532,8 @@ def walks_markdown(args, graph, info, rows, cores, workers, load_before, load_af
         f"each (PecanPy called with walk_length {args.walk_length - 1}: it counts moves). "
         f"Embedding: dim {args.dim}, window {args.window}; gensim Word2Vec skip-gram, "
         f"min_count 0, {args.w2v_epochs} epoch(s), negative 5, {workers} workers (PecanPy's "
-        f"`embed` settings); MLlib word2vec {args.w2v_epochs} iteration(s), min count 1, "
+        f"`embed` settings); MLlib word2vec and sgns {args.w2v_epochs} iteration(s) (sgns: "
+        "epochs, negative 5, sample 0), min count 1, "
         f"{args.w2v_partitions} "
         "partition(s); svd: `cooccur` (harmonic window) then PPMI + randomized SVD, default "
         "config; glove: the same `cooccur`, then GloVe by alternating least squares, default "
@@ -734,6 +742,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-sparkembed", action="store_true")
     ap.add_argument("--skip-svd", action="store_true")
     ap.add_argument("--skip-glove", action="store_true")
+    ap.add_argument("--skip-sgns", action="store_true", help="leave out train --method sgns")
     ap.add_argument("--skip-word2vec", action="store_true", help="leave out MLlib word2vec")
     ap.add_argument("--umap", action="store_true", help="add a train --method umap row")
     ap.add_argument("--umap-dim", type=int, default=16)

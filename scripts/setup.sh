@@ -72,7 +72,7 @@ if [ ! -f "$UDF_JAR" ] || [ -n "$(find java/src -name '*.java' -newer "$UDF_JAR"
     log "building $UDF_JAR"
     SPARK_JARS=$(.venv/bin/python -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))')
     classes=$(mktemp -d)
-    javac -nowarn -encoding UTF-8 --release 17 -cp "$SPARK_JARS/*" -d "$classes" $(find java/src -name '*.java')
+    javac -nowarn -XDsuppressNotes -encoding UTF-8 --release 17 --add-modules jdk.incubator.vector -cp "$SPARK_JARS/*" -d "$classes" $(find java/src -name '*.java')
     jar --create --file "$UDF_JAR.tmp" -C "$classes" .
     mv "$UDF_JAR.tmp" "$UDF_JAR"
     rm -rf "$classes"

@@ -95,6 +95,22 @@ def sgns_initial_words(ids: np.ndarray, dim: int, seed: int) -> np.ndarray:
     return ((u - 0.5) / dim).astype(np.float32)
 
 
+def sgns_dot(a, b) -> float:
+    """The kernel's float32 dot product: 8 lanes of products summed in float32, the lanes
+    added pairwise, then the remaining products one by one."""
+    products = a.astype(np.float32) * b.astype(np.float32)
+    bound = len(a) - len(a) % 8
+    lanes = np.zeros(8, np.float32)
+    for k in range(0, bound, 8):
+        lanes = products[k : k + 8] + lanes
+    s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + (
+        (lanes[4] + lanes[5]) + (lanes[6] + lanes[7])
+    )
+    for k in range(bound, len(a)):
+        s = np.float32(s + products[k])
+    return float(s)
+
+
 def sgns_block(w, c, pairs, table, negative, alpha_from, alpha_to, seed) -> float:
     """Skip-gram with negative sampling over ``pairs`` ((input, output) rows) in order, a
     pair at a time in float32, updating ``w`` and ``c`` in place; the loss summed over
@@ -116,7 +132,7 @@ def sgns_block(w, c, pairs, table, negative, alpha_from, alpha_to, seed) -> floa
                 if target == o:
                     continue
                 label = 0
-            f = float(np.dot(w[i].astype(np.float64), c[target].astype(np.float64)))
+            f = sgns_dot(w[i], c[target])
             e = math.exp(-f)
             if p % 16 == 0:
                 loss += (0.0 if label else f) + math.log1p(e)
@@ -140,6 +156,7 @@ def sgns_one_bucket(sentences, row_hashes, counts, *, dim, window, negative, epo
         _ORDER,
         _SUBSAMPLE,
         _WINDOW,
+        index_bits,
         mix64,
         salt,
         table_size,
@@ -151,6 +168,8 @@ def sgns_one_bucket(sentences, row_hashes, counts, *, dim, window, negative, epo
 
     golden = np.uint64(0x9E3779B97F4A7C15)
     n = len(counts)
+    # A block's order: the top 63 - 2 * bits of the key, then (input, output).
+    key_shift = 64 - (63 - 2 * index_bits(n))
     counts = np.asarray(counts, np.float64)
     keep_prob = keep_probability(counts, sample, "word2vec") if sample > 0 else None
     w = sgns_initial_words(np.arange(n), dim, salt(seed, _INIT))
@@ -175,7 +194,7 @@ def sgns_one_bucket(sentences, row_hashes, counts, *, dim, window, negative, epo
                         continue
                     with np.errstate(over="ignore"):
                         key = mix64(np.array([place + np.uint64(b - a + window + 1)]))[0]
-                    pairs.append((int(key >> np.uint64(32)), placed[b][1], centre))
+                    pairs.append((int(key >> np.uint64(key_shift)), placed[b][1], centre))
         pairs.sort()
         alphas = [alpha - (alpha - min_alpha) * x for x in (epoch / epochs, (epoch + 1) / epochs)]
         block = [(i, o) for _, i, o in pairs]

@@ -392,3 +392,22 @@ def test_executor_killed_mid_cooccur_and_mid_train(
     got, want = work, cluster_run[0]
     assert_same_tables(spark, got, want, TABLES, ["vectors-svd"])
     assert not list(work.glob(".sparkembed-staging*"))
+
+
+def test_sgns_on_two_executors_equals_local_mode(
+    spark, cluster, cluster_run, tmp_path, gensim_data
+):
+    # The same K (3) on the cluster's 2 executors and in this process's local session: the
+    # same vectors to the bit, as each bucket is trained by one task at a time wherever it
+    # runs and the pairs are ordered by their place in the corpus.
+    work, _ = cluster_run
+    args = ["train", str(work), "--method", "sgns", "--dim", "16"]
+    args += ["--set", "sgns.partitions=3", "--set", "sgns.epochs=2"]
+    command = submit_command(cluster, [*args, "--output", str(tmp_path / "cluster")])
+    out = submit(command, submit_env(gensim_data), timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert main([*args, "--output", str(tmp_path / "local"), "-q", *LOCAL]) == 0
+    got = spark.read.parquet(str(tmp_path / "cluster")).orderBy("token")
+    want = spark.read.parquet(str(tmp_path / "local")).orderBy("token")
+    assert got.count() > 1000
+    assertDataFrameEqual(got, want, checkRowOrder=True, rtol=0, atol=0)

@@ -13,8 +13,8 @@ import java.util.Arrays;
  * vectors drawn from the bucket's unigram table (label 0; a draw equal to the output word
  * is skipped); each score f gives g = (label - sigmoid(f)) * alpha, the context vector moves
  * by g * l1 and l1 by the sum of g * context. Two choices make a run repeatable and a
- * reference easy to write: the dot products are summed in double (each float product is
- * exact in a double), and sigmoid is computed, not read from a table.
+ * reference easy to write: the dot products are summed in float in one fixed order (8
+ * lanes, see {@link #dot}) on every machine, and sigmoid is computed, not read from a table.
  */
 public final class SgnsBlock {
   private SgnsBlock() {}
@@ -22,27 +22,55 @@ public final class SgnsBlock {
   /** The loss is summed over every LOSS_EVERY-th pair of a block (a log per draw costs). */
   public static final int LOSS_EVERY = 16;
 
-  /** The dot product in double, over four partial sums (no single latency chain). */
-  static double dot(float[] a, float[] b, int dim) {
-    double f0 = 0.0;
-    double f1 = 0.0;
-    double f2 = 0.0;
-    double f3 = 0.0;
-    int k = 0;
-    for (; k + 3 < dim; k += 4) {
-      f0 += (double) a[k] * (double) b[k];
-      f1 += (double) a[k + 1] * (double) b[k + 1];
-      f2 += (double) a[k + 2] * (double) b[k + 2];
-      f3 += (double) a[k + 3] * (double) b[k + 3];
-    }
-    for (; k < dim; k++) {
-      f0 += (double) a[k] * (double) b[k];
-    }
-    return (f0 + f1) + (f2 + f3);
+  /** Floats summed side by side in a dot product (one 256-bit vector). */
+  static final int LANES = 8;
+
+  /** Whether the Vector API is loaded (Spark's JVMs load it); otherwise the scalar loops. */
+  static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
+  /**
+   * sum(a[k] * b[k]), k < dim, in float, in one fixed order: lane l (0..7) adds the products
+   * k = l mod 8 below the last multiple of 8, the lanes are added pairwise ((0 + 1) + (2 +
+   * 3)) + ((4 + 5) + (6 + 7)), then the remaining products one by one. lanes: 8 floats of
+   * scratch.
+   */
+  static float dot(float[] a, float[] b, int dim, float[] lanes) {
+    return VECTOR ? SgnsVectorOps.dot(a, b, dim, lanes) : dotScalar(a, b, dim, lanes);
   }
 
-  /** y += g * x over the first n elements. */
+  /** {@link #dot} without the Vector API (public for the tests, which compare the two). */
+  public static float dotScalar(float[] a, float[] b, int dim, float[] lanes) {
+    int bound = dim - dim % LANES;
+    Arrays.fill(lanes, 0f);
+    for (int k = 0; k < bound; k += LANES) {
+      for (int l = 0; l < LANES; l++) {
+        lanes[l] = a[k + l] * b[k + l] + lanes[l];
+      }
+    }
+    return finishDot(a, b, dim, bound, lanes);
+  }
+
+  /** {@link #dot} on the Vector API (public for the tests). */
+  public static float dotVector(float[] a, float[] b, int dim, float[] lanes) {
+    return SgnsVectorOps.dot(a, b, dim, lanes);
+  }
+
+  static float finishDot(float[] a, float[] b, int dim, int bound, float[] lanes) {
+    float s =
+        ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+            + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    for (int k = bound; k < dim; k++) {
+      s += a[k] * b[k];
+    }
+    return s;
+  }
+
+  /** y[k] += g * x[k], k < n. */
   static void axpy(float g, float[] x, float[] y, int n) {
+    if (VECTOR) {
+      SgnsVectorOps.axpy(g, x, y, n);
+      return;
+    }
     for (int k = 0; k < n; k++) {
       y[k] += g * x[k];
     }
@@ -101,6 +129,7 @@ public final class SgnsBlock {
     int slots = negative + 1;
     float[] neu1e = new float[dim];
     float[] l1v = new float[dim];
+    float[] lanes = new float[LANES];
     float[][] rows = new float[slots][dim];
     int[] labels = new int[slots];
     int[] slotOf = new int[slots];
@@ -146,7 +175,7 @@ public final class SgnsBlock {
       for (int i = 0; i < count; i++) {
         int label = labels[i];
         float[] ct = rows[slotOf[i]];
-        double f = dot(l1v, ct, dim);
+        double f = dot(l1v, ct, dim, lanes);
         double e = Math.exp(-f);
         double sigmoid = 1.0 / (1.0 + e);
         if (p % LOSS_EVERY == 0) {

@@ -6,11 +6,10 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.IntConsumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -23,8 +22,14 @@ import org.apache.spark.sql.api.java.UDF1;
  * initial vectors), the block of pairs to train (m int32 inputs, then m int32 outputs,
  * indices into the buckets), the context bucket's sampling weights (float64), where to
  * write the two buckets after training, and the numbers of the update. Returns {pairs,
- * loss, pairs in the loss, seconds}. Files go through Hadoop's FileSystem, so local paths, HDFS and S3 work
- * alike; a retried task rewrites the same names.
+ * loss, pairs in the loss, seconds}. Files go through Hadoop's FileSystem, so local paths,
+ * HDFS and S3 work alike.
+ *
+ * <p>Each file a task reads is read by that task only, so once its two buckets and its
+ * "done" file (the returned numbers) are written, it deletes them: the scratch folder holds
+ * about one copy of the model, not two. A retried task finds the done file and returns its
+ * numbers; one that failed before writing it finds its inputs still there and trains again,
+ * to the same result.
  */
 public final class SgnsBlockUdf implements UDF1<String, double[]> {
   private static final long serialVersionUID = 1L;
@@ -34,10 +39,20 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
   public double[] call(String spec) throws IOException {
     long start = System.nanoTime();
     Map<String, String> s = parse(spec);
+    Configuration conf = new Configuration();
+    Path done = new Path(s.get("done"));
+    FileSystem doneFs = done.getFileSystem(conf);
+    if (doneFs.exists(done)) {
+      return readDone(doneFs, done);
+    }
     int dim = Integer.parseInt(s.get("dim"));
     int nWords = Integer.parseInt(s.get("n_words"));
     int nContexts = Integer.parseInt(s.get("n_contexts"));
-    Configuration conf = new Configuration();
+    if ((long) Math.max(nWords, nContexts) * dim > Integer.MAX_VALUE - 8) {
+      throw new IllegalStateException(
+          "sgns: a bucket of " + Math.max(nWords, nContexts) + " words x " + dim
+              + " floats does not fit one Java array: use more partitions");
+    }
     float[] w =
         s.get("words").isEmpty()
             ? SgnsBlock.initialWords(
@@ -67,7 +82,44 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
     writeFloats(conf, s.get("words_out"), w);
     writeFloats(conf, s.get("contexts_out"), c);
     int sampled = (m + SgnsBlock.LOSS_EVERY - 1) / SgnsBlock.LOSS_EVERY;
-    return new double[] {m, loss, sampled, (System.nanoTime() - start) / 1e9};
+    double[] result = {m, loss, sampled, (System.nanoTime() - start) / 1e9};
+    writeDone(doneFs, done, result);
+    for (String input : new String[] {"words", "contexts", "pairs"}) {
+      if (!s.get(input).isEmpty()) {
+        Path p = new Path(s.get(input));
+        p.getFileSystem(conf).delete(p, false);
+      }
+    }
+    return result;
+  }
+
+  /** The numbers a task returned, one per line (Double.toString: exact), renamed into place. */
+  private static void writeDone(FileSystem fs, Path done, double[] result) throws IOException {
+    StringBuilder text = new StringBuilder();
+    for (double x : result) {
+      text.append(x).append('\n');
+    }
+    Path tmp = new Path(done.getParent(), "." + done.getName() + "." + System.nanoTime());
+    try (OutputStream output = fs.create(tmp, true)) {
+      output.write(text.toString().getBytes(StandardCharsets.UTF_8));
+    }
+    fs.delete(done, false);
+    if (!fs.rename(tmp, done)) {
+      throw new IOException("sgns: cannot rename " + tmp + " to " + done);
+    }
+  }
+
+  private static double[] readDone(FileSystem fs, Path done) throws IOException {
+    String text;
+    try (InputStream input = fs.open(done)) {
+      text = new String(input.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    String[] lines = text.strip().split("\n");
+    double[] result = new double[lines.length];
+    for (int i = 0; i < lines.length; i++) {
+      result[i] = Double.parseDouble(lines[i]);
+    }
+    return result;
   }
 
   static Map<String, String> parse(String spec) {
@@ -91,52 +143,78 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
     }
   }
 
-  /** The whole file, little-endian; {@code expected} bytes unless negative (any length). */
-  private static ByteBuffer read(Configuration conf, String path, long expected)
+  /** Takes a chunk of a file (little-endian, a whole number of values) at value index at. */
+  private interface Chunks {
+    void put(ByteBuffer chunk, int at);
+  }
+
+  /**
+   * Reads a file of {@code width}-byte values chunk by chunk (no copy of the whole file);
+   * {@code expected} values unless negative (any number). Returns the number of values,
+   * after {@code allocate} got it and {@code sink} every chunk.
+   */
+  private static int read(
+      Configuration conf,
+      String path,
+      long expected,
+      int width,
+      IntConsumer allocate,
+      Chunks sink)
       throws IOException {
     Path p = new Path(path);
     FileSystem fs = p.getFileSystem(conf);
     long length = fs.getFileStatus(p).getLen();
-    if (expected >= 0 && length != expected) {
+    if (expected >= 0 && length != expected * width) {
       throw new IllegalStateException(
-          "sgns: " + path + " has " + length + " bytes, expected " + expected);
+          "sgns: " + path + " has " + length + " bytes, expected " + expected * width);
     }
-    if (length > Integer.MAX_VALUE - 8) {
-      throw new IllegalStateException("sgns: " + path + " is over 2 GB: use more partitions");
+    if (length % width != 0 || length / width > Integer.MAX_VALUE - 8) {
+      throw new IllegalStateException(
+          "sgns: " + path + " has " + length + " bytes: not " + width + "-byte values that fit"
+              + " one Java array (use more partitions)");
     }
-    byte[] bytes = new byte[(int) length];
+    int values = (int) (length / width);
+    allocate.accept(values);
+    byte[] bytes = new byte[(int) Math.min(CHUNK, length)];
     try (InputStream input = fs.open(p)) {
-      int done = 0;
-      while (done < bytes.length) {
-        int n = input.read(bytes, done, Math.min(CHUNK, bytes.length - done));
-        if (n < 0) {
-          throw new IOException("sgns: " + path + " ended early");
+      long done = 0;
+      while (done < length) {
+        int want = (int) Math.min(bytes.length, length - done);
+        int got = 0;
+        while (got < want) {
+          int n = input.read(bytes, got, want - got);
+          if (n < 0) {
+            throw new IOException("sgns: " + path + " ended early");
+          }
+          got += n;
         }
-        done += n;
+        ByteBuffer chunk = ByteBuffer.wrap(bytes, 0, want).order(ByteOrder.LITTLE_ENDIAN);
+        sink.put(chunk, (int) (done / width));
+        done += want;
       }
     }
-    return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    return values;
   }
 
   static float[] readFloats(Configuration conf, String path, long count) throws IOException {
-    FloatBuffer b = read(conf, path, 4 * count).asFloatBuffer();
-    float[] x = new float[b.remaining()];
-    b.get(x);
-    return x;
+    float[][] x = new float[1][];
+    read(conf, path, count, 4, n -> x[0] = new float[n],
+        (chunk, at) -> chunk.asFloatBuffer().get(x[0], at, chunk.remaining() / 4));
+    return x[0];
   }
 
   static int[] readInts(Configuration conf, String path, long count) throws IOException {
-    IntBuffer b = read(conf, path, count < 0 ? -1 : 4 * count).asIntBuffer();
-    int[] x = new int[b.remaining()];
-    b.get(x);
-    return x;
+    int[][] x = new int[1][];
+    read(conf, path, count, 4, n -> x[0] = new int[n],
+        (chunk, at) -> chunk.asIntBuffer().get(x[0], at, chunk.remaining() / 4));
+    return x[0];
   }
 
   static double[] readDoubles(Configuration conf, String path, long count) throws IOException {
-    DoubleBuffer b = read(conf, path, 8 * count).asDoubleBuffer();
-    double[] x = new double[b.remaining()];
-    b.get(x);
-    return x;
+    double[][] x = new double[1][];
+    read(conf, path, count, 8, n -> x[0] = new double[n],
+        (chunk, at) -> chunk.asDoubleBuffer().get(x[0], at, chunk.remaining() / 8));
+    return x[0];
   }
 
   /** Writes a hidden temporary file, then renames it over {@code path}. */

@@ -27,6 +27,7 @@ or how the tokens table is split into files.
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 import time
 from dataclasses import dataclass
@@ -49,10 +50,12 @@ from sparkembed.vocabulary.subsample import (
 )
 
 IDS_SCHEMA = "row_hash long, ids binary"
-PACKED_SCHEMA = "route int, block int, pairs int, keys binary, ins binary, outs binary"
+PACKED_SCHEMA = "route int, block int, pairs int, packed binary"
 BLOCKS_SCHEMA = "block int, pairs long"
 # Tokens per numpy pass of the pair generator.
 CHUNK_TOKENS = 1 << 20
+# A task holds a bucket of W or C in one Java float array.
+MAX_BUCKET_FLOATS = 2**31 - 9
 # Slots of a bucket's negative-sampling table per word, and its bounds.
 TABLE_PER_WORD = 64
 TABLE_MIN, TABLE_MAX = 1 << 12, 1 << 25
@@ -111,6 +114,11 @@ def table_size(words: int) -> int:
     return int(min(max(TABLE_PER_WORD * words, TABLE_MIN), TABLE_MAX))
 
 
+def index_bits(words: int) -> int:
+    """Bits of an index into a bucket of ``words`` words."""
+    return max(1, (int(words) - 1).bit_length())
+
+
 @dataclass(frozen=True)
 class PairParams:
     """What the pair pass's tasks need besides the broadcast per-id arrays."""
@@ -119,6 +127,24 @@ class PairParams:
     window: int
     subsample: bool
     routes: np.ndarray  # block -> an int Spark's repartition sends to partition ``block``
+    index_bits: int  # of the largest bucket: see ``pack_pairs``
+
+
+def pack_pairs(keys: np.ndarray, ins: np.ndarray, outs: np.ndarray, bits: int) -> np.ndarray:
+    """One int64 per pair whose order is the block's training order: the top 63 - 2 *
+    ``bits`` bits of the pair's 64-bit ``keys``, then its input's and its output's index in
+    their buckets (``bits`` each). Ties of the shortened key fall to (input, output), so
+    the order is total and needs one sort; equal values are equal pairs."""
+    shift = np.uint64(64 - (63 - 2 * bits))
+    b = np.uint64(bits)
+    top = (keys >> shift) << (b + b)
+    return (top | (ins.astype(np.uint64) << b) | outs.astype(np.uint64)).view(np.int64)
+
+
+def unpack_pairs(packed: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, outputs) of ``pack_pairs``'s values, int32."""
+    mask = (1 << bits) - 1
+    return ((packed >> bits) & mask).astype(np.int32), (packed & mask).astype(np.int32)
 
 
 def epoch_pairs(
@@ -134,8 +160,8 @@ def epoch_pairs(
     ``ids``: vocabulary ids (-1: left out), ``lengths`` tokens per sentence, ``row_hash``
     one per sentence. As gensim: subsampled tokens are removed first; each kept token,
     as the output (centre) word, draws a reach in 1..window and pairs with every kept
-    token within it as the input word. ``keys``: uint32 hashes of the pair's place, which
-    order a block.
+    token within it as the input word. ``keys``: uint64 hashes of the pair's place, which
+    order a block (``pack_pairs``).
     """
     sub_salt, window_salt, order_salt = epoch_salts
     sentence, position = positions(lengths)
@@ -166,9 +192,8 @@ def epoch_pairs(
             keys.append(mix64(place[centre] + np.uint64(offset + p.window + 1)))
     if not ins:
         empty = np.zeros(0, np.int32)
-        return empty, empty, np.zeros(0, np.uint32)
-    key = np.concatenate(keys) >> np.uint64(32)
-    return np.concatenate(ins), np.concatenate(outs), key.astype(np.uint32)
+        return empty, empty, np.zeros(0, np.uint64)
+    return np.concatenate(ins), np.concatenate(outs), np.concatenate(keys)
 
 
 def _ids_fn(vocab_bc, n_words: int):
@@ -196,6 +221,25 @@ def _ids_fn(vocab_bc, n_words: int):
     return run
 
 
+def binary_values(column) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes) of an Arrow binary or large binary column, without a copy: value
+    i is bytes[offsets[i] - offsets[0] : offsets[i + 1] - offsets[0]]."""
+    import pyarrow as pa
+
+    if len(column) == 0:
+        return np.zeros(1, np.int64), np.zeros(0, np.uint8)
+    wide = np.int64 if pa.types.is_large_binary(column.type) else np.int32
+    offsets = np.frombuffer(
+        column.buffers()[1],
+        wide,
+        count=len(column) + 1,
+        offset=column.offset * np.dtype(wide).itemsize,
+    ).astype(np.int64)
+    data = np.frombuffer(column.buffers()[2], np.uint8, count=int(offsets[-1] - offsets[0]),
+                         offset=int(offsets[0]))  # fmt: skip
+    return offsets, data
+
+
 def _pairs_fn(p: PairParams, arrays_bc, epoch_salts):
     """mapInArrow: (row_hash, ids) rows -> one epoch's pairs, packed by block."""
 
@@ -210,37 +254,27 @@ def _pairs_fn(p: PairParams, arrays_bc, epoch_salts):
             row_hash = np.concatenate([x[2] for x in parts])
             ins, outs, keys = epoch_pairs(p, ids, lengths, row_hash, keep_prob, epoch_salts)
             block = bucket_of[ins].astype(np.int64) * p.k + bucket_of[outs]
-            order = np.argsort(block, kind="stable")
+            packed = pack_pairs(keys, local[ins], local[outs], p.index_bits)
+            # A stable sort of 16-bit values is a radix sort: one pass for K <= 255.
+            small = np.uint16 if p.k * p.k <= 1 << 16 else np.int64
+            order = np.argsort(block.astype(small), kind="stable")
+            packed = packed[order]
             bounds = np.searchsorted(block[order], np.arange(p.k * p.k + 1))
             for b in np.flatnonzero(np.diff(bounds)):
-                sel = order[bounds[b] : bounds[b + 1]]
+                part = packed[bounds[b] : bounds[b + 1]]
                 yield pa.RecordBatch.from_pydict(
                     {
                         "route": pa.array([p.routes[b]], pa.int32()),
                         "block": pa.array([b], pa.int32()),
-                        "pairs": pa.array([len(sel)], pa.int32()),
-                        "keys": pa.array([keys[sel].tobytes()], pa.binary()),
-                        "ins": pa.array([local[ins[sel]].tobytes()], pa.binary()),
-                        "outs": pa.array([local[outs[sel]].tobytes()], pa.binary()),
+                        "pairs": pa.array([len(part)], pa.int32()),
+                        "packed": pa.array([part.tobytes()], pa.binary()),
                     }
                 )
 
         parts, pending = [], 0
         for batch in batches:
-            column = batch.column(1)
-            wide = np.int64 if pa.types.is_large_binary(column.type) else np.int32
-            offsets = np.frombuffer(
-                column.buffers()[1],
-                wide,
-                count=len(column) + 1,
-                offset=column.offset * np.dtype(wide).itemsize,
-            ).astype(np.int64)
-            ids = np.frombuffer(
-                column.buffers()[2],
-                np.int32,
-                count=(offsets[-1] - offsets[0]) // 4,
-                offset=int(offsets[0]),
-            )
+            offsets, data = binary_values(batch.column(1))
+            ids = data.view(np.int32)
             parts.append((np.diff(offsets) // 4, ids, batch.column(0).to_numpy()))
             pending += len(ids)
             if pending >= CHUNK_TOKENS:
@@ -252,42 +286,36 @@ def _pairs_fn(p: PairParams, arrays_bc, epoch_salts):
     return run
 
 
-def _write_blocks_fn(folder: str):
+def _write_blocks_fn(folder: str, bits: int):
     """mapInArrow: one block's packed pairs -> its pairs file (inputs then outputs, int32,
-    ordered by (key, input, output)); yields (block, pairs)."""
+    in the order of ``pack_pairs``); yields (block, pairs)."""
 
     def run(batches):
         import pyarrow as pa
 
         from sparkembed.arrowio import arrow_location
 
-        keys, ins, outs, block = [], [], [], None
+        parts, block = [], None
         for batch in batches:
-            cols = {n: batch.column(i) for i, n in enumerate(batch.schema.names)}
-            for b, k, i, o in zip(
-                cols["block"].to_pylist(),
-                cols["keys"].to_pylist(),
-                cols["ins"].to_pylist(),
-                cols["outs"].to_pylist(),
-                strict=True,
-            ):
-                block = b if block is None else block
-                if b != block:
-                    raise SparkembedError(f"sgns: blocks {block} and {b} reached one task")
-                keys.append(np.frombuffer(k, np.uint32))
-                ins.append(np.frombuffer(i, np.int32))
-                outs.append(np.frombuffer(o, np.int32))
+            blocks = batch.column(1).to_numpy()
+            if len(blocks) == 0:
+                continue
+            block = int(blocks[0]) if block is None else block
+            if np.any(blocks != block):
+                other = int(blocks[blocks != block][0])
+                raise SparkembedError(f"sgns: blocks {block} and {other} reached one task")
+            parts.append(binary_values(batch.column(3))[1].view(np.int64))
         if block is None:
             return
-        key, i, o = np.concatenate(keys), np.concatenate(ins), np.concatenate(outs)
-        order = np.lexsort((o, i, key))
+        packed = np.sort(np.concatenate(parts))
+        i, o = unpack_pairs(packed, bits)
         fs, path = arrow_location(f"{folder}/{block}.pairs")
         fs.create_dir(posixpath.dirname(path), recursive=True)
         with fs.open_output_stream(path) as f:
-            f.write(i[order].tobytes())
-            f.write(o[order].tobytes())
+            f.write(i.tobytes())
+            f.write(o.tobytes())
         yield pa.RecordBatch.from_pydict(
-            {"block": pa.array([block], pa.int32()), "pairs": pa.array([len(key)], pa.int64())}
+            {"block": pa.array([block], pa.int32()), "pairs": pa.array([len(i)], pa.int64())}
         )
 
     return run
@@ -347,8 +375,9 @@ def _round_specs(
 ) -> list[tuple[int, str]]:  # fmt: skip
     """(task, spec) of round ``t`` of the run (r = t mod K within its epoch): task w trains
     block (w, (w + r) mod K), reading the buckets of the round before (``previous``; None:
-    the initial vectors) and writing its two buckets into ``folder``; the learning rate
-    falls linearly over the round's share of the run."""
+    the initial vectors) and writing its two buckets and its done file into ``folder``,
+    then deleting what it read; the learning rate falls linearly over the round's share of
+    the run."""
     k = buckets.k
     r, rounds = t % k, cfg.epochs * k
     alphas = [cfg.alpha - (cfg.alpha - cfg.min_alpha) * (x / rounds) for x in (t, t + 1)]
@@ -372,6 +401,7 @@ def _round_specs(
             "seed": salt(seed, _NEGATIVE, t * k + w),
             "words_out": _qualified(f"{folder[0]}/{w}.f32"),
             "contexts_out": _qualified(f"{folder[1]}/{c}.f32"),
+            "done": _qualified(f"{folder[0]}/{w}.done"),
         }
         specs.append((w, "\n".join(f"{key}={v}" for key, v in spec.items())))
     return specs
@@ -417,6 +447,17 @@ def train_sgns(
     dim, seed = train.dim, train.seed
     counts = words.column("count").to_numpy().astype(np.float64)
     buckets = Buckets.deal(n, k, seed)
+    if int(buckets.sizes.max()) * dim > MAX_BUCKET_FLOATS:
+        fits = next(
+            x
+            for x in itertools.count(max(k + 1, -(-n * dim // MAX_BUCKET_FLOATS)))
+            if int(Buckets.deal(n, x, seed).sizes.max()) * dim <= MAX_BUCKET_FLOATS
+        )
+        raise SparkembedError(
+            f"sgns: {n:,} words x dim {dim} in {k} buckets: the largest, "
+            f"{int(buckets.sizes.max()):,} words, does not fit one Java array "
+            f"({MAX_BUCKET_FLOATS:,} floats); set sgns.partitions to {fits} or more"
+        )
     space = FactorSpace(spark, scratch)
     try:
         root = space.new("sgns")
@@ -434,7 +475,8 @@ def train_sgns(
             .mapInArrow(_ids_fn(vocab_bc, n), IDS_SCHEMA)
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
-        p = PairParams(k, cfg.window, cfg.sample > 0, shard_routes(k * k))
+        bits = index_bits(int(buckets.sizes.max()))
+        p = PairParams(k, cfg.window, cfg.sample > 0, shard_routes(k * k), bits)
         log(f"sgns: {n:,} words x {dim}, {k} buckets, {cfg.epochs} epochs of {k} rounds", quiet)
         previous: tuple[str, str] | None = None
         pairs_per_epoch, loss_per_epoch = [], []
@@ -449,7 +491,7 @@ def train_sgns(
             written = (
                 corpus.mapInArrow(_pairs_fn(p, arrays_bc, salts), PACKED_SCHEMA)
                 .repartition(k * k, "route")
-                .mapInArrow(_write_blocks_fn(pairs_folder), BLOCKS_SCHEMA)
+                .mapInArrow(_write_blocks_fn(pairs_folder, bits), BLOCKS_SCHEMA)
                 .toArrow()
             )
             have = set(written.column("block").to_pylist())

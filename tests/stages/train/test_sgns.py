@@ -2,11 +2,12 @@
 against a plain pair-at-a-time numpy reference."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
 from pyspark.sql import functions as F
-from reference import sgns_block, sgns_one_bucket, sgns_unigram_table
+from reference import sgns_block, sgns_dot, sgns_one_bucket, sgns_unigram_table
 
 from sparkembed.config import SgnsConfig, TrainConfig
 from sparkembed.jvm.udfs import sgns_block_function
@@ -61,7 +62,8 @@ CFG = SgnsConfig(window=3, negative=3, epochs=2, sample=0.0, min_count=1, partit
 def test_one_bucket_equals_plain_reference(spark, tmp_path, sample):
     rows = _corpus()
     tokens, vocab, ranked, counts = _frames(spark, rows)
-    train, cfg = TrainConfig(dim=8, seed=11), dataclasses.replace(CFG, sample=sample)
+    # dim 11: one vector of 8 lanes and 3 floats after it in the kernel's dot products.
+    train, cfg = TrainConfig(dim=11, seed=11), dataclasses.replace(CFG, sample=sample)
     result = train_sgns(tokens, vocab, train, cfg, scratch=str(tmp_path), quiet=True)
     got = _vectors(result)
     hashes = {
@@ -73,7 +75,7 @@ def test_one_bucket_equals_plain_reference(spark, tmp_path, sample):
         [[index[w] for w in t] for _, _, t in rows],
         [hashes[(d, s)] for d, s, _ in rows],
         counts,
-        dim=8,
+        dim=11,
         window=3,
         negative=3,
         epochs=2,
@@ -90,12 +92,30 @@ def test_one_bucket_equals_plain_reference(spark, tmp_path, sample):
     assert result.extra["pairs_per_epoch"][0] > 0
 
 
+@pytest.mark.parametrize("dim", [3, 8, 37, 300])
+def test_dot_products_are_the_same_on_vector_and_scalar_paths(spark, dim):
+    # The kernel sums in a fixed order of 8 lanes, so both paths and the reference agree
+    # to the bit, whatever the machine's vector width.
+    rng = np.random.default_rng(dim)
+    a, b = rng.normal(0, 1, (2, dim)).astype(np.float32)
+    gateway = spark.sparkContext._gateway
+    ja, jb = gateway.new_array(gateway.jvm.float, dim), gateway.new_array(gateway.jvm.float, dim)
+    for k in range(dim):
+        ja[k], jb[k] = float(a[k]), float(b[k])
+    block = gateway.jvm.sparkembed.SgnsBlock
+    lanes = gateway.new_array(gateway.jvm.float, 8)
+    scalar = block.dotScalar(ja, jb, dim, lanes)
+    vector = block.dotVector(ja, jb, dim, lanes)
+    assert scalar == vector == sgns_dot(a, b)
+
+
 def test_block_update_equals_reference(spark, tmp_path):
     # One task of a round, through the registered UDF: two word rows, three context rows.
     rng = np.random.default_rng(0)
-    dim = 5
+    dim = 13
     w = rng.normal(0, 0.3, (2, dim)).astype(np.float32)
     c = rng.normal(0, 0.3, (3, dim)).astype(np.float32)
+    before = w.copy()
     pairs = np.array([[0, 1], [1, 2], [0, 0], [1, 1]], np.int32)
     weights = np.array([5.0, 1.0, 2.0]) ** 0.75
     for name, data in [
@@ -122,11 +142,12 @@ def test_block_update_equals_reference(spark, tmp_path):
         "seed": -7,
         "words_out": f"file://{tmp_path}/w2.f32",
         "contexts_out": f"file://{tmp_path}/c2.f32",
+        "done": f"file://{tmp_path}/w2.done",
     }
     text = "\n".join(f"{k}={v}" for k, v in spec.items())
     name = sgns_block_function(spark)
     stats = spark.createDataFrame([(text,)], "spec string").select(F.expr(f"{name}(spec)"))
-    m, loss, sampled, _ = stats.collect()[0][0]
+    m, loss, sampled, seconds = stats.collect()[0][0]
     table = sgns_unigram_table(weights, 100)
     expected_loss = sgns_block(w, c, pairs.tolist(), table, 4, 0.5, 0.1, -7)
     assert m == 4 and sampled == 1
@@ -135,8 +156,15 @@ def test_block_update_equals_reference(spark, tmp_path):
     got_c = np.frombuffer((tmp_path / "c2.f32").read_bytes(), np.float32).reshape(3, dim)
     np.testing.assert_allclose(got_w, w, atol=1e-7, rtol=0)
     np.testing.assert_allclose(got_c, c, atol=1e-7, rtol=0)
-    before = np.frombuffer((tmp_path / "w.f32").read_bytes(), np.float32).reshape(2, dim)
     assert np.abs(got_w - before).max() > 1e-3
+    # What it read is gone (each file has one reader); a retry of the task returns the
+    # numbers of the done file without its inputs, and leaves the buckets as they are.
+    assert not any((tmp_path / f).exists() for f in ("w.f32", "c.f32", "b.pairs"))
+    assert (tmp_path / "b.weights").exists()
+    assert list(stats.collect()[0][0]) == [m, loss, sampled, seconds]
+    assert np.array_equal(
+        np.frombuffer((tmp_path / "w2.f32").read_bytes(), np.float32), got_w.ravel()
+    )
 
 
 def test_same_vectors_whatever_the_input_partitioning(spark, tmp_path):
@@ -175,3 +203,20 @@ def test_topics_separate(spark):
     within = np.mean([cos(a, b) for t in TOPICS for a in t for b in t if a < b])
     across = np.mean([cos(a, b) for a in TOPICS[0] for b in TOPICS[1]])
     assert within > across + 0.3, (within, across)
+
+
+def test_a_bucket_too_large_for_one_java_array_is_refused(spark, monkeypatch):
+    # The bound is 2^31 floats a bucket; lowered here so that a tiny corpus meets it.
+    from sparkembed.errors import SparkembedError
+    from sparkembed.stages.train import sgns
+
+    monkeypatch.setattr(sgns, "MAX_BUCKET_FLOATS", 20)
+    tokens, vocab, ranked, _ = _frames(spark, _corpus())
+    train = TrainConfig(dim=4, seed=1)
+    with pytest.raises(SparkembedError, match=r"largest, 12 words, does not fit") as error:
+        train_sgns(tokens, vocab, train, CFG, quiet=True)
+    # The K it names is one that fits.
+    k = int(re.search(r"sgns.partitions to (\d+) or more", str(error.value))[1])
+    assert 3 <= k <= 12 and len(ranked) == 12
+    cfg = dataclasses.replace(CFG, partitions=k, epochs=1)
+    assert train_sgns(tokens, vocab, train, cfg, quiet=True).counts["partitions"] == k
