@@ -32,16 +32,11 @@ from bench.doc import load_average, machine, versions, write_section
 from bench.runner import REPO, run_cli, run_measured
 from bench.scale import executor_pids, git_commit, process_kind
 from bench.train import scores
+from bench.word2vec import gensim_data
 from sparkembed.config import SgnsConfig
 
 GB = 2**30
 CLUSTER_MASTER = "spark://127.0.0.1:7077"
-
-
-def gensim_data() -> Path:
-    import gensim.test.utils as gtu
-
-    return Path(gtu.__file__).parent / "test_data"
 
 
 def scored(vectors: Path) -> dict[str, float]:
