@@ -160,7 +160,7 @@ class CooccurConfig:
 class TrainConfig:
     method: str = param(
         "word2vec",
-        choices=("word2vec", "svd", "glove", "umap", "sgns"),
+        choices=("word2vec", "svd", "glove", "umap", "sgns", "prone"),
         help="the trainer (its parameters are in the config section of the same name)",
     )
     # a sanity cap; the check against the vocabulary size is done when training
@@ -242,6 +242,23 @@ class SgnsConfig:
 
 
 @dataclass
+class ProneConfig:
+    step: int = param(10, ge=1, help="order of the Chebyshev expansion; 1: no propagation")
+    mu: float = param(0.2, help="the band-pass filter's centre on the Laplacian's spectrum")
+    theta: float = param(0.5, gt=0, help="the filter's width (Bessel functions' argument)")
+    exponent: float = param(
+        0.75, ge=0, le=1, help="negatives of the factorisation ~ column sums^this"
+    )
+    oversample: int = param(10, ge=0, help="randomized SVD of the factorisation: extra columns")
+    power_iters: int = param(
+        5, ge=0, help="randomized SVD: subspace iterations (two Spark passes each)"
+    )
+    partitions: int = param(
+        0, ge=0, help="partitions of the cached matrices; 0: Spark's default parallelism"
+    )
+
+
+@dataclass
 class UmapConfig:
     n_neighbors: int = param(15, ge=2, help="UMAP's n_neighbors")
     min_dist: float = param(0.1, ge=0, help="UMAP's min_dist")
@@ -270,7 +287,9 @@ class WalksConfig:
     p: float = param(1.0, gt=0, help="node2vec return parameter")
     q: float = param(1.0, gt=0, help="node2vec in-out parameter")
     walk_length: int = param(80, ge=1, help="vertices per walk, the start included")
-    walks_per_node: int = param(10, ge=1, help="walks from each vertex")
+    walks_per_node: int = param(
+        10, ge=0, help="walks from each vertex; 0: the graph and its vertices only (for prone)"
+    )
     seed: int = param(42, ge=0, help="random seed")
     engine: str = param(
         "auto",
@@ -379,6 +398,7 @@ class Config:
     glove: GloveConfig = field(default_factory=GloveConfig)
     sgns: SgnsConfig = field(default_factory=SgnsConfig)
     umap: UmapConfig = field(default_factory=UmapConfig)
+    prone: ProneConfig = field(default_factory=ProneConfig)
     walks: WalksConfig = field(default_factory=WalksConfig)
     align: AlignConfig = field(default_factory=AlignConfig)
     aggregate: AggregateConfig = field(default_factory=AggregateConfig)

@@ -200,3 +200,51 @@ def sgns_one_bucket(sentences, row_hashes, counts, *, dim, window, negative, epo
         block = [(i, o) for _, i, o in pairs]
         sgns_block(w, c, block, table, negative, *alphas, salt(seed, _NEGATIVE, epoch))
     return w
+
+
+def prone_propagation(adj: np.ndarray, a: np.ndarray, step: int, mu: float, theta: float):
+    """ProNE's spectral propagation (THUDM/ProNE's ``chebyshev_gaussian``, dense): Â (a -
+    conv) for Â = I + adj, before its final SVD."""
+    from scipy.special import iv
+
+    n = len(adj)
+    big_a = np.eye(n) + adj
+    da = big_a / big_a.sum(axis=1, keepdims=True)
+    m = (np.eye(n) - da) - mu * np.eye(n)
+    lx0 = a
+    lx1 = 0.5 * (m @ (m @ a)) - a
+    conv = iv(0, theta) * lx0 - 2 * iv(1, theta) * lx1
+    for i in range(2, step):
+        lx2 = (m @ (m @ lx1) - 2 * lx1) - lx0
+        conv += (2 if i % 2 == 0 else -2) * iv(i, theta) * lx2
+        lx0, lx1 = lx1, lx2
+    return big_a @ (a - conv)
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms == 0, 1.0, norms)
+
+
+def prone(adj: np.ndarray, dim: int, step=10, mu=0.2, theta=0.5, exponent=0.75) -> np.ndarray:
+    """ProNE (Zhang et al. 2019) as nodevectors' ``ProNE.fit_transform`` computes it, dense,
+    with exact SVDs: the factorisation's U S^1/2 rows at unit length, propagated, then the
+    product's U S^1/2 rows at unit length. ``adj``: out-edge weights, row = source."""
+    degree = adj.sum(axis=1)
+    c1 = adj / np.where(degree == 0, 1.0, degree)[:, None]
+    neg = c1.sum(axis=0) ** exponent
+    neg = neg / neg.sum()
+    f = np.zeros_like(adj)
+    nz = adj > 0
+    f[nz] = np.log(c1[nz]) - np.log((adj * neg[None, :])[nz])
+    u, s, _ = np.linalg.svd(f)
+    a = u[:, :dim] * np.sqrt(s[:dim])
+    # A vertex without out-edges has a zero row of F, so of U; ProNE's code scales that
+    # row's rounding noise (~1e-17) to unit length, here it stays zero.
+    a[~nz.any(axis=1)] = 0.0
+    a = _unit_rows(a)
+    if step == 1:
+        return a
+    mm = prone_propagation(adj, a, step, mu, theta)
+    u, s, _ = np.linalg.svd(mm, full_matrices=False)
+    return _unit_rows(u[:, :dim] * np.sqrt(s[:dim]))

@@ -226,7 +226,7 @@ VECTOR_ROWS_SCHEMA = "id int, vector array<float>, norm float"
 _BATCH_ROWS = 1 << 16  # vector rows per Arrow batch
 
 
-def _aligned(ids: np.ndarray, other_ids: np.ndarray, other_rows: np.ndarray) -> np.ndarray:
+def aligned_rows(ids: np.ndarray, other_ids: np.ndarray, other_rows: np.ndarray) -> np.ndarray:
     """``other_rows`` reordered to ``ids`` (zero where ``other_ids`` lacks an id)."""
     out = np.zeros((len(ids), other_rows.shape[1]), dtype=FACTOR_DTYPE)
     if not len(other_ids) or not len(ids):
@@ -239,11 +239,12 @@ def _aligned(ids: np.ndarray, other_ids: np.ndarray, other_rows: np.ndarray) -> 
     return out
 
 
-def vector_rows(spark, parts: int, terms: list[Factor], min_norm: float = 0.0):
+def vector_rows(spark, parts: int, terms: list[Factor], min_norm: float = 0.0, unit: bool = False):
     """A DataFrame of ``id, vector, norm``: for each row id of ``terms[0]``'s blocks the
     sum of the terms' rows (the same block ``p`` of each: the passes that wrote them ran
-    over alike-partitioned matrices), kept when its norm exceeds ``min_norm``. Computed
-    by the executors from the block files; lazy (the files must outlive its use)."""
+    over alike-partitioned matrices), kept when its norm exceeds ``min_norm``; with
+    ``unit``, each divided by its norm. Computed by the executors from the block files;
+    lazy (the files must outlive its use)."""
 
     terms = [t.shipped(spark) for t in terms]
 
@@ -256,10 +257,13 @@ def vector_rows(spark, parts: int, terms: list[Factor], min_norm: float = 0.0):
                 total = total.astype(np.float32)
                 for term in terms[1:]:
                     other_ids, other = term.block(p)
-                    total = total + _aligned(ids, other_ids, other)
+                    total = total + aligned_rows(ids, other_ids, other)
                 norms = np.linalg.norm(total.astype(np.float64), axis=1)
                 keep = norms > min_norm
                 ids, total, norms = ids[keep], total[keep], norms[keep]
+                if unit:
+                    total = (total / norms[:, None]).astype(np.float32)
+                    norms = np.linalg.norm(total.astype(np.float64), axis=1)
                 for lo in range(0, len(ids), _BATCH_ROWS):
                     hi = lo + _BATCH_ROWS
                     chunk = np.ascontiguousarray(total[lo:hi], dtype=np.float32)

@@ -338,7 +338,7 @@ class ShardedMatrix:
     partitioned alike: partition ``p`` of either holds the same row ids' rows."""
 
     by_row: BlockFiles
-    by_col: BlockFiles
+    by_col: BlockFiles | None  # None: cached without the transpose
     n_rows: int
     n_cols: int
     nnz: int
@@ -347,24 +347,33 @@ class ShardedMatrix:
 
     @classmethod
     def cache(
-        cls, entries, n_rows: int, n_cols: int, partitions: int, space: FactorSpace
+        cls,
+        entries,
+        n_rows: int,
+        n_cols: int,
+        partitions: int,
+        space: FactorSpace,
+        transposed: bool = True,
     ) -> ShardedMatrix:
         """The matrix of ``entries`` (``row, col, value``), its blocks written to two
-        folders of ``space`` (two shuffles: by row, and by column)."""
+        folders of ``space`` (two shuffles: by row, and by column); without
+        ``transposed``, by row only (no ``Aᵀ`` products)."""
         from pyspark.sql import functions as F
 
         cells = entries.select(
             F.col("row").cast("int"), F.col("col").cast("int"), F.col("value").cast("double")
         )
-        transposed = cells.select(F.col("col").alias("row"), F.col("row").alias("col"), "value")
+        flipped = cells.select(F.col("col").alias("row"), F.col("row").alias("col"), "value")
         by_row = BlockFiles(space.new("matrix-rows"), partitions)
-        by_col = BlockFiles(space.new("matrix-columns"), partitions)
         stats = write_block_files(
             cells.repartition(partitions, "row"), _pack_counted, {KIND_A: by_row.folder}
         )
-        write_block_files(
-            transposed.repartition(partitions, "row"), _pack_counted, {KIND_A: by_col.folder}
-        )
+        by_col = None
+        if transposed:
+            by_col = BlockFiles(space.new("matrix-columns"), partitions)
+            write_block_files(
+                flipped.repartition(partitions, "row"), _pack_counted, {KIND_A: by_col.folder}
+            )
         nnz = int(stats[0]) if len(stats) else 0
         return cls(by_row, by_col, n_rows, n_cols, nnz, spark=entries.sparkSession)
 
@@ -404,6 +413,8 @@ class ShardedMatrix:
         ``(Factor, its width × width Gram matrix, its rows with a non-zero)``. The
         factor's pending transform is applied to the product's rows."""
         blocks = self.by_col if transposed else self.by_row
+        if blocks is None:
+            raise ValueError("this matrix was cached without its transpose")
         n_out = self.n_cols if transposed else self.n_rows
         cols = slice_width(factor.n, factor.stored_width)
         shipped = factor.shipped(self.spark)
@@ -420,8 +431,8 @@ class ShardedMatrix:
 
     def unpersist(self) -> None:
         """Remove the block files."""
-        for files in {self.by_row.folder, self.by_col.folder}:
-            FactorSpace.remove(files)
+        for files in {self.by_row, self.by_col} - {None}:
+            FactorSpace.remove(files.folder)
 
 
 def _cholesky_r(gram: np.ndarray) -> np.ndarray | None:

@@ -66,7 +66,7 @@ def test_wrong_type_names_key():
         ("word2vec.step_size=0", "word2vec.step_size must be > 0, got 0.0"),
         (
             "train.method='mllib'",
-            "train.method must be one of word2vec, svd, glove, umap, sgns, got 'mllib'",
+            "train.method must be one of word2vec, svd, glove, umap, sgns, prone, got 'mllib'",
         ),
         ("tokenize.engine='jvm'", "tokenize.engine must be one of auto, java, sql, got 'jvm'"),
         (

@@ -3,8 +3,8 @@ smoothing, optional shift) and a randomized truncated SVD in Spark; ``glove``: G
 weighted least squares on DIR/cooccurrence by alternating exact solves in Spark; ``word2vec``: Spark
 MLlib's skip-gram on DIR/tokens; ``sgns``: skip-gram with negative sampling on DIR/tokens,
 the vocabulary's vectors in buckets that no process holds all of; ``umap``: UMAP of a small graph's transition matrix
-(DIR/graph of the walks stage), on the driver. All return a ``TrainResult`` of one
-schema."""
+(DIR/graph of the walks stage), on the driver; ``prone``: ProNE's spectral embedding of
+DIR/graph on the sharded matrix. All return a ``TrainResult`` of one schema."""
 
 from sparkembed.stage import Stage, Step
 from sparkembed.stages.train import stage
@@ -21,8 +21,8 @@ def step_arguments(step: Step) -> dict:
 
 STAGE = Stage(
     name="train",
-    help="DIR -> vector table with word2vec, PPMI+SVD, GloVe, skip-gram (sgns) or (small "
-    "graphs) UMAP",
+    help="DIR -> vector table with word2vec, PPMI+SVD, GloVe, skip-gram (sgns), and for "
+    "graphs ProNE or (small graphs) UMAP",
     section="train",
     reads=("tokens", "vocab", "cooccurrence", "marginals", "graph"),
     writes=("vectors",),

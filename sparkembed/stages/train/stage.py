@@ -1,4 +1,4 @@
-"""``sparkembed train DIR --method word2vec|svd|glove|umap|sgns [--dim N] [--output VECTORS]``.
+"""``sparkembed train DIR --method word2vec|svd|glove|umap|sgns|prone [--dim N] [--output VECTORS]``.
 
 The method is the stage's engine: ``plan`` records it, ``run`` calls its trainer
 (``METHODS``: the tables each method reads and its trainer, one signature for all).
@@ -171,6 +171,13 @@ def _umap(ctx: Context, plan: Plan, cfg, vocab, scratch: str) -> TrainResult:
     return train_umap(graph, vocab, cfg.train.dim, cfg.umap, cfg.train.seed)
 
 
+def _prone(ctx: Context, plan: Plan, cfg, vocab, scratch: str) -> TrainResult:
+    from sparkembed.stages.train.prone import train_prone
+
+    graph = read_table(ctx.spark, plan.inputs["graph"], table="graph")
+    return train_prone(graph, vocab, cfg.train, cfg.prone, scratch=scratch, quiet=ctx.quiet)
+
+
 @dataclass(frozen=True)
 class Method:
     inputs: tuple[str, ...]  # the work directory's tables it reads
@@ -185,4 +192,5 @@ METHODS = {
     "glove": Method(("cooccurrence", "vocab"), _glove),
     "umap": Method(("graph", "vocab"), _umap),  # a walks work directory
     "sgns": Method(("tokens", "vocab"), _sgns),
+    "prone": Method(("graph", "vocab"), _prone),  # a walks work directory
 }

@@ -132,7 +132,7 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
         edges_read = edges.count()
     plan.engine = choose_engine(w, out["graph"], g, weighted)
     ctx.log("walks", f"{n:,} vertices, {out_edges:,} out-edges; engine {plan.engine}")
-    walk = _replicated if plan.engine == "replicated" else _partitioned
+    walk = ENGINES[plan.engine]
     log = None if ctx.quiet else (lambda m: ctx.log("walks", m))
     with ctx.commit(plan) as commit:
         with timer.step("walk"):  # the adjacency is the walks' input, in their layout
@@ -175,9 +175,11 @@ def run(ctx: Context, plan: Plan, cfg) -> dict:
 
 
 def choose_engine(w, graph_path: str, g: dict, weighted: bool) -> str:
-    """``w.engine``, or for ``auto``: replicated while the graph (``graph_stats``) fits
-    ``replicated_max_mb`` in a Python worker and pyarrow reaches ``graph_path``, else
-    partitioned."""
+    """``none`` when no walks are asked for (``walks_per_node`` 0); else ``w.engine``, or
+    for ``auto``: replicated while the graph (``graph_stats``) fits ``replicated_max_mb``
+    in a Python worker and pyarrow reaches ``graph_path``, else partitioned."""
+    if w.walks_per_node == 0:
+        return "none"
     reachable = arrow_location(graph_path) is not None
     if w.engine == "replicated":
         if not reachable:
@@ -240,6 +242,23 @@ def _partitioned(commit, graph_path: str, _g: dict, w, path: str, log):
     if vocab_counts is None:
         return meta, build_vocab(spark.read.parquet(staged))
     return meta, vocab_from_counts(spark, vocab_counts, folder=commit.scratch(path, "counts"))
+
+
+def _no_walks(commit, graph_path: str, _g: dict, _w, path: str, _log):
+    """No walks (``walks_per_node`` 0, for ``train --method prone``): an empty tokens
+    table, and every vertex in the vocabulary, counted by its out-edges."""
+    spark = commit.spark
+    empty = spark.createDataFrame([], TOKENS)
+    meta = commit.write_df("tokens", path, empty.coalesce(1), counts={"walks": 0, "steps": 0})
+    vertices = spark.read.parquet(graph_path).select(
+        F.col("id").alias("token"),
+        F.size("neighbors").cast("long").alias("count"),
+        F.lit(0).cast("long").alias("doc_count"),
+    )
+    return meta, rank_vocab(vertices)
+
+
+ENGINES = {"replicated": _replicated, "partitioned": _partitioned, "none": _no_walks}
 
 
 def count_walks(spark, path: str):
