@@ -22,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Python packages only the benchmarks use, into the repo's .venv: the "bench" extra
-# (PecanPy, psutil, and umap-learn with scikit-learn, for bench/walks.py).
+# (PecanPy, nodevectors, psutil, and umap-learn with scikit-learn, for bench/walks.py).
 # Re-installed only when pyproject.toml is newer than the stamp or an import fails.
 cd "$(dirname "$0")/.."
 BENCH_EXTRAS=${BENCH_EXTRAS:-bench}
@@ -30,7 +30,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "[bench/setup_data] error: no .venv; run scripts/setup.sh first" >&2
   exit 1
 fi
-imports="import pecanpy, sklearn, psutil, umap"
+imports="import pecanpy, sklearn, psutil, umap, nodevectors"
 stamp=.venv/.sparkembed-bench-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$(cat "$stamp")" != "$BENCH_EXTRAS" ] ||
   ! .venv/bin/python -c "$imports" >/dev/null 2>&1; then

@@ -15,6 +15,9 @@ labels.parquet works), for uniform walks (p 1, q 1) and node2vec (p 1, q 0.5):
     method's end-to-end seconds: the run's wall time, start-up included.
   - ``--umap``: ``train W --method umap --dim 16`` on the uniform run's DIR/graph (UMAP of
     the transition matrix; one command of its own).
+  - ``--prone``: nodevectors' ProNE (``--prone-dim``, its defaults otherwise: step 10, mu
+    0.2, theta 0.5) on the scipy CSR adjacency, fit timed in this process, beside one
+    ``sparkembed run`` of walks with no walks (the graph table) then ``train:prone``.
 Walk length counts vertices, the start included, as in node2vec's reference code and
 sparkembed (``walks.walk_length``); PecanPy's ``walk_length`` counts moves (its walks have
 walk_length + 1 vertices), so it is called with walk_length - 1: both sides' walks have the
@@ -33,7 +36,7 @@ of their sum (RSS: pages shared by forked workers count once per process).
 ``--scale-pecanpy`` adds PecanPy's walks on the same graph, in a child process sampled the
 same way.
 
-    .venv/bin/python -m bench.walks [--graph .data/graphs/lfr10k] [--umap]
+    .venv/bin/python -m bench.walks [--graph .data/graphs/lfr10k] [--umap] [--prone]
     .venv/bin/python -m bench.walks --scale [--graph .data/graphs/powerlaw1m]
         [--scale-pecanpy] [--scale-walk-length 20] [--scale-walks-per-node 1]
     .venv/bin/python -m bench.walks --graph .data/graphs/karate --walks-per-node 2 \\
@@ -454,6 +457,8 @@ def bench(args) -> int:
                 # Of the graph itself (DIR/graph), the same for every config: run once.
                 umap_done = True
                 rows.append(umap_row(args, wdir, extra, labels))
+    if args.prone:
+        rows += prone_rows(args, edges, labels, work, extra)
     load_after = os.getloadavg()[0]
     md = walks_markdown(args, graph, info, rows, cores, workers, load_before, load_after)
     print(md)
@@ -486,6 +491,76 @@ def umap_row(args, wdir: Path, extra, labels: Path) -> dict:
         "split": f"command {run.wall:.1f} (umap step "
         f"{run.summary['steps'].get('umap', float('nan')):.1f})",
     }
+
+
+PRONE_PIPELINE = """[pipeline]
+workdir = "{workdir}"
+inputs = ["{edges}"]
+stages = ["walks", "train:prone"]
+
+[walks]
+walks_per_node = 0  # the graph and its vertices only
+
+[train]
+dim = {dim}
+"""
+
+
+def prone_rows(args, edges: Path, labels: Path, work: Path, extra) -> list[dict]:
+    """ProNE: nodevectors' (on the scipy CSR adjacency, fit timed; its defaults but
+    n_components) beside ``sparkembed run`` of walks (no walks: the graph) -> train prone,
+    one process, start-up included."""
+    rows = []
+    if not args.skip_reference_prone:
+        from nodevectors import ProNE
+
+        t0 = time.perf_counter()
+        ids, adj = load_csr(edges)
+        load_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        vectors = ProNE(n_components=args.prone_dim, verbose=False).fit_transform(adj)
+        fit_s = time.perf_counter() - t0
+        rows.append(
+            {
+                "method": "nodevectors ProNE",
+                "config": f"the graph, dim {args.prone_dim}",
+                "walk_s": float("nan"),
+                "visits": 0,
+                "rate": float("nan"),
+                "train_s": fit_s,
+                "total_s": load_s + fit_s,
+                "scores": evaluate(
+                    dict(zip(ids.tolist(), vectors, strict=True)), labels, args.seed
+                ),
+                "split": f"load {load_s:.1f} + fit {fit_s:.1f} (in this process)",
+            }
+        )
+    wdir = work / "prone"
+    wdir.mkdir(parents=True, exist_ok=True)
+    toml = work / "prone.pipeline.toml"
+    toml.write_text(PRONE_PIPELINE.format(workdir=wdir, edges=edges, dim=args.prone_dim))
+    try:
+        run = run_cli(["run", str(toml), "--force"], extra, stage="")
+    except CommandFailed as exc:
+        return [*rows, {"method": "sparkembed run (prone)", "config": "", "failed": str(exc)}]
+    lines = stage_lines(run.stdout)
+    train = lines["train:prone"]
+    overhead = run.wall - sum(x["total"] for x in lines.values())
+    rows.append(
+        {
+            "method": "sparkembed walks (no walks) + prone",
+            "config": f"the graph, dim {args.prone_dim}",
+            "walk_s": float("nan"),
+            "visits": 0,
+            "rate": float("nan"),
+            "train_s": train["total"],
+            "total_s": run.wall,
+            "scores": evaluate(read_vectors(wdir / "vectors-prone"), labels, args.seed),
+            "split": f"start-up {overhead:.1f} + graph {lines['walks']['total']:.1f} + train "
+            f"prone {train['total']:.1f}",
+        }
+    )
+    return rows
 
 
 def _net(res: dict) -> str:
@@ -577,6 +652,7 @@ def walks_markdown(args, graph, info, rows, cores, workers, load_before, load_af
 def versions() -> str:
 
     names = ["pecanpy", "gensim", "scikit-learn", "numba", "numpy", "pyspark", "umap-learn"]
+    names += ["nodevectors", "csrgraph"]
     return package_versions(names)
 
 
@@ -739,6 +815,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pecanpy-mode", default="SparseOTF")
     ap.add_argument("--seed", type=int, default=0, help="walk seed and the split's seed")
     ap.add_argument("--skip-pecanpy", action="store_true")
+    ap.add_argument(
+        "--prone", action="store_true", help="also ProNE: nodevectors' and train --method prone"
+    )
+    ap.add_argument("--prone-dim", type=int, default=64, help="ProNE's dimension")
+    ap.add_argument("--skip-reference-prone", action="store_true", help="--prone: ours only")
     ap.add_argument("--skip-sparkembed", action="store_true")
     ap.add_argument("--skip-svd", action="store_true")
     ap.add_argument("--skip-glove", action="store_true")
