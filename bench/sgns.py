@@ -113,10 +113,14 @@ def sweep(args) -> int:
     parts = [int(x) for x in args.partitions.split(",")]
     load = load_average()
     rows = []
+    sweeps = [int(x) for x in args.sweeps.split(",")]
     for k in parts:
-        out = work / "sgns-sweep" / f"k{k}"
-        run = train(work, "sgns", out, {"sgns.partitions": k})
-        rows.append(("sgns", k, run.wall, scored(out)))
+        for s in sweeps:
+            if s > 1 and k == 1 and 1 in sweeps:
+                continue  # one bucket: sweeps only re-slice the same order
+            out = work / "sgns-sweep" / (f"k{k}" if s == 1 else f"k{k}-s{s}")
+            run = train(work, "sgns", out, {"sgns.partitions": k, "sgns.sweeps": s})
+            rows.append(("sgns" if s == 1 else f"sgns, {s} sweeps", k, run.wall, scored(out)))
     if not args.skip_word2vec:
         for k in parts:
             out = work / "sgns-sweep" / f"mllib-p{k}"
@@ -127,7 +131,8 @@ def sweep(args) -> int:
         "",
         "Real-text corpus, dim 100, window 5, local[2], each trainer's defaults but the "
         "partitions; one `sparkembed train` a row (process start included). The change is "
-        "against the same trainer's first row.",
+        "against the same trainer's first row (sgns's for sgns with `sgns.sweeps` S > 1: "
+        "each block trained in S slices, in S sweeps of the K rounds).",
         "",
         "| trainer | partitions | s | WS353 | SimLex-999 | analogies | change (WS353 / SimLex / "
         "analogies) |",
@@ -135,7 +140,7 @@ def sweep(args) -> int:
     ]
     first = {}
     for name, k, wall, s in rows:
-        base = first.setdefault(name, s)
+        base = first.setdefault(name.split(",")[0], s)
         change = " / ".join(f"{s[m] - base[m]:+.3f}" for m in ("ws353", "simlex", "analogy"))
         lines.append(f"| {name} | {k} | {wall:.0f} | {score_cells(s)} | {change} |")
     lines += [
@@ -327,6 +332,7 @@ def main(argv=None) -> int:
     ap.add_argument("--work", default=str(REPO / ".data/bench_train"))
     ap.add_argument("--partitions", default="1,2,4,8", help="K values (partitions, cluster)")
     ap.add_argument("--skip-word2vec", action="store_true", help="partitions: sgns only")
+    ap.add_argument("--sweeps", default="1", help="partitions: sgns.sweeps values (S) per K")
     ap.add_argument("--dim", type=int, default=300, help="cluster: vector size")
     ap.add_argument("--worker-memory", default="6g", help="cluster: each worker's memory")
     ap.add_argument("--executor-memory", default="4g", help="cluster: each executor's heap")

@@ -239,6 +239,12 @@ class SgnsConfig:
         help="K: the vocabulary's buckets, each epoch K rounds of K tasks; 0: one per task slot",
     )
     add_context: bool = param(False, help="write W + C (word plus context vectors); false: W")
+    sweeps: int = param(
+        1,
+        ge=1,
+        help="S: each block's pairs in S slices, trained in S sweeps of the K rounds (each "
+        "word meets the context buckets S times an epoch)",
+    )
 
 
 @dataclass

@@ -19,17 +19,18 @@ import org.apache.spark.sql.api.java.UDF1;
  * Spark UDF: one task of a sub-iteration of train --method sgns. Its argument is the task's
  * spec, "key=value" lines written by sparkembed/stages/train/sgns.py: the files of the word
  * bucket and the context bucket it holds (raw little-endian float32 rows; absent: the
- * initial vectors), the block of pairs to train (m int32 inputs, then m int32 outputs,
- * indices into the buckets), the context bucket's sampling weights (float64), where to
- * write the two buckets after training, and the numbers of the update. Returns {pairs,
- * loss, pairs in the loss, seconds}. Files go through Hadoop's FileSystem, so local paths,
- * HDFS and S3 work alike.
+ * initial vectors), the block of pairs (m int32 inputs, then m int32 outputs, indices into
+ * the buckets) and which slice of it to train ("slice=s/S"), the context bucket's sampling
+ * weights (float64), where to write the two buckets after training, and the numbers of the
+ * update. Returns {pairs, loss, pairs in the loss, seconds}. Files go through Hadoop's
+ * FileSystem, so local paths, HDFS and S3 work alike.
  *
- * <p>Each file a task reads is read by that task only, so once its two buckets and its
- * "done" file (the returned numbers) are written, it deletes them: the scratch folder holds
- * about one copy of the model, not two. A retried task finds the done file and returns its
- * numbers; one that failed before writing it finds its inputs still there and trains again,
- * to the same result.
+ * <p>Each bucket file a task reads is read by that task only, and a block's pairs by the
+ * tasks of its S slices one after the other, so once its two buckets and its "done" file
+ * (the returned numbers) are written, a task deletes its buckets, and the last slice's task
+ * the pairs: the scratch folder holds about one copy of the model, not two. A retried task
+ * finds the done file and returns its numbers; one that failed before writing it finds its
+ * inputs still there and trains again, to the same result.
  */
 public final class SgnsBlockUdf implements UDF1<String, double[]> {
   private static final long serialVersionUID = 1L;
@@ -63,6 +64,10 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
             ? new float[nContexts * dim]
             : readFloats(conf, s.get("contexts"), (long) nContexts * dim);
     int[] pairs = readInts(conf, s.get("pairs"), -1);
+    String[] slice = s.getOrDefault("slice", "0/1").split("/");
+    int part = Integer.parseInt(slice[0]);
+    int parts = Integer.parseInt(slice[1]);
+    pairs = slice(pairs, part, parts);
     int m = pairs.length / 2;
     check(pairs, 0, m, nWords, "input", s.get("pairs"));
     check(pairs, m, 2 * m, nContexts, "output", s.get("pairs"));
@@ -84,13 +89,35 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
     int sampled = (m + SgnsBlock.LOSS_EVERY - 1) / SgnsBlock.LOSS_EVERY;
     double[] result = {m, loss, sampled, (System.nanoTime() - start) / 1e9};
     writeDone(doneFs, done, result);
-    for (String input : new String[] {"words", "contexts", "pairs"}) {
+    // The block's pairs are read once per slice: removed after the last.
+    String[] inputs =
+        part == parts - 1
+            ? new String[] {"words", "contexts", "pairs"}
+            : new String[] {"words", "contexts"};
+    for (String input : inputs) {
       if (!s.get(input).isEmpty()) {
         Path p = new Path(s.get(input));
         p.getFileSystem(conf).delete(p, false);
       }
     }
     return result;
+  }
+
+  /**
+   * Slice {@code part} of {@code parts} of a block's pairs (m inputs, then m outputs): the
+   * pairs [m * part / parts, m * (part + 1) / parts), in the same layout.
+   */
+  static int[] slice(int[] pairs, int part, int parts) {
+    if (parts == 1) {
+      return pairs;
+    }
+    int m = pairs.length / 2;
+    int from = (int) ((long) m * part / parts);
+    int to = (int) ((long) m * (part + 1) / parts);
+    int[] out = new int[2 * (to - from)];
+    System.arraycopy(pairs, from, out, 0, to - from);
+    System.arraycopy(pairs, m + from, out, to - from, to - from);
+    return out;
   }
 
   /** The numbers a task returned, one per line (Double.toString: exact), renamed into place. */

@@ -14,7 +14,8 @@ process holds the whole model and no copy of it is averaged (DSGD, Gemulla et al
   token's place and the epoch) and sorts them into K x K blocks by the buckets of their
   two words. Within a block the pairs are ordered by a hash of their place, so the order
   is the same whatever the partitioning.
-- Then K rounds: in round r, task k trains block (k, (k + r) mod K) in a JVM loop
+- Then K rounds (S sweeps of K rounds with ``sweeps`` S, each training one slice of every
+  block, in order): in round r, task k trains block (k, (k + r) mod K) in a JVM loop
   (``java/src/sparkembed/SgnsBlock.java``), the only task that holds W_k and
   C_(k + r) mod K in that round, and writes both back. Each pair of an epoch is trained
   once, and every word meets every bucket of contexts once per epoch. Negatives are drawn
@@ -373,13 +374,14 @@ def _round_specs(
     buckets: Buckets, t: int, previous, folder, pairs_folder, ids_folder, dim, seed,
     cfg: SgnsConfig,
 ) -> list[tuple[int, str]]:  # fmt: skip
-    """(task, spec) of round ``t`` of the run (r = t mod K within its epoch): task w trains
-    block (w, (w + r) mod K), reading the buckets of the round before (``previous``; None:
-    the initial vectors) and writing its two buckets and its done file into ``folder``,
-    then deleting what it read; the learning rate falls linearly over the round's share of
-    the run."""
-    k = buckets.k
-    r, rounds = t % k, cfg.epochs * k
+    """(task, spec) of round ``t`` of the run (r = t mod K within its sweep, sweep s = t //
+    K mod S within its epoch): task w trains slice s of S of block (w, (w + r) mod K),
+    reading the buckets of the round before (``previous``; None: the initial vectors) and
+    writing its two buckets and its done file into ``folder``, then deleting what it read
+    (the block's pairs after its last slice); the learning rate falls linearly over the
+    round's share of the run."""
+    k, sweeps = buckets.k, cfg.sweeps
+    r, rounds = t % k, cfg.epochs * k * sweeps
     alphas = [cfg.alpha - (cfg.alpha - cfg.min_alpha) * (x / rounds) for x in (t, t + 1)]
     specs = []
     for w in range(k):
@@ -393,6 +395,7 @@ def _round_specs(
             "word_ids": _qualified(f"{ids_folder}/{w}.ids"),
             "init_seed": salt(seed, _INIT),
             "pairs": _qualified(f"{pairs_folder}/{w * k + c}.pairs"),
+            "slice": f"{(t // k) % sweeps}/{sweeps}",
             "weights": _qualified(f"{ids_folder}/{c}.weights"),
             "table_size": table_size(int(buckets.sizes[c])),
             "negative": cfg.negative,
@@ -477,7 +480,10 @@ def train_sgns(
         )
         bits = index_bits(int(buckets.sizes.max()))
         p = PairParams(k, cfg.window, cfg.sample > 0, shard_routes(k * k), bits)
-        log(f"sgns: {n:,} words x {dim}, {k} buckets, {cfg.epochs} epochs of {k} rounds", quiet)
+        rounds = k * cfg.sweeps
+        log(
+            f"sgns: {n:,} words x {dim}, {k} buckets, {cfg.epochs} epochs of {rounds} rounds", quiet
+        )
         previous: tuple[str, str] | None = None
         pairs_per_epoch, loss_per_epoch = [], []
         for epoch in range(cfg.epochs):
@@ -501,8 +507,8 @@ def train_sgns(
             epoch_pairs_total = int(np.sum(written.column("pairs").to_numpy()))
             pairs_seconds = time.perf_counter() - started
             epoch_loss, loss_pairs, task_seconds = 0.0, 0, 0.0
-            for r in range(k):
-                t = epoch * k + r
+            for r in range(rounds):
+                t = epoch * rounds + r
                 folder = (f"{root}/words-{t}", f"{root}/contexts-{t}")
                 specs = _round_specs(
                     buckets, t, previous, folder, pairs_folder, ids_folder, dim, seed, cfg

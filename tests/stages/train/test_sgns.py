@@ -110,8 +110,10 @@ def test_dot_products_are_the_same_on_vector_and_scalar_paths(spark, dim):
     assert np.float32(scalar) == np.float32(vector) == np.float32(sgns_dot(a, b))
 
 
-def test_block_update_equals_reference(spark, tmp_path):
-    # One task of a round, through the registered UDF: two word rows, three context rows.
+@pytest.mark.parametrize("part", [None, "0/2"])
+def test_block_update_equals_reference(spark, tmp_path, part):
+    # One task of a round, through the registered UDF: two word rows, three context rows;
+    # the whole block, or the first of two slices of it (its first two pairs).
     rng = np.random.default_rng(0)
     dim = 13
     w = rng.normal(0, 0.3, (2, dim)).astype(np.float32)
@@ -145,22 +147,27 @@ def test_block_update_equals_reference(spark, tmp_path):
         "contexts_out": f"file://{tmp_path}/c2.f32",
         "done": f"file://{tmp_path}/w2.done",
     }
+    if part is not None:
+        spec["slice"] = part
     text = "\n".join(f"{k}={v}" for k, v in spec.items())
     name = sgns_block_function(spark)
     stats = spark.createDataFrame([(text,)], "spec string").select(F.expr(f"{name}(spec)"))
     m, loss, sampled, seconds = stats.collect()[0][0]
     table = sgns_unigram_table(weights, 100)
-    expected_loss = sgns_block(w, c, pairs.tolist(), table, 4, 0.5, 0.1, -7)
-    assert m == 4 and sampled == 1
+    trained = pairs if part is None else pairs[:2]
+    expected_loss = sgns_block(w, c, trained.tolist(), table, 4, 0.5, 0.1, -7)
+    assert m == len(trained) and sampled == 1
     assert loss == pytest.approx(expected_loss, rel=1e-9)
     got_w = np.frombuffer((tmp_path / "w2.f32").read_bytes(), np.float32).reshape(2, dim)
     got_c = np.frombuffer((tmp_path / "c2.f32").read_bytes(), np.float32).reshape(3, dim)
     np.testing.assert_allclose(got_w, w, atol=1e-7, rtol=0)
     np.testing.assert_allclose(got_c, c, atol=1e-7, rtol=0)
     assert np.abs(got_w - before).max() > 1e-3
-    # What it read is gone (each file has one reader); a retry of the task returns the
-    # numbers of the done file without its inputs, and leaves the buckets as they are.
-    assert not any((tmp_path / f).exists() for f in ("w.f32", "c.f32", "b.pairs"))
+    # What it read is gone (each bucket file has one reader; the pairs stay for the next
+    # slice); a retry of the task returns the numbers of the done file without its inputs,
+    # and leaves the buckets as they are.
+    assert not any((tmp_path / f).exists() for f in ("w.f32", "c.f32"))
+    assert (tmp_path / "b.pairs").exists() == (part is not None)
     assert (tmp_path / "b.weights").exists()
     assert list(stats.collect()[0][0]) == [m, loss, sampled, seconds]
     assert np.array_equal(
@@ -171,7 +178,8 @@ def test_block_update_equals_reference(spark, tmp_path):
 def test_same_vectors_whatever_the_input_partitioning(spark, tmp_path):
     rows = _corpus(80, seed=5)
     tokens, vocab, _, _ = _frames(spark, rows)
-    train, cfg = TrainConfig(dim=6, seed=2), dataclasses.replace(CFG, partitions=3, sample=0.1)
+    cfg = dataclasses.replace(CFG, partitions=3, sample=0.1, sweeps=2)
+    train = TrainConfig(dim=6, seed=2)
     runs = [
         _vectors(train_sgns(t, vocab, train, cfg, scratch=str(tmp_path / str(i)), quiet=True))
         for i, t in enumerate([tokens.repartition(1), tokens.repartition(3, "doc_id")])
