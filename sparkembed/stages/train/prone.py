@@ -47,26 +47,37 @@ from sparkembed.stages.train.result import TrainResult, log, vector_frame
 
 
 def adjacency_entries(graph):
-    """``row, col, value`` of the graph table's out-edges (value: the weight, 1 when the
-    graph is unweighted)."""
+    """``row, col, value, degree`` of the graph table's out-edges with a positive weight
+    (value: the weight, 1 when the graph is unweighted; degree: the sum of the row's
+    values, from the vertex's own row of the table: no shuffle)."""
     from pyspark.sql import functions as F
 
-    exploded = graph.select("vertex", "weights", F.posexplode("neighbors").alias("pos", "col"))
-    return exploded.select(
+    weights = F.coalesce("weights", F.expr("array_repeat(1.0D, size(neighbors))"))
+    rows = graph.select(
+        "vertex",
+        F.col("neighbors"),
+        weights.alias("w"),
+        F.expr(
+            "aggregate(filter(coalesce(weights, array_repeat(1.0D, size(neighbors))), "
+            "x -> x > 0), 0D, (acc, x) -> acc + x)"
+        ).alias("degree"),
+    )
+    exploded = rows.select("vertex", "w", "degree", F.posexplode("neighbors").alias("pos", "col"))
+    entries = exploded.select(
         F.col("vertex").alias("row"),
         "col",
-        F.coalesce(F.expr("element_at(weights, pos + 1)"), F.lit(1.0))
-        .cast("double")
-        .alias("value"),
+        F.expr("element_at(w, pos + 1)").cast("double").alias("value"),
+        "degree",
     )
+    return entries.where(F.col("value") > 0)
 
 
 def factorisation_entries(adjacency, exponent: float):
-    """``row, col, value`` of F (step 1 of the module's docstring) on A's non-zeros."""
+    """``row, col, value`` of F (step 1 of the module's docstring) on A's non-zeros
+    (``adjacency``: ``adjacency_entries``)."""
     from pyspark.sql import functions as F
 
-    degrees = adjacency.groupBy("row").agg(F.sum("value").alias("degree"))
-    normalised = adjacency.join(degrees, "row").withColumn("c", F.col("value") / F.col("degree"))
+    normalised = adjacency.withColumn("c", F.col("value") / F.col("degree"))
     columns = normalised.groupBy("col").agg(F.pow(F.sum("c"), F.lit(exponent)).alias("negative"))
     total = columns.agg(F.sum("negative")).first()[0] or 1.0
     return normalised.join(columns, "col").select(
@@ -201,11 +212,13 @@ def train_prone(
     parts = cfg.partitions or max(2, spark.sparkContext.defaultParallelism)
     space = FactorSpace(spark, scratch)
     matrices: list[ShardedMatrix] = []
+    # Both are read by more than one job (the negatives' total, the matrix's two caches;
+    # the propagation matrix): computed once.
+    adjacency = adjacency_entries(graph).persist()
+    entries = factorisation_entries(adjacency, cfg.exponent).persist()
     try:
-        adjacency = adjacency_entries(graph).where(F.col("value") > 0)
-        factorisation = ShardedMatrix.cache(
-            factorisation_entries(adjacency, cfg.exponent), n, n, parts, space
-        )
+        factorisation = ShardedMatrix.cache(entries, n, n, parts, space)
+        entries.unpersist()
         matrices.append(factorisation)
         if factorisation.nnz == 0:
             raise SparkembedError("prone: the graph has no edges with a positive weight")
@@ -226,7 +239,7 @@ def train_prone(
         if cfg.step == 1:
             vectors = vector_rows(spark, parts, [a])
         else:
-            with_loops = adjacency.unionByName(
+            with_loops = adjacency.select("row", "col", "value").unionByName(
                 graph.select(
                     F.col("vertex").alias("row"),
                     F.col("vertex").alias("col"),
@@ -234,6 +247,7 @@ def train_prone(
                 )
             )
             propagation = ShardedMatrix.cache(with_loops, n, n, parts, space, transposed=False)
+            adjacency.unpersist()
             matrices.append(propagation)
             mm, gram = propagate(propagation, a, cfg, space)
             passes += propagation.passes
@@ -254,6 +268,8 @@ def train_prone(
         space.close()
         raise
     finally:
+        entries.unpersist()
+        adjacency.unpersist()
         for m in matrices:
             m.unpersist()
     counts = {"vertices": n, "edges": factorisation.nnz, "spark_passes": passes}

@@ -128,7 +128,7 @@ def test_walks_without_walks_write_the_graph_and_its_vertices(spark, tmp_path):
     rows, adj = _graph()
     work = _walks_dir(spark, tmp_path, rows)
     assert spark.read.parquet(str(work / "tokens")).count() == 0
-    vocab = {r.token: r.count for r in spark.read.parquet(str(work / "vocab")).collect()}
+    vocab = {r.token: r["count"] for r in spark.read.parquet(str(work / "vocab")).collect()}
     names = sorted(vocab)
     assert [vocab[v] for v in names] == [int(x) for x in (adj > 0).sum(axis=1)]
     assert spark.read.parquet(str(work / "graph")).count() == len(adj)
