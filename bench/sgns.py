@@ -116,11 +116,11 @@ def sweep(args) -> int:
     sweeps = [int(x) for x in args.sweeps.split(",")]
     for k in parts:
         for s in sweeps:
-            if s > 1 and k == 1 and 1 in sweeps:
+            if s > 1 and k == 1 and {0, 1} & set(sweeps):
                 continue  # one bucket: sweeps only re-slice the same order
-            out = work / "sgns-sweep" / (f"k{k}" if s == 1 else f"k{k}-s{s}")
+            out = work / "sgns-sweep" / (f"k{k}" if s == 0 else f"k{k}-s{s}")
             run = train(work, "sgns", out, {"sgns.partitions": k, "sgns.sweeps": s})
-            rows.append(("sgns" if s == 1 else f"sgns, {s} sweeps", k, run.wall, scored(out)))
+            rows.append(("sgns" if s == 0 else f"sgns, S = {s}", k, run.wall, scored(out)))
     if not args.skip_word2vec:
         for k in parts:
             out = work / "sgns-sweep" / f"mllib-p{k}"
@@ -131,8 +131,9 @@ def sweep(args) -> int:
         "",
         "Real-text corpus, dim 100, window 5, local[2], each trainer's defaults but the "
         "partitions; one `sparkembed train` a row (process start included). The change is "
-        "against the same trainer's first row (sgns's for sgns with `sgns.sweeps` S > 1: "
-        "each block trained in S slices, in S sweeps of the K rounds).",
+        "against the same trainer's first row (sgns's for sgns with `sgns.sweeps` S set: "
+        "each block trained in S slices, in S sweeps of the K rounds; sgns's default S is "
+        "K).",
         "",
         "| trainer | partitions | s | WS353 | SimLex-999 | analogies | change (WS353 / SimLex / "
         "analogies) |",
@@ -332,7 +333,7 @@ def main(argv=None) -> int:
     ap.add_argument("--work", default=str(REPO / ".data/bench_train"))
     ap.add_argument("--partitions", default="1,2,4,8", help="K values (partitions, cluster)")
     ap.add_argument("--skip-word2vec", action="store_true", help="partitions: sgns only")
-    ap.add_argument("--sweeps", default="1", help="partitions: sgns.sweeps values (S) per K")
+    ap.add_argument("--sweeps", default="0", help="partitions: sgns.sweeps values (S) per K; 0: K")
     ap.add_argument("--dim", type=int, default=300, help="cluster: vector size")
     ap.add_argument("--worker-memory", default="6g", help="cluster: each worker's memory")
     ap.add_argument("--executor-memory", default="4g", help="cluster: each executor's heap")

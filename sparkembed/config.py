@@ -240,10 +240,10 @@ class SgnsConfig:
     )
     add_context: bool = param(False, help="write W + C (word plus context vectors); false: W")
     sweeps: int = param(
-        1,
-        ge=1,
+        0,
+        ge=0,
         help="S: each block's pairs in S slices, trained in S sweeps of the K rounds (each "
-        "word meets the context buckets S times an epoch)",
+        "word meets the context buckets S times an epoch); 0: K",
     )
 
 

@@ -372,7 +372,7 @@ def _write_bytes(path: str, data: bytes) -> None:
 
 def _round_specs(
     buckets: Buckets, t: int, previous, folder, pairs_folder, ids_folder, dim, seed,
-    cfg: SgnsConfig,
+    cfg: SgnsConfig, sweeps: int,
 ) -> list[tuple[int, str]]:  # fmt: skip
     """(task, spec) of round ``t`` of the run (r = t mod K within its sweep, sweep s = t //
     K mod S within its epoch): task w trains slice s of S of block (w, (w + r) mod K),
@@ -380,7 +380,7 @@ def _round_specs(
     writing its two buckets and its done file into ``folder``, then deleting what it read
     (the block's pairs after its last slice); the learning rate falls linearly over the
     round's share of the run."""
-    k, sweeps = buckets.k, cfg.sweeps
+    k = buckets.k
     r, rounds = t % k, cfg.epochs * k * sweeps
     alphas = [cfg.alpha - (cfg.alpha - cfg.min_alpha) * (x / rounds) for x in (t, t + 1)]
     specs = []
@@ -480,7 +480,8 @@ def train_sgns(
         )
         bits = index_bits(int(buckets.sizes.max()))
         p = PairParams(k, cfg.window, cfg.sample > 0, shard_routes(k * k), bits)
-        rounds = k * cfg.sweeps
+        sweeps = cfg.sweeps or k
+        rounds = k * sweeps
         log(
             f"sgns: {n:,} words x {dim}, {k} buckets, {cfg.epochs} epochs of {rounds} rounds", quiet
         )
@@ -511,7 +512,7 @@ def train_sgns(
                 t = epoch * rounds + r
                 folder = (f"{root}/words-{t}", f"{root}/contexts-{t}")
                 specs = _round_specs(
-                    buckets, t, previous, folder, pairs_folder, ids_folder, dim, seed, cfg
+                    buckets, t, previous, folder, pairs_folder, ids_folder, dim, seed, cfg, sweeps
                 )
                 tasks = spark.createDataFrame(sc.parallelize(specs, k), "task int, spec string")
                 stats = tasks.select(F.expr(f"{block_fn}(spec)").alias("s")).collect()
@@ -547,6 +548,7 @@ def train_sgns(
         counts_out = {"words": n, "pairs": sum(pairs_per_epoch), "partitions": k}
         extra = {
             "partitions": k,
+            "sweeps": sweeps,
             "pairs_per_epoch": pairs_per_epoch,
             "loss_per_epoch": [round(x, 6) for x in loss_per_epoch],
         }
