@@ -148,5 +148,5 @@ def test_pipeline_file_errors_name_the_file_and_take_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         "sparkembed run: error: stage train:svdd: train.method must be one of word2vec, svd, "
-        "glove, umap, sgns, got 'svdd'"
+        "glove, umap, sgns, prone, got 'svdd'"
     ]
