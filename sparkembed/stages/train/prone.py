@@ -53,14 +53,8 @@ def adjacency_entries(graph):
     from pyspark.sql import functions as F
 
     weights = F.coalesce("weights", F.expr("array_repeat(1.0D, size(neighbors))"))
-    rows = graph.select(
-        "vertex",
-        F.col("neighbors"),
-        weights.alias("w"),
-        F.expr(
-            "aggregate(filter(coalesce(weights, array_repeat(1.0D, size(neighbors))), "
-            "x -> x > 0), 0D, (acc, x) -> acc + x)"
-        ).alias("degree"),
+    rows = graph.select("vertex", "neighbors", weights.alias("w")).withColumn(
+        "degree", F.expr("aggregate(filter(w, x -> x > 0), 0D, (acc, x) -> acc + x)")
     )
     exploded = rows.select("vertex", "w", "degree", F.posexplode("neighbors").alias("pos", "col"))
     entries = exploded.select(
