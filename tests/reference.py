@@ -7,6 +7,8 @@ arrow (a full sort, a dense optimum) kept to check the fast one.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -65,20 +67,42 @@ def glove_optimum_dense(counts: np.ndarray, dim: int, x_max: float, alpha: float
 _MASK64 = (1 << 64) - 1
 
 
-def sgns_unigram_table(weights: np.ndarray, size: int) -> np.ndarray:
-    """word2vec.c's unigram table, a slot at a time (sequential sums, as the trainer)."""
-    table = np.zeros(size, dtype=np.int64)
+def sgns_alias_table(weights: np.ndarray) -> list[tuple[int, int]]:
+    """The trainer's alias table (Vose's construction, the same order and sums): per slot,
+    (threshold of a 32-bit uniform below which the slot keeps a draw, the index it passes
+    the draw to otherwise)."""
     n = len(weights)
     total = 0.0
     for x in weights:
         total += float(x)
-    i, cumulative = 0, float(weights[0]) / total
-    for a in range(size):
-        table[a] = i
-        if (a + 1.0) / size > cumulative and i < n - 1:
-            i += 1
-            cumulative += float(weights[i]) / total
+    scaled = [0.0] * n
+    small, large = [], []
+    for i in range(n - 1, -1, -1):
+        scaled[i] = float(weights[i]) * n / total
+        (small if scaled[i] < 1.0 else large).append(i)
+    table = [(0, 0)] * n
+    while small and large:
+        s, big = small.pop(), large.pop()
+        table[s] = (math.floor(scaled[s] * 2.0**32), big)
+        scaled[big] = (scaled[big] + scaled[s]) - 1.0
+        (small if scaled[big] < 1.0 else large).append(big)
+    for i in large + small:
+        table[i] = (0xFFFFFFFF, i)
     return table
+
+
+def sgns_draw(table, z: int) -> int:
+    """The local index the alias table gives for the 64-bit value ``z``."""
+    slot = ((z >> 32) * len(table)) >> 32
+    threshold, alias = table[slot]
+    return slot if (z & 0xFFFFFFFF) < threshold else alias
+
+
+def sgns_mix(z: int) -> int:
+    """splitmix64's finaliser on a Python int (64 bits)."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
 
 
 def sgns_initial_words(ids: np.ndarray, dim: int, seed: int) -> np.ndarray:
@@ -111,6 +135,20 @@ def sgns_dot(a, b) -> float:
     return float(s)
 
 
+# word2vec.c's sigmoid table as the trainer builds it: 1,000 bins over (-6, 6), each the
+# sigmoid at its centre; beyond +-6 the limit.
+_SIGMOID = [1.0 / (1.0 + math.exp(-(-6.0 + (i + 0.5) * (2 * 6.0 / 1000)))) for i in range(1000)]
+
+
+def sgns_sigmoid(f: float) -> float:
+    """The trainer's table sigmoid of a score."""
+    if f >= 6.0:
+        return 1.0
+    if f <= -6.0:
+        return 0.0
+    return _SIGMOID[int((f + 6.0) * (1000 / (2 * 6.0)))]
+
+
 def sgns_block(w, c, pairs, table, negative, alpha_from, alpha_to, seed) -> float:
     """Skip-gram with negative sampling over ``pairs`` ((input, output) rows) in order, a
     pair at a time in float32, updating ``w`` and ``c`` in place; the loss summed over
@@ -128,7 +166,7 @@ def sgns_block(w, c, pairs, table, negative, alpha_from, alpha_to, seed) -> floa
                 target, label = o, 1
             else:
                 random = (random * 25214903917 + 11) & _MASK64
-                target = int(table[(random >> 16) % len(table)])
+                target = sgns_draw(table, sgns_mix(random))
                 if target == o:
                     continue
                 label = 0
@@ -136,7 +174,7 @@ def sgns_block(w, c, pairs, table, negative, alpha_from, alpha_to, seed) -> floa
             e = math.exp(-f)
             if p % 16 == 0:
                 loss += (0.0 if label else f) + math.log1p(e)
-            g = np.float32((label - 1.0 / (1.0 + e)) * float(alpha))
+            g = np.float32((label - sgns_sigmoid(f)) * float(alpha))
             neu1e += g * c[target]
             c[target] += g * w[i]
         w[i] += neu1e
@@ -159,7 +197,6 @@ def sgns_one_bucket(sentences, row_hashes, counts, *, dim, window, negative, epo
         index_bits,
         mix64,
         salt,
-        table_size,
     )
     from sparkembed.vocabulary.subsample import keep_probability, uniform_from_hash
 
@@ -174,7 +211,7 @@ def sgns_one_bucket(sentences, row_hashes, counts, *, dim, window, negative, epo
     keep_prob = keep_probability(counts, sample, "word2vec") if sample > 0 else None
     w = sgns_initial_words(np.arange(n), dim, salt(seed, _INIT))
     c = np.zeros((n, dim), np.float32)
-    table = sgns_unigram_table(counts**ns_exponent, table_size(n))
+    table = sgns_alias_table(counts**ns_exponent)
     for epoch in range(epochs):
         pairs = []
         for ids, h in zip(sentences, row_hashes, strict=True):

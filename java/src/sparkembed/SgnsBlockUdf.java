@@ -72,7 +72,7 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
     check(pairs, 0, m, nWords, "input", s.get("pairs"));
     check(pairs, m, 2 * m, nContexts, "output", s.get("pairs"));
     double[] weights = readDoubles(conf, s.get("weights"), nContexts);
-    int[] table = SgnsBlock.unigramTable(weights, Integer.parseInt(s.get("table_size")));
+    long[] table = SgnsBlock.aliasTable(weights);
     double loss =
         SgnsBlock.train(
             w,

@@ -15,29 +15,29 @@ final class SgnsVectorOps {
 
   static final VectorSpecies<Float> LANES = FloatVector.SPECIES_256;
 
-  /** sum(a[k] * b[k]), k < dim, in {@link SgnsBlock#dot}'s order; lanes: 8 floats of scratch. */
-  static float dot(float[] a, float[] b, int dim, float[] lanes) {
+  /** {@link SgnsBlock#dot}; lanes: 8 floats of scratch. */
+  static float dot(float[] a, int ao, float[] b, int bo, int dim, float[] lanes) {
     FloatVector sum = FloatVector.zero(LANES);
     int bound = dim - dim % SgnsBlock.LANES;
     for (int k = 0; k < bound; k += SgnsBlock.LANES) {
-      FloatVector x = FloatVector.fromArray(LANES, a, k);
-      sum = x.mul(FloatVector.fromArray(LANES, b, k)).add(sum);
+      FloatVector x = FloatVector.fromArray(LANES, a, ao + k);
+      sum = x.mul(FloatVector.fromArray(LANES, b, bo + k)).add(sum);
     }
     sum.intoArray(lanes, 0);
-    return SgnsBlock.finishDot(a, b, dim, bound, lanes);
+    return SgnsBlock.finishDot(a, ao, b, bo, dim, bound, lanes);
   }
 
-  /** y[k] += g * x[k], k < n. */
-  static void axpy(float g, float[] x, float[] y, int n) {
+  /** y[yo + k] += g * x[xo + k], k < n. */
+  static void axpy(float g, float[] x, int xo, float[] y, int yo, int n) {
     int bound = n - n % SgnsBlock.LANES;
     for (int k = 0; k < bound; k += SgnsBlock.LANES) {
-      FloatVector.fromArray(LANES, x, k)
+      FloatVector.fromArray(LANES, x, xo + k)
           .mul(g)
-          .add(FloatVector.fromArray(LANES, y, k))
-          .intoArray(y, k);
+          .add(FloatVector.fromArray(LANES, y, yo + k))
+          .intoArray(y, yo + k);
     }
     for (int k = bound; k < n; k++) {
-      y[k] += g * x[k];
+      y[yo + k] += g * x[xo + k];
     }
   }
 }

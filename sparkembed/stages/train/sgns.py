@@ -57,9 +57,6 @@ BLOCKS_SCHEMA = "block int, pairs long"
 CHUNK_TOKENS = 1 << 20
 # A task holds a bucket of W or C in one Java float array.
 MAX_BUCKET_FLOATS = 2**31 - 9
-# Slots of a bucket's negative-sampling table per word, and its bounds.
-TABLE_PER_WORD = 64
-TABLE_MIN, TABLE_MAX = 1 << 12, 1 << 25
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 # Salts of the draws: each purpose and epoch draws from its own stream.
 _SUBSAMPLE, _WINDOW, _ORDER, _BUCKET, _NEGATIVE, _INIT = range(1, 7)
@@ -109,10 +106,6 @@ class Buckets:
     def ids(self, b: int) -> np.ndarray:
         """The ids of bucket ``b``, ascending (its rows' order)."""
         return np.flatnonzero(self.of == b).astype(np.int32)
-
-
-def table_size(words: int) -> int:
-    return int(min(max(TABLE_PER_WORD * words, TABLE_MIN), TABLE_MAX))
 
 
 def index_bits(words: int) -> int:
@@ -397,7 +390,6 @@ def _round_specs(
             "pairs": _qualified(f"{pairs_folder}/{w * k + c}.pairs"),
             "slice": f"{(t // k) % sweeps}/{sweeps}",
             "weights": _qualified(f"{ids_folder}/{c}.weights"),
-            "table_size": table_size(int(buckets.sizes[c])),
             "negative": cfg.negative,
             "alpha_from": repr(alphas[0]),
             "alpha_to": repr(alphas[1]),

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 from pyspark.sql import functions as F
-from reference import sgns_block, sgns_dot, sgns_one_bucket, sgns_unigram_table
+from reference import sgns_alias_table, sgns_block, sgns_dot, sgns_one_bucket, sgns_sigmoid
 
 from sparkembed.config import SgnsConfig, TrainConfig
 from sparkembed.jvm.udfs import sgns_block_function
@@ -110,6 +110,33 @@ def test_dot_products_are_the_same_on_vector_and_scalar_paths(spark, dim):
     assert np.float32(scalar) == np.float32(vector) == np.float32(sgns_dot(a, b))
 
 
+def test_negatives_are_drawn_in_proportion_to_the_weights(spark):
+    # The alias table built by the kernel equals the reference's, and the share of the
+    # 32-bit draws each word receives is its weight's share, to rounding.
+    weights = (1.0 / np.arange(1, 201)) ** 0.75 * 1000
+    gateway = spark.sparkContext._gateway
+    jw = gateway.new_array(gateway.jvm.double, len(weights))
+    for i, x in enumerate(weights):
+        jw[i] = float(x)
+    table = sgns_alias_table(weights)
+    got = list(gateway.jvm.sparkembed.SgnsBlock.aliasTable(jw))
+    assert got == [(alias << 32) | threshold for threshold, alias in table]
+    mass = np.zeros(len(weights))
+    for slot, (threshold, alias) in enumerate(table):
+        mass[slot] += threshold / 2.0**32
+        mass[alias] += 1.0 - threshold / 2.0**32
+    np.testing.assert_allclose(mass / len(weights), weights / weights.sum(), rtol=0, atol=1e-9)
+
+
+def test_sigmoid_is_word2vecs_table(spark):
+    block = spark.sparkContext._gateway.jvm.sparkembed.SgnsBlock
+    for f in [-7.0, -6.0, -5.99, -1.0, -0.006, 0.0, 0.0059, 0.5, 3.21, 5.999, 6.0, 40.0]:
+        got = block.sigmoid(f)
+        assert got == pytest.approx(sgns_sigmoid(f), abs=1e-15)
+        # within half a bin's slope of the true sigmoid, and the limits beyond +-6
+        assert got == pytest.approx(1 / (1 + np.exp(-f)), abs=0.0016 if abs(f) < 6 else 0.0025)
+
+
 @pytest.mark.parametrize("part", [None, "0/2"])
 def test_block_update_equals_reference(spark, tmp_path, part):
     # One task of a round, through the registered UDF: two word rows, three context rows;
@@ -138,7 +165,6 @@ def test_block_update_equals_reference(spark, tmp_path, part):
         "init_seed": 0,
         "pairs": f"file://{tmp_path}/b.pairs",
         "weights": f"file://{tmp_path}/b.weights",
-        "table_size": 100,
         "negative": 4,
         "alpha_from": 0.5,
         "alpha_to": 0.1,
@@ -153,7 +179,7 @@ def test_block_update_equals_reference(spark, tmp_path, part):
     name = sgns_block_function(spark)
     stats = spark.createDataFrame([(text,)], "spec string").select(F.expr(f"{name}(spec)"))
     m, loss, sampled, seconds = stats.collect()[0][0]
-    table = sgns_unigram_table(weights, 100)
+    table = sgns_alias_table(weights)
     trained = pairs if part is None else pairs[:2]
     expected_loss = sgns_block(w, c, trained.tolist(), table, 4, 0.5, 0.1, -7)
     assert m == len(trained) and sampled == 1
