@@ -36,7 +36,9 @@ class TokenIds:
             strings = strings.combine_chunks()
         if pa.types.is_dictionary(strings.type):
             # Only the dictionary is looked up; the tokens are its indices.
-            lookup = np.append(self(strings.dictionary), -1)
+            words = strings.dictionary.to_numpy(zero_copy_only=False)
+            lookup = np.append(self._index.get_indexer(words), -1).astype(np.int64)
             return lookup[pc.fill_null(strings.indices, len(strings.dictionary)).to_numpy()]
-        ids = self._index.get_indexer(strings.to_numpy(zero_copy_only=False))
-        return ids.astype(np.int64, copy=False)
+        # A batch repeats its words: hashing the strings in Arrow and looking up each
+        # distinct one is about 3x faster than looking up every string.
+        return self(pc.dictionary_encode(strings))

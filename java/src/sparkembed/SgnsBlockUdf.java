@@ -7,10 +7,15 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.api.java.UDF1;
@@ -19,8 +24,9 @@ import org.apache.spark.sql.api.java.UDF1;
  * Spark UDF: one task of a sub-iteration of train --method sgns. Its argument is the task's
  * spec, "key=value" lines written by sparkembed/stages/train/sgns.py: the files of the word
  * bucket and the context bucket it holds (raw little-endian float32 rows; absent: the
- * initial vectors), the block of pairs (m int32 inputs, then m int32 outputs, indices into
- * the buckets) and which slice of it to train ("slice=s/S"), the context bucket's sampling
+ * initial vectors), the block of pairs (a folder of sorted pieces of packed pairs,
+ * merged into training order; see {@link #readPairs}) and which slice of it to train
+ * ("slice=s/S"), the context bucket's sampling
  * weights (float64), where to write the two buckets after training, and the numbers of the
  * update. Returns {pairs, loss, pairs in the loss, seconds}. Files go through Hadoop's
  * FileSystem, so local paths, HDFS and S3 work alike.
@@ -63,11 +69,17 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
         s.get("contexts").isEmpty()
             ? new float[nContexts * dim]
             : readFloats(conf, s.get("contexts"), (long) nContexts * dim);
-    int[] pairs = readInts(conf, s.get("pairs"), -1);
     String[] slice = s.getOrDefault("slice", "0/1").split("/");
     int part = Integer.parseInt(slice[0]);
     int parts = Integer.parseInt(slice[1]);
-    pairs = slice(pairs, part, parts);
+    int[] pairs =
+        readPairs(
+            conf,
+            s.get("pairs"),
+            Integer.parseInt(s.get("index_bits")),
+            Long.parseLong(s.get("block_pairs")),
+            part,
+            parts);
     int m = pairs.length / 2;
     check(pairs, 0, m, nWords, "input", s.get("pairs"));
     check(pairs, m, 2 * m, nContexts, "output", s.get("pairs"));
@@ -97,27 +109,107 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
     for (String input : inputs) {
       if (!s.get(input).isEmpty()) {
         Path p = new Path(s.get(input));
-        p.getFileSystem(conf).delete(p, false);
+        p.getFileSystem(conf).delete(p, true);
       }
     }
     return result;
   }
 
   /**
-   * Slice {@code part} of {@code parts} of a block's pairs (m inputs, then m outputs): the
-   * pairs [m * part / parts, m * (part + 1) / parts), in the same layout.
+   * Slice {@code part} of {@code parts} of a block's pairs, as m inputs then m outputs: the
+   * pairs [n * part / parts, n * (part + 1) / parts) of the block's n pairs in training
+   * order. The block is a folder of pieces, each a sorted run of packed pairs
+   * (little-endian int64: the order key's top bits, then the input's and the output's index
+   * in {@code bits} bits each; see pack_pairs in sgns.py), merged here. Hidden files (a
+   * writer's temporary) are skipped; the pieces must hold {@code expected} pairs.
    */
-  static int[] slice(int[] pairs, int part, int parts) {
-    if (parts == 1) {
-      return pairs;
+  static int[] readPairs(
+      Configuration conf, String folder, int bits, long expected, int part, int parts)
+      throws IOException {
+    Path dir = new Path(folder);
+    FileSystem fs = dir.getFileSystem(conf);
+    List<long[]> runs = new ArrayList<>();
+    long total = 0;
+    if (fs.exists(dir)) {
+      FileStatus[] listed = fs.listStatus(dir);
+      Arrays.sort(listed, Comparator.comparing(f -> f.getPath().getName()));
+      for (FileStatus f : listed) {
+        String name = f.getPath().getName();
+        if (f.isFile() && !name.startsWith(".") && name.endsWith(".pairs")) {
+          long[] run = readLongs(conf, f.getPath().toString(), -1);
+          runs.add(run);
+          total += run.length;
+        }
+      }
     }
-    int m = pairs.length / 2;
-    int from = (int) ((long) m * part / parts);
-    int to = (int) ((long) m * (part + 1) / parts);
-    int[] out = new int[2 * (to - from)];
-    System.arraycopy(pairs, from, out, 0, to - from);
-    System.arraycopy(pairs, m + from, out, to - from, to - from);
+    if (total != expected) {
+      throw new IllegalStateException(
+          "sgns: " + folder + " holds " + total + " pairs, the pair pass wrote " + expected);
+    }
+    int from = (int) (total * part / parts);
+    int to = (int) (total * (part + 1) / parts);
+    int m = to - from;
+    int[] out = new int[2 * m];
+    long mask = (1L << bits) - 1;
+    // A k-way merge: a binary heap of run numbers, keyed by each run's next value.
+    int[] next = new int[runs.size()];
+    int[] heap = new int[runs.size()];
+    int size = 0;
+    for (int r = 0; r < runs.size(); r++) {
+      if (runs.get(r).length > 0) {
+        heap[size++] = r;
+        siftUp(heap, size - 1, runs, next);
+      }
+    }
+    for (int i = 0; i < to; i++) {
+      int r = heap[0];
+      long v = runs.get(r)[next[r]++];
+      if (i >= from) {
+        out[i - from] = (int) ((v >>> bits) & mask);
+        out[m + i - from] = (int) (v & mask);
+      }
+      if (next[r] == runs.get(r).length) {
+        heap[0] = heap[--size];
+      }
+      siftDown(heap, size, runs, next);
+    }
     return out;
+  }
+
+  private static long head(int r, List<long[]> runs, int[] next) {
+    return runs.get(r)[next[r]];
+  }
+
+  private static void siftUp(int[] heap, int i, List<long[]> runs, int[] next) {
+    while (i > 0) {
+      int parent = (i - 1) / 2;
+      if (head(heap[parent], runs, next) <= head(heap[i], runs, next)) {
+        return;
+      }
+      int t = heap[parent];
+      heap[parent] = heap[i];
+      heap[i] = t;
+      i = parent;
+    }
+  }
+
+  private static void siftDown(int[] heap, int size, List<long[]> runs, int[] next) {
+    int i = 0;
+    while (true) {
+      int least = i;
+      for (int child = 2 * i + 1; child <= 2 * i + 2 && child < size; child++) {
+        if (head(heap[child], runs, next) < head(heap[least], runs, next)) {
+          least = child;
+        }
+      }
+      if (least == i) {
+        return;
+      }
+      int t = heap[least];
+      heap[least] = heap[i];
+      heap[i] = t;
+      i = least;
+    }
   }
 
   /** The numbers a task returned, one per line (Double.toString: exact), renamed into place. */
@@ -227,6 +319,13 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
     float[][] x = new float[1][];
     read(conf, path, count, 4, n -> x[0] = new float[n],
         (chunk, at) -> chunk.asFloatBuffer().get(x[0], at, chunk.remaining() / 4));
+    return x[0];
+  }
+
+  static long[] readLongs(Configuration conf, String path, long count) throws IOException {
+    long[][] x = new long[1][];
+    read(conf, path, count, 8, n -> x[0] = new long[n],
+        (chunk, at) -> chunk.asLongBuffer().get(x[0], at, chunk.remaining() / 8));
     return x[0];
   }
 

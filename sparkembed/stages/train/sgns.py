@@ -11,9 +11,10 @@ process holds the whole model and no copy of it is averaged (DSGD, Gemulla et al
   little-endian float32 rows, in the order of the bucket's ids).
 - Each epoch, one Spark pass turns the corpus (its token ids, made once) into (input
   word, output word) pairs drawn afresh (subsampling and windows are hashes of the
-  token's place and the epoch) and sorts them into K x K blocks by the buckets of their
-  two words. Within a block the pairs are ordered by a hash of their place, so the order
-  is the same whatever the partitioning.
+  token's place and the epoch) and writes them into K x K blocks by the buckets of their
+  two words, as sorted pieces per task (no shuffle). Within a block the pairs are ordered
+  by a hash of their place: the trainer merges the pieces, so the order is the same
+  whatever the partitioning.
 - Then K rounds (S sweeps of K rounds with ``sweeps`` S, each training one slice of every
   block, in order): in round r, task k trains block (k, (k + r) mod K) in a JVM loop
   (``java/src/sparkembed/SgnsBlock.java``), the only task that holds W_k and
@@ -39,7 +40,6 @@ import numpy as np
 from sparkembed.config import SgnsConfig, TrainConfig
 from sparkembed.errors import SparkembedError
 from sparkembed.linalg.factors import VECTOR_ROWS_SCHEMA, FactorSpace
-from sparkembed.partitioning import shard_routes
 from sparkembed.stages.train.result import TrainResult, log, vector_frame
 from sparkembed.vocabulary.lookup import TokenIds
 from sparkembed.vocabulary.subsample import (
@@ -51,10 +51,11 @@ from sparkembed.vocabulary.subsample import (
 )
 
 IDS_SCHEMA = "row_hash long, ids binary"
-PACKED_SCHEMA = "route int, block int, pairs int, packed binary"
-BLOCKS_SCHEMA = "block int, pairs long"
+PIECES_SCHEMA = "block int, pairs long"
 # Tokens per numpy pass of the pair generator.
 CHUNK_TOKENS = 1 << 20
+# Pairs a pair task holds before it writes them out as pieces (8 bytes a pair).
+PIECE_PAIRS = 1 << 25
 # A task holds a bucket of W or C in one Java float array.
 MAX_BUCKET_FLOATS = 2**31 - 9
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -120,8 +121,9 @@ class PairParams:
     k: int
     window: int
     subsample: bool
-    routes: np.ndarray  # block -> an int Spark's repartition sends to partition ``block``
     index_bits: int  # of the largest bucket: see ``pack_pairs``
+    chunk_tokens: int = CHUNK_TOKENS
+    piece_pairs: int = PIECE_PAIRS
 
 
 def pack_pairs(keys: np.ndarray, ins: np.ndarray, outs: np.ndarray, bits: int) -> np.ndarray:
@@ -133,12 +135,6 @@ def pack_pairs(keys: np.ndarray, ins: np.ndarray, outs: np.ndarray, bits: int) -
     b = np.uint64(bits)
     top = (keys >> shift) << (b + b)
     return (top | (ins.astype(np.uint64) << b) | outs.astype(np.uint64)).view(np.int64)
-
-
-def unpack_pairs(packed: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs, outputs) of ``pack_pairs``'s values, int32."""
-    mask = (1 << bits) - 1
-    return ((packed >> bits) & mask).astype(np.int32), (packed & mask).astype(np.int32)
 
 
 def epoch_pairs(
@@ -234,15 +230,23 @@ def binary_values(column) -> tuple[np.ndarray, np.ndarray]:
     return offsets, data
 
 
-def _pairs_fn(p: PairParams, arrays_bc, epoch_salts):
-    """mapInArrow: (row_hash, ids) rows -> one epoch's pairs, packed by block."""
+def _pairs_fn(p: PairParams, arrays_bc, epoch_salts, folder: str):
+    """mapInArrow: (row_hash, ids) rows -> one epoch's pairs, written as pieces: each
+    block's packed pairs (``pack_pairs``), sorted, in ``folder/<block>/<task>-<n>.pairs``
+    (little-endian int64), every ``p.piece_pairs`` pairs and at the end; yields (block,
+    pairs) per piece. A block's training order is the merge of its pieces, so it does not
+    depend on how the corpus is split into tasks; a retried task writes the same pieces."""
 
     def run(batches):
         import pyarrow as pa
+        from pyspark import TaskContext
 
+        task = TaskContext.get().partitionId()
         bucket_of, local, keep_prob = arrays_bc.value
+        held: dict[int, list[np.ndarray]] = {}
+        written = 0
 
-        def emit(parts):
+        def add(parts):
             lengths = np.concatenate([x[0] for x in parts])
             ids = np.concatenate([x[1] for x in parts])
             row_hash = np.concatenate([x[2] for x in parts])
@@ -255,62 +259,38 @@ def _pairs_fn(p: PairParams, arrays_bc, epoch_salts):
             packed = packed[order]
             bounds = np.searchsorted(block[order], np.arange(p.k * p.k + 1))
             for b in np.flatnonzero(np.diff(bounds)):
-                part = packed[bounds[b] : bounds[b + 1]]
+                held.setdefault(int(b), []).append(packed[bounds[b] : bounds[b + 1]])
+            return len(packed)
+
+        def flush():
+            nonlocal written
+            for b, parts in sorted(held.items()):
+                piece = np.sort(np.concatenate(parts)).astype("<i8", copy=False)
+                _write_bytes(f"{folder}/{b}/{task:05d}-{written:04d}.pairs", piece.tobytes())
                 yield pa.RecordBatch.from_pydict(
                     {
-                        "route": pa.array([p.routes[b]], pa.int32()),
                         "block": pa.array([b], pa.int32()),
-                        "pairs": pa.array([len(part)], pa.int32()),
-                        "packed": pa.array([part.tobytes()], pa.binary()),
+                        "pairs": pa.array([len(piece)], pa.int64()),
                     }
                 )
+            held.clear()
+            written += 1
 
-        parts, pending = [], 0
+        parts, pending, holding = [], 0, 0
         for batch in batches:
             offsets, data = binary_values(batch.column(1))
             ids = data.view(np.int32)
             parts.append((np.diff(offsets) // 4, ids, batch.column(0).to_numpy()))
             pending += len(ids)
-            if pending >= CHUNK_TOKENS:
-                yield from emit(parts)
+            if pending >= p.chunk_tokens:
+                holding += add(parts)
                 parts, pending = [], 0
+                if holding >= p.piece_pairs:
+                    yield from flush()
+                    holding = 0
         if parts:
-            yield from emit(parts)
-
-    return run
-
-
-def _write_blocks_fn(folder: str, bits: int):
-    """mapInArrow: one block's packed pairs -> its pairs file (inputs then outputs, int32,
-    in the order of ``pack_pairs``); yields (block, pairs)."""
-
-    def run(batches):
-        import pyarrow as pa
-
-        from sparkembed.arrowio import arrow_location
-
-        parts, block = [], None
-        for batch in batches:
-            blocks = batch.column(1).to_numpy()
-            if len(blocks) == 0:
-                continue
-            block = int(blocks[0]) if block is None else block
-            if np.any(blocks != block):
-                other = int(blocks[blocks != block][0])
-                raise SparkembedError(f"sgns: blocks {block} and {other} reached one task")
-            parts.append(binary_values(batch.column(3))[1].view(np.int64))
-        if block is None:
-            return
-        packed = np.sort(np.concatenate(parts))
-        i, o = unpack_pairs(packed, bits)
-        fs, path = arrow_location(f"{folder}/{block}.pairs")
-        fs.create_dir(posixpath.dirname(path), recursive=True)
-        with fs.open_output_stream(path) as f:
-            f.write(i.tobytes())
-            f.write(o.tobytes())
-        yield pa.RecordBatch.from_pydict(
-            {"block": pa.array([block], pa.int32()), "pairs": pa.array([len(i)], pa.int64())}
-        )
+            add(parts)
+        yield from flush()
 
     return run
 
@@ -355,17 +335,24 @@ def _qualified(path: str) -> str:
 
 
 def _write_bytes(path: str, data: bytes) -> None:
+    """Writes a hidden file beside ``path``, then renames it into place (readers skip names
+    that start with a dot)."""
+    import uuid
+
     from sparkembed.arrowio import arrow_location
 
     fs, p = arrow_location(path)
-    fs.create_dir(posixpath.dirname(p), recursive=True)
-    with fs.open_output_stream(p) as f:
+    folder = posixpath.dirname(p)
+    fs.create_dir(folder, recursive=True)
+    tmp = f"{folder}/.{posixpath.basename(p)}.{uuid.uuid4().hex}"
+    with fs.open_output_stream(tmp) as f:
         f.write(data)
+    fs.move(tmp, p)
 
 
 def _round_specs(
-    buckets: Buckets, t: int, previous, folder, pairs_folder, ids_folder, dim, seed,
-    cfg: SgnsConfig, sweeps: int,
+    buckets: Buckets, t: int, previous, folder, pairs_folder, block_pairs, bits, ids_folder,
+    dim, seed, cfg: SgnsConfig, sweeps: int,
 ) -> list[tuple[int, str]]:  # fmt: skip
     """(task, spec) of round ``t`` of the run (r = t mod K within its sweep, sweep s = t //
     K mod S within its epoch): task w trains slice s of S of block (w, (w + r) mod K),
@@ -387,7 +374,9 @@ def _round_specs(
             "contexts": _qualified(f"{previous[1]}/{c}.f32") if previous else "",
             "word_ids": _qualified(f"{ids_folder}/{w}.ids"),
             "init_seed": salt(seed, _INIT),
-            "pairs": _qualified(f"{pairs_folder}/{w * k + c}.pairs"),
+            "pairs": _qualified(f"{pairs_folder}/{w * k + c}"),
+            "block_pairs": int(block_pairs[w * k + c]),
+            "index_bits": bits,
             "slice": f"{(t // k) % sweeps}/{sweeps}",
             "weights": _qualified(f"{ids_folder}/{c}.weights"),
             "negative": cfg.negative,
@@ -471,14 +460,14 @@ def train_sgns(
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         bits = index_bits(int(buckets.sizes.max()))
-        p = PairParams(k, cfg.window, cfg.sample > 0, shard_routes(k * k), bits)
+        p = PairParams(k, cfg.window, cfg.sample > 0, bits, CHUNK_TOKENS, PIECE_PAIRS)
         sweeps = cfg.sweeps or k
         rounds = k * sweeps
         log(
             f"sgns: {n:,} words x {dim}, {k} buckets, {cfg.epochs} epochs of {rounds} rounds", quiet
         )
         previous: tuple[str, str] | None = None
-        pairs_per_epoch, loss_per_epoch = [], []
+        pairs_per_epoch, pieces_per_epoch, loss_per_epoch = [], [], []
         for epoch in range(cfg.epochs):
             pairs_folder = f"{root}/pairs-{epoch}"
             started = time.perf_counter()
@@ -487,25 +476,24 @@ def train_sgns(
                 salt(seed, _WINDOW, epoch),
                 salt(seed, _ORDER, epoch),
             )
-            written = (
-                corpus.mapInArrow(_pairs_fn(p, arrays_bc, salts), PACKED_SCHEMA)
-                .repartition(k * k, "route")
-                .mapInArrow(_write_blocks_fn(pairs_folder, bits), BLOCKS_SCHEMA)
-                .toArrow()
-            )
-            have = set(written.column("block").to_pylist())
-            for b in range(k * k):
-                if b not in have:  # no pair in this block: an empty file
-                    _write_bytes(f"{pairs_folder}/{b}.pairs", b"")
-            epoch_pairs_total = int(np.sum(written.column("pairs").to_numpy()))
+            written = corpus.mapInArrow(
+                _pairs_fn(p, arrays_bc, salts, pairs_folder), PIECES_SCHEMA
+            ).toArrow()
+            block_pairs = np.bincount(
+                written.column("block").to_numpy(),
+                weights=written.column("pairs").to_numpy(),
+                minlength=k * k,
+            ).astype(np.int64)
+            epoch_pairs_total = int(block_pairs.sum())
             pairs_seconds = time.perf_counter() - started
             epoch_loss, loss_pairs, task_seconds = 0.0, 0, 0.0
             for r in range(rounds):
                 t = epoch * rounds + r
                 folder = (f"{root}/words-{t}", f"{root}/contexts-{t}")
                 specs = _round_specs(
-                    buckets, t, previous, folder, pairs_folder, ids_folder, dim, seed, cfg, sweeps
-                )
+                    buckets, t, previous, folder, pairs_folder, block_pairs, bits, ids_folder,
+                    dim, seed, cfg, sweeps,
+                )  # fmt: skip
                 tasks = spark.createDataFrame(sc.parallelize(specs, k), "task int, spec string")
                 stats = tasks.select(F.expr(f"{block_fn}(spec)").alias("s")).collect()
                 epoch_loss += sum(float(row["s"][1]) for row in stats)
@@ -517,6 +505,7 @@ def train_sgns(
                 previous = folder
             space.drop(pairs_folder)
             pairs_per_epoch.append(epoch_pairs_total)
+            pieces_per_epoch.append(written.num_rows)
             loss_per_epoch.append(epoch_loss / max(loss_pairs, 1))
             log(
                 f"sgns: epoch {epoch + 1}/{cfg.epochs}: {epoch_pairs_total:,} pairs, "
@@ -542,6 +531,7 @@ def train_sgns(
             "partitions": k,
             "sweeps": sweeps,
             "pairs_per_epoch": pairs_per_epoch,
+            "pieces_per_epoch": pieces_per_epoch,
             "loss_per_epoch": [round(x, 6) for x in loss_per_epoch],
         }
         return TrainResult(vectors, counts_out, extra)

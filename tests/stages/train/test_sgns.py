@@ -140,7 +140,8 @@ def test_sigmoid_is_word2vecs_table(spark):
 @pytest.mark.parametrize("part", [None, "0/2"])
 def test_block_update_equals_reference(spark, tmp_path, part):
     # One task of a round, through the registered UDF: two word rows, three context rows;
-    # the whole block, or the first of two slices of it (its first two pairs).
+    # the whole block, or the first of two slices of it (its first two pairs). The block is
+    # two pieces of packed pairs, as two pair tasks write them; the order is their merge.
     rng = np.random.default_rng(0)
     dim = 13
     w = rng.normal(0, 0.3, (2, dim)).astype(np.float32)
@@ -148,10 +149,15 @@ def test_block_update_equals_reference(spark, tmp_path, part):
     before = w.copy()
     pairs = np.array([[0, 1], [1, 2], [0, 0], [1, 1]], np.int32)
     weights = np.array([5.0, 1.0, 2.0]) ** 0.75
+    bits = 2
+    packed = [(rank << 2 * bits) | (i << bits) | o for rank, (i, o) in enumerate(pairs.tolist())]
+    (tmp_path / "b").mkdir()
     for name, data in [
         ("w.f32", w),
         ("c.f32", c),
-        ("b.pairs", np.concatenate([pairs[:, 0], pairs[:, 1]])),
+        ("b/00000-0000.pairs", np.array(packed[0::2], "<i8")),
+        ("b/00001-0000.pairs", np.array(packed[1::2], "<i8")),
+        ("b/.00001-0000.pairs.tmp", np.array(packed[1::2], "<i8")),  # a writer's temporary
         ("b.weights", weights),
     ]:
         (tmp_path / name).write_bytes(data.tobytes())
@@ -163,7 +169,9 @@ def test_block_update_equals_reference(spark, tmp_path, part):
         "contexts": f"file://{tmp_path}/c.f32",
         "word_ids": "",
         "init_seed": 0,
-        "pairs": f"file://{tmp_path}/b.pairs",
+        "pairs": f"file://{tmp_path}/b",
+        "block_pairs": len(pairs),
+        "index_bits": bits,
         "weights": f"file://{tmp_path}/b.weights",
         "negative": 4,
         "alpha_from": 0.5,
@@ -193,7 +201,7 @@ def test_block_update_equals_reference(spark, tmp_path, part):
     # slice); a retry of the task returns the numbers of the done file without its inputs,
     # and leaves the buckets as they are.
     assert not any((tmp_path / f).exists() for f in ("w.f32", "c.f32"))
-    assert (tmp_path / "b.pairs").exists() == (part is not None)
+    assert (tmp_path / "b").exists() == (part is not None)
     assert (tmp_path / "b.weights").exists()
     assert list(stats.collect()[0][0]) == [m, loss, sampled, seconds]
     assert np.array_equal(
@@ -201,15 +209,27 @@ def test_block_update_equals_reference(spark, tmp_path, part):
     )
 
 
-def test_same_vectors_whatever_the_input_partitioning(spark, tmp_path):
+def test_same_vectors_whatever_the_input_partitioning(spark, monkeypatch):
+    # One pair task writing one piece per block, then three tasks each writing several
+    # (a piece every few sentences): the blocks' merged order is the same.
+    from sparkembed.stages.train import sgns
+
     rows = _corpus(80, seed=5)
     tokens, vocab, _, _ = _frames(spark, rows)
     cfg = dataclasses.replace(CFG, partitions=3, sample=0.1, sweeps=2)
     train = TrainConfig(dim=6, seed=2)
-    runs = [
-        _vectors(train_sgns(t, vocab, train, cfg, scratch=str(tmp_path / str(i)), quiet=True))
-        for i, t in enumerate([tokens.repartition(1), tokens.repartition(3, "doc_id")])
-    ]
+    runs = [_vectors(train_sgns(tokens.repartition(1), vocab, train, cfg, quiet=True))]
+    monkeypatch.setattr(sgns, "CHUNK_TOKENS", 40)
+    monkeypatch.setattr(sgns, "PIECE_PAIRS", 100)
+    batch = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    before = spark.conf.get(batch)
+    spark.conf.set(batch, "5")
+    try:
+        result = train_sgns(tokens.repartition(3, "doc_id"), vocab, train, cfg, quiet=True)
+    finally:
+        spark.conf.set(batch, before)
+    runs.append(_vectors(result))
+    assert result.extra["pieces_per_epoch"][0] > 3 * 3 * 3, result.extra
     assert runs[0].keys() == runs[1].keys()
     for w in runs[0]:
         assert np.array_equal(runs[0][w], runs[1][w]), w
