@@ -262,6 +262,15 @@ class ProneConfig:
     partitions: int = param(
         0, ge=0, help="partitions of the cached matrices; 0: Spark's default parallelism"
     )
+    engine: str = param(
+        "auto",
+        choices=("auto", "one-task", "sharded"),
+        help="one-task: the whole graph in one Spark task (scipy); sharded: the sharded "
+        "matrix's passes; auto: one-task up to one_task_max_edges",
+    )
+    one_task_max_edges: int = param(
+        2_000_000, ge=0, help="auto: the largest graph (out-edges) trained in one task"
+    )
 
 
 @dataclass

@@ -14,6 +14,10 @@ A pipeline file is a config file (any sections of conf/local.toml) plus ``[pipel
 A graph pipeline starts with ``walks`` instead of ``tokenize`` (its one input is the edge
 list): ``stages = ["walks", "cooccur", "train:svd"]``.
 
+``requires = ["other.toml", ...]`` runs other pipeline files first, in order, each in its
+own work directory (with the same ``--conf`` and ``--set``): an align pipeline requires
+the pipelines of its two languages and takes their vector tables as its inputs.
+
 The stages run in this process with one SparkSession. A stage is skipped only when its
 outputs are complete, come from one run, and record the same parameters and the same input
 fingerprints as this run would; otherwise it runs, and the line says why
@@ -87,6 +91,7 @@ class Pipeline:
     pairs: list[str] = field(default_factory=list)
     analogies: list[str] = field(default_factory=list)
     dictionary: str = ""  # align: the seed dictionary file, or "identical"
+    requires: list[str] = field(default_factory=list)  # pipeline files to run first
     sections: dict[str, Any] = field(default_factory=dict)  # the config sections
     source: str = ""  # the file it was read from
 
@@ -116,7 +121,7 @@ def load_pipeline(path: str | Path) -> Pipeline:
     spec = data.pop("pipeline", None)
     if not isinstance(spec, dict):
         raise ConfigError(f"{path}: no [pipeline] section")
-    valid = {"workdir", "stages", "inputs", "pairs", "analogies", "dictionary"}
+    valid = {"workdir", "stages", "inputs", "pairs", "analogies", "dictionary", "requires"}
     unknown = sorted(set(spec) - valid)
     if unknown:
         raise ConfigError(
@@ -140,6 +145,7 @@ def load_pipeline(path: str | Path) -> Pipeline:
         pairs=_expand(spec.get("pairs", []), base),
         analogies=_expand(spec.get("analogies", []), base),
         dictionary=_dictionary(spec.get("dictionary", ""), base),
+        requires=_expand(spec.get("requires", []), base),
         sections=data,
         source=str(path),
     )
@@ -237,11 +243,21 @@ def run_pipeline(
     force: bool = False,
     quiet: bool = False,
     conf: str | None = None,
+    _chain: tuple[str, ...] = (),
 ):
-    """Run the pipeline's stages in order in this process; returns the summary line.
+    """Run the pipeline's stages in order in this process, after the pipelines it
+    requires; returns the summary lines.
 
     ``conf``: a config file under the pipeline's own sections (a cluster's ``[spark]``, say).
     """
+    chain = (*_chain, str(Path(p.source).resolve()))
+    summaries = []
+    for required in p.requires:
+        if str(Path(required).resolve()) in chain:
+            raise ConfigError(f"{p.source}: requires {required}, which requires it back")
+        summaries.append(
+            run_pipeline(load_pipeline(required), overrides, force, quiet, conf, chain)
+        )
     base = pipeline_config(p, overrides, conf)
     # Every stage is planned (and every argument checked) before the first one runs.
     steps = plan_steps(p, base)
@@ -251,7 +267,8 @@ def run_pipeline(
         cfg.spark.jit = jit
     # One writer per work directory for the whole pipeline, not only stage by stage.
     with writer_lock([p.workdir]):
-        return _run_steps(steps, force=force, quiet=quiet, workdir=p.workdir)
+        summaries.append(_run_steps(steps, force=force, quiet=quiet, workdir=p.workdir))
+    return "\n".join(summaries)
 
 
 def _run_steps(steps, force: bool, quiet: bool, workdir: str) -> str:
@@ -279,4 +296,4 @@ def _run_steps(steps, force: bool, quiet: bool, workdir: str) -> str:
         session = ctx.spark if ctx.started else session
         done.append(name)
     total = time.perf_counter() - t0
-    return f"run: {len(done)} stages run, {len(skipped)} skipped | total {total:.1f}s"
+    return f"run: {len(done)} stages run, {len(skipped)} skipped | total {total:.1f}s -> {workdir}"

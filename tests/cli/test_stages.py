@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 
+import pyarrow.parquet as pq
 import pytest
 
 from sparkembed import tables
@@ -398,3 +399,40 @@ def test_a_lock_left_by_a_dead_process_is_broken_and_none_remains(tmp_path, caps
     # another directory is never affected by a lock
     other = tmp_path / "other"
     assert tokenize(tmp_path, text, other) == 0 and not (other / ".sparkembed.lock").exists()
+
+
+def test_run_runs_the_pipelines_a_pipeline_requires_first(tmp_path, capsys):
+    # Two languages' pipelines, then the alignment of their vectors in a third that
+    # requires them: one command; a second run skips every stage; a cycle is refused.
+    sides = {}
+    for lang in ("en", "xx"):
+        d = tmp_path / lang
+        d.mkdir()
+        f = pipeline_file(d, corpus(d))
+        f.write_text(f.read_text().replace('format = "text"', f'format = "text"\nlang = "{lang}"'))
+        sides[lang] = f
+    align = tmp_path / "align.toml"
+    align.write_text(
+        f"""[pipeline]
+workdir = "{tmp_path / "aligned"}"
+requires = ["{sides["en"]}", "{sides["xx"]}"]
+inputs = ["{tmp_path / "en/work/vectors-svd"}", "{tmp_path / "xx/work/vectors-svd"}"]
+dictionary = "identical"
+stages = ["align"]
+"""
+    )
+    assert main(["run", str(align), *SESSION]) == 0
+    out = capsys.readouterr().out
+    assert out.count("run: 3 stages run, 0 skipped") == 2
+    assert "run: 1 stages run, 0 skipped" in out and str(tmp_path / "aligned") in out
+    langs = {r["lang"] for r in pq.read_table(tmp_path / "aligned/vectors").to_pylist()}
+    assert langs == {"en", "xx"}
+    assert main(["run", str(align), *SESSION]) == 0
+    out = capsys.readouterr().out
+    assert out.count("run: 0 stages run, 3 skipped") == 2
+    assert "run: 0 stages run, 1 skipped" in out
+    sides["en"].write_text(
+        sides["en"].read_text().replace("[pipeline]", f'[pipeline]\nrequires = ["{align}"]')
+    )
+    assert main(["run", str(align), *SESSION]) == 1
+    assert "which requires it back" in capsys.readouterr().err

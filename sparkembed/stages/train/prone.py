@@ -18,6 +18,11 @@ read and write and the driver holds ``width x width`` matrices only:
 3. The vectors: Â (a - conv), then the rows of U S^1/2 of its thin SVD (from its Gram
    matrix, no tall SVD), each scaled to unit length. ``step`` 1: ``a`` itself.
 
+Two engines, chosen once per run (``prone.engine``): ``sharded`` as above, for graphs of
+any size; ``one-task`` the same steps in scipy inside one Spark task (the graph's CSR
+matrix and the factors in that task's memory, about 100 bytes an edge), for graphs up to
+``prone.one_task_max_edges`` out-edges, where a Spark pass costs more than the arithmetic.
+
 Vertices are the graph table's ``vertex`` numbers; the vectors are keyed by the
 vocabulary's ids through the vertex ids (``id`` = ``token``).
 """
@@ -46,14 +51,22 @@ from sparkembed.linalg.sharded import (
 from sparkembed.stages.train.result import TrainResult, log, vector_frame
 
 
+def _edge_weights():
+    """A graph row's weights, 1 for each neighbour when it has none."""
+    from pyspark.sql import functions as F
+
+    return F.coalesce(F.col("weights"), F.expr("array_repeat(1.0D, size(neighbors))")).cast(
+        "array<double>"
+    )
+
+
 def adjacency_entries(graph):
     """``row, col, value, degree`` of the graph table's out-edges with a positive weight
     (value: the weight, 1 when the graph is unweighted; degree: the sum of the row's
     values, from the vertex's own row of the table: no shuffle)."""
     from pyspark.sql import functions as F
 
-    weights = F.coalesce("weights", F.expr("array_repeat(1.0D, size(neighbors))"))
-    rows = graph.select("vertex", "neighbors", weights.alias("w")).withColumn(
+    rows = graph.select("vertex", "neighbors", _edge_weights().alias("w")).withColumn(
         "degree", F.expr("aggregate(filter(w, x -> x > 0), 0D, (acc, x) -> acc + x)")
     )
     exploded = rows.select("vertex", "w", "degree", F.posexplode("neighbors").alias("pos", "col"))
@@ -198,11 +211,17 @@ def train_prone(
 
     spark = graph.sparkSession
     dim = train.dim
-    n = int(graph.agg(F.max("vertex")).first()[0] or -1) + 1
+    top, edges = graph.agg(F.max("vertex"), F.sum(F.size("neighbors"))).first()
+    n = int(top if top is not None else -1) + 1
     if n == 0:
         raise SparkembedError("prone: the graph has no vertices")
     if dim > n:
         raise SparkembedError(f"train.dim {dim} exceeds the graph's {n:,} vertices")
+    engine = cfg.engine
+    if engine == "auto":
+        engine = "one-task" if (edges or 0) <= cfg.one_task_max_edges else "sharded"
+    if engine == "one-task":
+        return _train_in_one_task(graph, vocab, n, train, cfg, quiet)
     parts = cfg.partitions or max(2, spark.sparkContext.defaultParallelism)
     space = FactorSpace(spark, scratch)
     matrices: list[ShardedMatrix] = []
@@ -267,8 +286,120 @@ def train_prone(
         for m in matrices:
             m.unpersist()
     counts = {"vertices": n, "edges": factorisation.nnz, "spark_passes": passes}
-    extra = {"factorisation_singular_values": [float(x) for x in svd.s]}
+    extra = {"engine": "sharded", "factorisation_singular_values": [float(x) for x in svd.s]}
     return TrainResult(out, counts, extra)
+
+
+def _train_in_one_task(graph, vocab, n: int, train: TrainConfig, cfg: ProneConfig, quiet):
+    """The ``one-task`` engine: the graph's rows into one task, ``prone_vectors`` there."""
+    from pyspark.sql import functions as F
+
+    log(f"prone: {n:,} vertices in one task", quiet)
+    dim, seed = train.dim, train.seed
+
+    def run(batches):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        rows, cols, values = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+        for b in batches:
+            lengths = pc.list_value_length(b.column(1)).to_numpy()
+            rows.append(np.repeat(b.column(0).to_numpy(), lengths))
+            cols.append(b.column(1).flatten().to_numpy())
+            values.append(b.column(2).flatten().to_numpy())
+        vectors = prone_vectors(
+            np.concatenate(rows), np.concatenate(cols), np.concatenate(values), n, dim, cfg, seed
+        )
+        norms = np.linalg.norm(vectors, axis=1)
+        keep = np.flatnonzero(norms > 0)  # a vertex without out-edges: no vector
+        x = vectors[keep].astype(np.float32)
+        offsets = np.arange(0, x.size + 1, dim, dtype=np.int32)
+        yield pa.RecordBatch.from_arrays(
+            [
+                pa.array(keep.astype(np.int32)),
+                pa.ListArray.from_arrays(pa.array(offsets), pa.array(x.ravel())),
+                pa.array(np.linalg.norm(x.astype(np.float64), axis=1).astype(np.float32)),
+            ],
+            ["vertex", "vector", "norm"],
+        )
+
+    source = graph.select("vertex", "neighbors", _edge_weights().alias("w")).coalesce(1)
+    rows = source.mapInArrow(run, "vertex int, vector array<float>, norm float")
+    mapping = graph.select("vertex", F.col("id").alias("token")).join(
+        vocab.select("id", "token"), "token"
+    )
+    out = vector_frame(vocab, rows.join(mapping, "vertex").select("id", "vector", "norm"))
+    return TrainResult(out, {"vertices": n, "spark_passes": 0}, {"engine": "one-task"})
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1)
+    return x / np.where(norms == 0, 1.0, norms)[:, None]
+
+
+def _signs(x: np.ndarray) -> np.ndarray:
+    """``column_signs``'s rule: the sign of each column's largest-|x| entry (lowest row)."""
+    at = np.argmax(np.abs(x), axis=0)
+    s = np.sign(x[at, np.arange(x.shape[1])])
+    return np.where(s == 0, 1.0, s)
+
+
+def prone_vectors(
+    rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n: int, dim: int,
+    cfg: ProneConfig, seed: int,
+) -> np.ndarray:  # fmt: skip
+    """ProNE (the module's steps 1-3) of the out-edges (rows -> cols, weights ``values``)
+    of ``n`` vertices in scipy: n x dim vectors, unit rows (zero for a vertex without
+    out-edges). The randomized SVD is the sharded one's in numpy (Y = F (FᵀF)^q Ω
+    with a new basis after each product), the final SVD from the product's Gram matrix."""
+    import scipy.sparse as sp
+
+    keep = values > 0
+    a = sp.csr_matrix((values[keep], (rows[keep], cols[keep])), shape=(n, n))
+    a.sum_duplicates()
+    entries = a.tocoo()
+    degree = np.asarray(a.sum(axis=1)).ravel()
+    c = entries.data / degree[entries.row]
+    column_sums = np.bincount(entries.col, weights=c, minlength=n)
+    negative = np.where(column_sums > 0, column_sums, 0.0) ** cfg.exponent
+    negative /= negative[column_sums > 0].sum() or 1.0
+    f = sp.csr_matrix(
+        (np.log(c) - np.log(entries.data * negative[entries.col]), (entries.row, entries.col)),
+        shape=(n, n),
+    )
+    width = min(dim + cfg.oversample, n)
+    z = np.random.default_rng(seed).standard_normal((n, width))
+    for _ in range(cfg.power_iters):
+        z = np.linalg.qr(f.T @ np.linalg.qr(f @ z)[0])[0]
+    q = np.linalg.qr(f @ z)[0]
+    u_b, s, _ = np.linalg.svd((f.T @ q).T, full_matrices=False)
+    s = s[:dim]
+    u = q @ u_b[:, :dim]
+    # A vertex without out-edges has a zero row of F, so of U; Householder QR of a
+    # rank-deficient Y can leave noise there (the sharded engine's Cholesky QR cannot).
+    u[degree == 0] = 0.0
+    u *= _signs(u)
+    vectors = _unit(u * np.sqrt(s))
+    if cfg.step == 1:
+        return vectors
+    hat = (a + sp.identity(n, format="csr")).tocsr()
+    sums = np.asarray(hat.sum(axis=1)).ravel()
+    p = sp.diags(1.0 / np.where(sums == 0, 1.0, sums)) @ hat
+    keep_share = 1.0 - cfg.mu
+
+    def m(x):  # ((1 - mu) I - P) x
+        return keep_share * x - p @ x
+
+    coef = chebyshev_coefficients(cfg.step, cfg.theta)
+    before = vectors
+    current = 0.5 * m(m(vectors)) - vectors
+    conv = coef[0] * vectors + coef[1] * current
+    for i in range(2, cfg.step):
+        before, current = current, m(m(current)) - 2.0 * current - before
+        conv += coef[i] * current
+    mm = hat @ (vectors - conv)
+    y = mm @ spectral_rows(mm.T @ mm, dim)
+    return _unit(y * _signs(y))
 
 
 def propagate(matrix: ShardedMatrix, a: Factor, cfg: ProneConfig, space: FactorSpace):

@@ -101,8 +101,9 @@ def _as_matrix_blocks(spark, matrix, a, folder):
     return Factor(len(a), a.shape[1], folder=str(folder))
 
 
+@pytest.mark.parametrize("engine", ["sharded", "one-task"])
 @pytest.mark.parametrize(("directed", "step"), [(False, 10), (True, 10), (False, 1)])
-def test_trainer_equals_dense_prone(spark, tmp_path, directed, step):
+def test_trainer_equals_dense_prone(spark, tmp_path, directed, step, engine):
     rows, adj = _graph(directed=directed)
     n, dim = len(adj), 4
     work = _walks_dir(spark, tmp_path, rows, directed=directed)
@@ -110,6 +111,7 @@ def test_trainer_equals_dense_prone(spark, tmp_path, directed, step):
     argv = ["train", str(work), "--method", "prone", "--dim", str(dim), "--output", str(out)]
     # oversample up to the vertex count: the randomized SVD is then exact
     settings = ["--set", f"prone.oversample={n}", "--set", f"prone.step={step}", "-q"]
+    settings += ["--set", f"prone.engine={engine}"]
     assert main(argv + settings + CLI_SESSION) == 0
     table = spark.read.parquet(str(out)).collect()
     by_name = {r.token: np.array(r.vector, np.float64) for r in table}
