@@ -248,8 +248,10 @@ def _no_walks(commit, graph_path: str, _g: dict, _w, path: str, _log):
     """No walks (``walks_per_node`` 0, for ``train --method prone``): an empty tokens
     table, and every vertex in the vocabulary, counted by its out-edges."""
     spark = commit.spark
-    empty = spark.createDataFrame([], TOKENS)
-    meta = commit.write_df("tokens", path, empty.coalesce(1), counts={"walks": 0, "steps": 0})
+    # From an RDD without partitions: no task runs, so no Python worker starts (a
+    # DataFrame of an empty list costs seconds of worker start on a small graph).
+    empty = spark.createDataFrame(spark.sparkContext.emptyRDD(), TOKENS)
+    meta = commit.write_df("tokens", path, empty, counts={"walks": 0, "steps": 0})
     vertices = spark.read.parquet(graph_path).select(
         F.col("id").alias("token"),
         F.size("neighbors").cast("long").alias("count"),
