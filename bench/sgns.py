@@ -133,7 +133,7 @@ def sweep(args) -> int:
         "partitions; one `sparkembed train` a row (process start included). The change is "
         "against the same trainer's first row (sgns's for sgns with `sgns.sweeps` S set: "
         "each block trained in S slices, in S sweeps of the K rounds; sgns's default S is "
-        "K).",
+        "2K up to 8, at least K).",
         "",
         "| trainer | partitions | s | WS353 | SimLex-999 | analogies | change (WS353 / SimLex / "
         "analogies) |",
@@ -333,7 +333,9 @@ def main(argv=None) -> int:
     ap.add_argument("--work", default=str(REPO / ".data/bench_train"))
     ap.add_argument("--partitions", default="1,2,4,8", help="K values (partitions, cluster)")
     ap.add_argument("--skip-word2vec", action="store_true", help="partitions: sgns only")
-    ap.add_argument("--sweeps", default="0", help="partitions: sgns.sweeps values (S) per K; 0: K")
+    ap.add_argument(
+        "--sweeps", default="0", help="partitions: sgns.sweeps values (S) per K; 0: the default"
+    )
     ap.add_argument("--dim", type=int, default=300, help="cluster: vector size")
     ap.add_argument("--worker-memory", default="6g", help="cluster: each worker's memory")
     ap.add_argument("--executor-memory", default="4g", help="cluster: each executor's heap")

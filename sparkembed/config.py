@@ -243,7 +243,8 @@ class SgnsConfig:
         0,
         ge=0,
         help="S: each block's pairs in S slices, trained in S sweeps of the K rounds (each "
-        "word meets the context buckets S times an epoch); 0: K",
+        "word meets the context buckets S times an epoch); 0: 2K up to 8, at least K (1 "
+        "with one bucket)",
     )
 
 

@@ -235,6 +235,13 @@ def test_same_vectors_whatever_the_input_partitioning(spark, monkeypatch):
         assert np.array_equal(runs[0][w], runs[1][w]), w
 
 
+def test_default_sweeps_are_twice_the_buckets_up_to_eight():
+    from sparkembed.stages.train.sgns import sweeps_for
+
+    assert [sweeps_for(SgnsConfig(), k) for k in (1, 2, 3, 4, 8, 16)] == [1, 4, 6, 8, 8, 16]
+    assert sweeps_for(SgnsConfig(sweeps=3), 8) == 3
+
+
 def test_buckets_partition_the_vocabulary():
     b = Buckets.deal(1000, 7, seed=4)
     assert b.sizes.sum() == 1000 and (b.sizes > 100).all()
