@@ -299,15 +299,22 @@ def prepare(args, work: Path) -> dict:
     return timings
 
 
-def bench(args) -> int:
+def _begin(args) -> tuple[Path, Path]:
+    """The work folder and FreeDict eng-spa as align's dictionary (``work/eng-spa.tsv``);
+    exits when the Debian data is missing."""
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     if shutil.which("mod2imp") is None or not FREEDICT.exists():
         sys.exit("missing Debian data: run  bash bench/setup_data.sh")
-    load_before = load_average()
-    started = time.strftime("%Y-%m-%d %H:%M")
     tsv = work / "eng-spa.tsv"
     run_cli(["dictionary", str(FREEDICT), "--output", str(tsv)], stage="")
+    return work, tsv
+
+
+def bench(args) -> int:
+    load_before = load_average()
+    started = time.strftime("%Y-%m-%d %H:%M")
+    work, tsv = _begin(args)
     timings = prepare(args, work)
     src_vocab = vocabulary(work / "en" / "vectors-svd")
     tgt_vocab = vocabulary(work / "es" / "vectors-svd")
@@ -419,12 +426,7 @@ def prepare_files(args) -> int:
     """The inputs of conf/pipeline.align-en-es.toml: both Bibles' texts, the FreeDict
     dictionary and its split of seed ``--seed`` (train-SEED.tsv to learn the map,
     test-SEED.tsv held out), the split as the benchmark makes it."""
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    if shutil.which("mod2imp") is None or not FREEDICT.exists():
-        sys.exit("missing Debian data: run  bash bench/setup_data.sh")
-    tsv = work / "eng-spa.tsv"
-    run_cli(["dictionary", str(FREEDICT), "--output", str(tsv)], stage="")
+    work, tsv = _begin(args)
     for lang in BIBLES:
         text = bible_text(work, lang)
         run_cli(
@@ -474,14 +476,9 @@ def crossval(args) -> int:
     same splits: mean, spread and range of CSLS and NN P@1 on each split's held-out words."""
     from gensim.models import Word2Vec
 
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    if shutil.which("mod2imp") is None or not FREEDICT.exists():
-        sys.exit("missing Debian data: run  bash bench/setup_data.sh")
     load_before = load_average()
     started = time.strftime("%Y-%m-%d %H:%M")
-    tsv = work / "eng-spa.tsv"
-    run_cli(["dictionary", str(FREEDICT), "--output", str(tsv)], stage="")
+    work, tsv = _begin(args)
     over = ["--overwrite"]
     for lang in BIBLES:
         text = bible_text(work, lang)

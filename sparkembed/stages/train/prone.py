@@ -48,6 +48,7 @@ from sparkembed.linalg.sharded import (
     partition_units,
     randomized_svd,
 )
+from sparkembed.linalg.topk import unit_rows as unit_rows_of
 from sparkembed.stages.train.result import TrainResult, log, vector_frame
 
 
@@ -332,11 +333,6 @@ def _train_in_one_task(graph, vocab, n: int, train: TrainConfig, cfg: ProneConfi
     return TrainResult(out, {"vertices": n, "spark_passes": 0}, {"engine": "one-task"})
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1)
-    return x / np.where(norms == 0, 1.0, norms)[:, None]
-
-
 def _signs(x: np.ndarray) -> np.ndarray:
     """``column_signs``'s rule: the sign of each column's largest-|x| entry (lowest row)."""
     at = np.argmax(np.abs(x), axis=0)
@@ -379,7 +375,7 @@ def prone_vectors(
     # rank-deficient Y can leave noise there (the sharded engine's Cholesky QR cannot).
     u[degree == 0] = 0.0
     u *= _signs(u)
-    vectors = _unit(u * np.sqrt(s))
+    vectors = unit_rows_of(u * np.sqrt(s))
     if cfg.step == 1:
         return vectors
     hat = (a + sp.identity(n, format="csr")).tocsr()
@@ -399,7 +395,7 @@ def prone_vectors(
         conv += coef[i] * current
     mm = hat @ (vectors - conv)
     y = mm @ spectral_rows(mm.T @ mm, dim)
-    return _unit(y * _signs(y))
+    return unit_rows_of(y * _signs(y))
 
 
 def propagate(matrix: ShardedMatrix, a: Factor, cfg: ProneConfig, space: FactorSpace):
