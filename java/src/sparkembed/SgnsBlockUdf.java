@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -116,19 +118,21 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
   }
 
   /**
-   * Slice {@code part} of {@code parts} of a block's pairs, as m inputs then m outputs: the
-   * pairs [n * part / parts, n * (part + 1) / parts) of the block's n pairs in training
-   * order. The block is a folder of pieces, each a sorted run of packed pairs
-   * (little-endian int64: the order key's top bits, then the input's and the output's index
-   * in {@code bits} bits each; see pack_pairs in sgns.py), merged here. Hidden files (a
-   * writer's temporary) are skipped; the pieces must hold {@code expected} pairs.
+   * Slice {@code part} of {@code parts} of a block's pairs, as m inputs then m outputs, in
+   * training order. The block is a folder of pieces, each a sorted run of packed pairs
+   * (little-endian int64 in [0, 2^63): the order key's top bits, then the input's and the
+   * output's index in {@code bits} bits each; see pack_pairs in sgns.py), merged here. Slice
+   * p holds the pairs whose packed value lies in [2^63 p / parts, 2^63 (p + 1) / parts): the
+   * key is a hash, so the slices are about equal, and each piece's share is found by binary
+   * search and read alone. Hidden files (a writer's temporary) are skipped; the pieces must
+   * hold {@code expected} pairs in all.
    */
   static int[] readPairs(
       Configuration conf, String folder, int bits, long expected, int part, int parts)
       throws IOException {
     Path dir = new Path(folder);
     FileSystem fs = dir.getFileSystem(conf);
-    List<long[]> runs = new ArrayList<>();
+    List<FileStatus> pieces = new ArrayList<>();
     long total = 0;
     if (fs.exists(dir)) {
       FileStatus[] listed = fs.listStatus(dir);
@@ -136,9 +140,8 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
       for (FileStatus f : listed) {
         String name = f.getPath().getName();
         if (f.isFile() && !name.startsWith(".") && name.endsWith(".pairs")) {
-          long[] run = readLongs(conf, f.getPath().toString(), -1);
-          runs.add(run);
-          total += run.length;
+          pieces.add(f);
+          total += f.getLen() / 8;
         }
       }
     }
@@ -146,34 +149,88 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
       throw new IllegalStateException(
           "sgns: " + folder + " holds " + total + " pairs, the pair pass wrote " + expected);
     }
-    int from = (int) (total * part / parts);
-    int to = (int) (total * (part + 1) / parts);
-    int m = to - from;
-    int[] out = new int[2 * m];
+    List<long[]> runs = new ArrayList<>();
+    long m = 0;
+    for (FileStatus f : pieces) {
+      long n = f.getLen() / 8;
+      try (FSDataInputStream in = fs.open(f.getPath())) {
+        long lo = part == 0 ? 0 : lowerBound(in, n, sliceBound(part, parts));
+        long hi = part == parts - 1 ? n : lowerBound(in, n, sliceBound(part + 1, parts));
+        if (hi > lo) {
+          runs.add(readLongSpan(in, f.getPath().toString(), lo, hi - lo));
+          m += hi - lo;
+        }
+      }
+    }
+    if (2 * m > Integer.MAX_VALUE - 8) {
+      throw new IllegalStateException(
+          "sgns: a slice of " + folder + " holds " + m + " pairs: use more sweeps or partitions");
+    }
+    int[] out = new int[(int) (2 * m)];
     long mask = (1L << bits) - 1;
     // A k-way merge: a binary heap of run numbers, keyed by each run's next value.
     int[] next = new int[runs.size()];
     int[] heap = new int[runs.size()];
     int size = 0;
     for (int r = 0; r < runs.size(); r++) {
-      if (runs.get(r).length > 0) {
-        heap[size++] = r;
-        siftUp(heap, size - 1, runs, next);
-      }
+      heap[size++] = r;
+      siftUp(heap, size - 1, runs, next);
     }
-    for (int i = 0; i < to; i++) {
+    for (int i = 0; i < m; i++) {
       int r = heap[0];
       long v = runs.get(r)[next[r]++];
-      if (i >= from) {
-        out[i - from] = (int) ((v >>> bits) & mask);
-        out[m + i - from] = (int) (v & mask);
-      }
+      out[i] = (int) ((v >>> bits) & mask);
+      out[(int) m + i] = (int) (v & mask);
       if (next[r] == runs.get(r).length) {
         heap[0] = heap[--size];
       }
       siftDown(heap, size, runs, next);
     }
     return out;
+  }
+
+  /** The least packed value of slice p of S: floor(2^63 p / S). */
+  static long sliceBound(int p, int parts) {
+    return BigInteger.ONE.shiftLeft(63).multiply(BigInteger.valueOf(p))
+        .divide(BigInteger.valueOf(parts)).longValueExact();
+  }
+
+  /** The first index of a sorted run of n int64 (a file) whose value is at least key. */
+  private static long lowerBound(FSDataInputStream in, long n, long key) throws IOException {
+    byte[] b = new byte[8];
+    ByteBuffer value = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    long lo = 0;
+    long hi = n;
+    while (lo < hi) {
+      long mid = (lo + hi) >>> 1;
+      in.readFully(mid * 8, b, 0, 8);
+      if (value.getLong(0) < key) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  /** Values [from, from + count) of a file of little-endian int64. */
+  private static long[] readLongSpan(FSDataInputStream in, String path, long from, long count)
+      throws IOException {
+    if (count > Integer.MAX_VALUE - 8) {
+      throw new IllegalStateException("sgns: " + path + " holds too many pairs for one array");
+    }
+    long[] x = new long[(int) count];
+    byte[] bytes = new byte[(int) Math.min(CHUNK, 8 * count)];
+    in.seek(from * 8);
+    int at = 0;
+    while (at < count) {
+      int want = (int) Math.min(bytes.length, 8 * (count - at));
+      in.readFully(bytes, 0, want);
+      ByteBuffer.wrap(bytes, 0, want).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer()
+          .get(x, at, want / 8);
+      at += want / 8;
+    }
+    return x;
   }
 
   private static long head(int r, List<long[]> runs, int[] next) {
@@ -319,13 +376,6 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
     float[][] x = new float[1][];
     read(conf, path, count, 4, n -> x[0] = new float[n],
         (chunk, at) -> chunk.asFloatBuffer().get(x[0], at, chunk.remaining() / 4));
-    return x[0];
-  }
-
-  static long[] readLongs(Configuration conf, String path, long count) throws IOException {
-    long[][] x = new long[1][];
-    read(conf, path, count, 8, n -> x[0] = new long[n],
-        (chunk, at) -> chunk.asLongBuffer().get(x[0], at, chunk.remaining() / 8));
     return x[0];
   }
 

@@ -150,7 +150,9 @@ def test_block_update_equals_reference(spark, tmp_path, part):
     pairs = np.array([[0, 1], [1, 2], [0, 0], [1, 1]], np.int32)
     weights = np.array([5.0, 1.0, 2.0]) ** 0.75
     bits = 2
-    packed = [(rank << 2 * bits) | (i << bits) | o for rank, (i, o) in enumerate(pairs.tolist())]
+    # Order keys a quarter of the packed range apart: slice 0 of 2, values below 2^62,
+    # holds the first two pairs.
+    packed = [(rank << 61) | (i << bits) | o for rank, (i, o) in enumerate(pairs.tolist())]
     (tmp_path / "b").mkdir()
     for name, data in [
         ("w.f32", w),
