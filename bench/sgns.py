@@ -5,7 +5,8 @@ corpus (the tokens bench/train.py builds in .data/bench_train).
     .venv/bin/python -m bench.sgns partitions   # K = 1, 2, 4, 8 beside MLlib's partitions
     .venv/bin/python -m bench.sgns cluster      # K = 1, 2, 4, 8 on 2 executors of a
                                                 # standalone cluster (scripts/cluster.sh)
-    .venv/bin/python -m bench.sgns large        # a model beyond MLlib's 2^31 floats
+    .venv/bin/python -m bench.sgns large --partitions 5 --sweeps 1
+                                                # a model beyond MLlib's 2^31 floats
 
 Every sparkembed run is one ``sparkembed train`` (process start included), exported and
 scored with gensim's evaluators (WS353, SimLex-999, the analogies, as bench/train.py does).
@@ -264,6 +265,8 @@ def large(args) -> int:
 
     work = Path(args.work).resolve() / "sgns-large"
     text, run_dir = work / "text", work / "run"
+    if "," in args.partitions or "," in args.sweeps:
+        sys.exit("large: give one K (--partitions) and one S (--sweeps)")
     floats = args.words * args.dim
     if not (run_dir / "vocab").is_dir():
         write_large_corpus(text, args.words, args.tokens, seed=7)
@@ -273,7 +276,7 @@ def large(args) -> int:
         sys.executable, "-m", "sparkembed", "train", str(run_dir), "--method", "sgns",
         "--dim", str(args.dim), "--output", str(out), "--overwrite", "-q",
         "--set", "sgns.min_count=1", "--set", "sgns.epochs=1", "--set", "sgns.sample=0",
-        "--set", f"sgns.partitions={args.partitions}",
+        "--set", f"sgns.partitions={args.partitions}", "--set", f"sgns.sweeps={args.sweeps}",
         "--set", f"spark.driver_memory={args.driver_memory}",
     ]  # fmt: skip
     peak_disk = [0]
@@ -302,8 +305,9 @@ def large(args) -> int:
         f"{args.words:,} words × dim {args.dim} = {floats:,} floats a matrix "
         f"({floats / 2**31:.2f} × 2^31, the bound MLlib's Word2Vec refuses), W and C together "
         f"{model_gb:.1f} GB; {args.tokens:,} tokens (each word at least once), one epoch, "
-        f"K = {args.partitions} (a task holds {model_gb / args.partitions:.2f} GB of the "
-        f"model), local[2] with a {args.driver_memory} driver.",
+        f"K = {args.partitions}, S = {args.sweeps} (a task holds "
+        f"{model_gb / int(args.partitions):.2f} GB of the model), local[2] with a "
+        f"{args.driver_memory} driver.",
         "",
         "| s | peak driver Python | peak driver JVM | peak Python worker | largest scratch "
         "+ output on disk |",
@@ -314,7 +318,8 @@ def large(args) -> int:
         "",
         f"Machine: {machine()}; load average {load} before, {load_average()} after; "
         f"sparkembed at {git_commit()}. Reproduce: `.venv/bin/python -m bench.sgns large "
-        f"--words {args.words} --dim {args.dim} --partitions {args.partitions}`.",
+        f"--words {args.words} --dim {args.dim} --partitions {args.partitions} "
+        f"--sweeps {args.sweeps}`.",
     ]
     return finish(args, "sgns-large", lines)
 
@@ -331,10 +336,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("command", choices=("gensim", "partitions", "cluster", "large"))
     ap.add_argument("--work", default=str(REPO / ".data/bench_train"))
-    ap.add_argument("--partitions", default="1,2,4,8", help="K values (partitions, cluster)")
+    ap.add_argument(
+        "--partitions", default="1,2,4,8", help="K values (partitions, cluster); large: one K"
+    )
     ap.add_argument("--skip-word2vec", action="store_true", help="partitions: sgns only")
     ap.add_argument(
-        "--sweeps", default="0", help="partitions: sgns.sweeps values (S) per K; 0: the default"
+        "--sweeps",
+        default="0",
+        help="partitions: sgns.sweeps values (S) per K; large: one S; 0: the default",
     )
     ap.add_argument("--dim", type=int, default=300, help="cluster: vector size")
     ap.add_argument("--worker-memory", default="6g", help="cluster: each worker's memory")
