@@ -463,7 +463,7 @@ def bench(args) -> int:
     md = walks_markdown(args, graph, info, rows, cores, workers, load_before, load_after)
     print(md)
     if not args.no_doc:
-        write_section("walks", md)
+        write_section(args.section, md)
     return 0
 
 
@@ -601,7 +601,8 @@ def walks_markdown(args, graph, info, rows, cores, workers, load_before, load_af
         else f"`{graph.name}`: {info.get('vertices', 0):,} vertices, {info.get('edges', 0):,} edges"
     )
     lines = [
-        "## walks: random-walk embeddings, sparkembed vs PecanPy + gensim",
+        "## walks: random-walk embeddings, sparkembed vs PecanPy + gensim"
+        + ("" if args.section == "walks" else f" ({args.section}: a partial run)"),
         "",
         f"Graph: {desc}. Walks: {args.walks_per_node} per vertex, {args.walk_length} vertices "
         f"each (PecanPy called with walk_length {args.walk_length - 1}: it counts moves). "
@@ -843,6 +844,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale-pecanpy", action="store_true", help="PecanPy on the scale graph")
     ap.add_argument("--keep", action="store_true", help="--scale: keep the walks written")
     ap.add_argument("--no-doc", action="store_true", help="print, do not write the docs")
+    ap.add_argument(
+        "--section",
+        default="walks",
+        help="the section of docs/benchmarks.md the default mode writes (a partial run: "
+        "its own, such as walks-prone)",
+    )
     ap.add_argument("--pecanpy-child", metavar="JSON", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     unknown = set(args.configs.split(",")) - set(CONFIGS)

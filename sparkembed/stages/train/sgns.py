@@ -58,6 +58,7 @@ CHUNK_TOKENS = 1 << 20
 PIECE_PAIRS = 1 << 25
 # A task holds a bucket of W or C in one Java float array.
 MAX_BUCKET_FLOATS = 2**31 - 9
+VECTOR_BATCH_FLOATS = 1 << 22  # of a vector-table batch: 16 MB of float32
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 # Salts of the draws: each purpose and epoch draws from its own stream.
 _SUBSAMPLE, _WINDOW, _ORDER, _BUCKET, _NEGATIVE, _INIT = range(1, 7)
@@ -306,6 +307,7 @@ def _pairs_fn(p: PairParams, arrays_bc, epoch_salts, folder: str):
 
 def _vector_rows_fn(words: str, contexts: str | None, ids_folder: str, dim: int):
     """mapInArrow: bucket numbers -> (id, vector, norm) of their words (W, or W + C)."""
+    rows_per_batch = max(1, VECTOR_BATCH_FLOATS // dim)
 
     def run(batches):
         import pyarrow as pa
@@ -320,18 +322,27 @@ def _vector_rows_fn(words: str, contexts: str | None, ids_folder: str, dim: int)
         for batch in batches:
             for b in batch.column(0).to_pylist():
                 ids = read(f"{ids_folder}/{b}.ids", np.int32)
-                x = read(f"{words}/{b}.f32", np.float32).reshape(len(ids), dim)
+                w = read(f"{words}/{b}.f32", np.float32).reshape(len(ids), dim)
+                c = None
                 if contexts is not None:
-                    x = x + read(f"{contexts}/{b}.f32", np.float32).reshape(len(ids), dim)
-                norms = np.linalg.norm(x.astype(np.float64), axis=1).astype(np.float32)
-                offsets = np.arange(0, x.size + 1, dim, dtype=np.int32)
-                vectors = pa.ListArray.from_arrays(
-                    pa.array(offsets), pa.array(np.ascontiguousarray(x).ravel())
-                )
-                yield pa.RecordBatch.from_arrays(
-                    [pa.array(ids, pa.int32()), vectors, pa.array(norms)],
-                    ["id", "vector", "norm"],
-                )
+                    c = read(f"{contexts}/{b}.f32", np.float32).reshape(len(ids), dim)
+                # A bucket may hold gigabytes: batches of a few million floats each.
+                for at in range(0, len(ids), rows_per_batch):
+                    x = w[at : at + rows_per_batch]
+                    x = x + c[at : at + rows_per_batch] if c is not None else x
+                    norms = np.linalg.norm(x.astype(np.float64), axis=1).astype(np.float32)
+                    offsets = np.arange(0, x.size + 1, dim, dtype=np.int32)
+                    vectors = pa.ListArray.from_arrays(
+                        pa.array(offsets), pa.array(np.ascontiguousarray(x).ravel())
+                    )
+                    yield pa.RecordBatch.from_arrays(
+                        [
+                            pa.array(ids[at : at + rows_per_batch], pa.int32()),
+                            vectors,
+                            pa.array(norms),
+                        ],
+                        ["id", "vector", "norm"],
+                    )
 
     return run
 
@@ -357,6 +368,17 @@ def _write_bytes(path: str, data: bytes) -> None:
     with fs.open_output_stream(tmp) as f:
         f.write(data)
     fs.move(tmp, p)
+
+
+def _one_row_partitions(spark, values: list, name: str):
+    """A frame of one column ``name``, one value a partition, built in the JVM: no Python
+    worker starts for a round's handful of rows."""
+    from pyspark.sql import functions as F
+
+    literal = F.array(*[F.lit(v) for v in values])
+    return spark.range(0, len(values), 1, len(values)).select(
+        F.element_at(literal, (F.col("id") + 1).cast("int")).alias(name)
+    )
 
 
 def _round_specs(
@@ -503,7 +525,7 @@ def train_sgns(
                     buckets, t, previous, folder, pairs_folder, block_pairs, bits, ids_folder,
                     dim, seed, cfg, sweeps,
                 )  # fmt: skip
-                tasks = spark.createDataFrame(sc.parallelize(specs, k), "task int, spec string")
+                tasks = _one_row_partitions(spark, [text for _, text in specs], "spec")
                 stats = tasks.select(F.expr(f"{block_fn}(spec)").alias("s")).collect()
                 epoch_loss += sum(float(row["s"][1]) for row in stats)
                 loss_pairs += sum(int(row["s"][2]) for row in stats)
@@ -524,9 +546,7 @@ def train_sgns(
                 quiet,
             )
         corpus.unpersist()
-        rows = spark.createDataFrame(
-            sc.parallelize([(b,) for b in range(k)], k), "bucket int"
-        ).mapInArrow(
+        rows = _one_row_partitions(spark, list(range(k)), "bucket").mapInArrow(
             _vector_rows_fn(previous[0], previous[1] if cfg.add_context else None, ids_folder, dim),
             VECTOR_ROWS_SCHEMA,
         )

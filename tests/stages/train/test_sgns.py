@@ -223,6 +223,7 @@ def test_same_vectors_whatever_the_input_partitioning(spark, monkeypatch):
     runs = [_vectors(train_sgns(tokens.repartition(1), vocab, train, cfg, quiet=True))]
     monkeypatch.setattr(sgns, "CHUNK_TOKENS", 40)
     monkeypatch.setattr(sgns, "PIECE_PAIRS", 100)
+    monkeypatch.setattr(sgns, "VECTOR_BATCH_FLOATS", 3 * train.dim)  # the output in batches
     batch = "spark.sql.execution.arrow.maxRecordsPerBatch"
     before = spark.conf.get(batch)
     spark.conf.set(batch, "5")
