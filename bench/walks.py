@@ -319,7 +319,7 @@ subsample = 0  # every vertex of a walk corpus is frequent: as the runs recorded
 [sgns]
 window = {window}
 min_count = 1
-epochs = {epochs}
+epochs = {sgns_epochs}
 sample = 0  # as word2vec's: every vertex of a walk corpus is frequent
 
 [umap]
@@ -347,6 +347,7 @@ def run_pipeline(args, edges: Path, wdir: Path, p, q, trainers, extra) -> Run:
             window=args.window,
             dim=args.dim,
             epochs=args.w2v_epochs,
+            sgns_epochs=args.sgns_epochs or args.w2v_epochs,
             w2v_partitions=args.w2v_partitions,
         ).replace(f"dim = {args.dim}", f"dim = {args.dim}")
     )
@@ -608,7 +609,8 @@ def walks_markdown(args, graph, info, rows, cores, workers, load_before, load_af
         f"each (PecanPy called with walk_length {args.walk_length - 1}: it counts moves). "
         f"Embedding: dim {args.dim}, window {args.window}; gensim Word2Vec skip-gram, "
         f"min_count 0, {args.w2v_epochs} epoch(s), negative 5, {workers} workers (PecanPy's "
-        f"`embed` settings); MLlib word2vec and sgns {args.w2v_epochs} iteration(s) (sgns: "
+        f"`embed` settings); MLlib word2vec {args.w2v_epochs} and sgns "
+        f"{args.sgns_epochs or args.w2v_epochs} iteration(s) (sgns: "
         "epochs, negative 5, sample 0), min count 1, "
         f"{args.w2v_partitions} "
         "partition(s); svd: `cooccur` (harmonic window) then PPMI + randomized SVD, default "
@@ -806,6 +808,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--window", type=int, default=10)
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--w2v-epochs", type=int, default=1, help="gensim epochs, MLlib iterations")
+    ap.add_argument("--sgns-epochs", type=int, default=0, help="sgns epochs (0: --w2v-epochs)")
     ap.add_argument(
         "--w2v-partitions",
         type=int,
