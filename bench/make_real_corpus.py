@@ -17,6 +17,8 @@ DIR/vocab (min count 5), which bench/train.py takes as ``--corpus``.
 
     bash bench/setup_data.sh
     .venv/bin/python -m bench.make_real_corpus --output .data/realtext
+
+``--text-only`` writes OUTPUT/text and stops: scripts/demo.sh tokenizes it in its pipeline.
 """
 
 from __future__ import annotations
@@ -110,6 +112,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--output", default=str(REPO / ".data/realtext"))
     ap.add_argument("--force", action="store_true", help="rebuild the text files and tables")
+    ap.add_argument(
+        "--text-only", action="store_true", help="write OUTPUT/text only (scripts/demo.sh)"
+    )
     args = ap.parse_args()
     out = Path(args.output)
     src = out / "text"
@@ -126,6 +131,8 @@ def main() -> int:
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         words = sum(len(t.split()) for t in lines)
         print(f"[make_real_corpus] {name}: {len(lines):,} documents, {words:,} words", flush=True)
+    if args.text_only:
+        return 0
     if (out / "tokens" / "_SUCCESS").exists() and (out / "vocab").is_dir() and not args.force:
         print(f"[make_real_corpus] {out}/tokens and vocab exist (--force rebuilds them)")
         return 0

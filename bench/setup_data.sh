@@ -5,8 +5,11 @@
 # exporter mod2imp. bench/make_real_corpus.py turns them into a corpus. For the align
 # benchmark: the Spanish Reina-Valera 1909 Bible (sword-text-sparv) and FreeDict's
 # English-Spanish and Spanish-English dictionaries (dictd format). Then the Python
-# packages only the benchmarks use (the bench extra, into .venv). Idempotent.
+# packages only the benchmarks use (the bench extra, into .venv), unless --debian-only
+# (scripts/demo.sh: the texts only). Idempotent.
 set -euo pipefail
+DEBIAN_ONLY=0
+[ "${1:-}" = "--debian-only" ] && DEBIAN_ONLY=1
 PACKAGES=(dict-gcide dict-wn dict-foldoc dict-jargon dict-devil sword-text-kjv sword-text-web
   libsword-utils sword-text-sparv dict-freedict-eng-spa dict-freedict-spa-eng)
 missing=()
@@ -20,6 +23,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 fi
+
+[ "$DEBIAN_ONLY" = 1 ] && exit 0
 
 # Python packages only the benchmarks use, into the repo's .venv: the "bench" extra
 # (PecanPy, nodevectors, psutil, and umap-learn with scikit-learn, for bench/walks.py).

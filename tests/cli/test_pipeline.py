@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from sparkembed.commands.run import load_pipeline, pipeline_config, plan_steps
@@ -150,3 +152,19 @@ def test_pipeline_file_errors_name_the_file_and_take_one_line(tmp_path, capsys):
         "sparkembed run: error: stage train:svdd: train.method must be one of word2vec, svd, "
         "glove, umap, sgns, prone, got 'svdd'"
     ]
+
+
+SHIPPED = sorted((Path(__file__).resolve().parents[2] / "conf").glob("pipeline.*.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_pipelines_plan_every_stage(path, tmp_path, monkeypatch):
+    # Each pipeline in conf/ parses, its config is valid and every stage plans its outputs
+    # into the work directory, before any input exists.
+    monkeypatch.setenv("GENSIM_TEST_DATA", str(tmp_path))
+    p = load_pipeline(path)
+    steps = _steps(p)
+    assert list(steps) == p.stages
+    for name, (_, _, plan) in steps.items():
+        assert plan.outputs, name
+        assert all(str(out).startswith(p.workdir) for out in plan.outputs.values()), name
