@@ -23,7 +23,9 @@ and the scratch folder's size. Each command writes its section of docs/benchmark
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -248,6 +250,12 @@ def write_large_corpus(folder: Path, words: int, tokens: int, seed: int) -> None
         (folder / f"part-{f:03d}.txt").write_bytes(text.tobytes())
 
 
+def vocab_rows(vocab: Path) -> int:
+    import pyarrow.dataset as ds
+
+    return ds.dataset(str(vocab)).count_rows()
+
+
 def folder_bytes(folder: Path) -> int:
     total = 0
     for root, _, files in os.walk(folder):
@@ -268,9 +276,12 @@ def large(args) -> int:
     if "," in args.partitions or "," in args.sweeps:
         sys.exit("large: give one K (--partitions) and one S (--sweeps)")
     floats = args.words * args.dim
-    if not (run_dir / "vocab").is_dir():
+    if not (run_dir / "vocab").is_dir() or vocab_rows(run_dir / "vocab") != args.words:
+        shutil.rmtree(text, ignore_errors=True)
         write_large_corpus(text, args.words, args.tokens, seed=7)
-        run_cli(["tokenize", str(text), "--output", str(run_dir), "--overwrite"])
+        run_cli(
+            ["tokenize", str(text), "--output", str(run_dir), "--overwrite", "--min-count", "1"]
+        )
     out = work / "vectors"
     cmd = [
         sys.executable, "-m", "sparkembed", "train", str(run_dir), "--method", "sgns",
@@ -297,6 +308,9 @@ def large(args) -> int:
         watcher.join()
     if run.returncode:
         sys.exit(f"sgns large failed: {work}/train.log")
+    trained = json.loads((out / "_sparkembed.json").read_text())["counts"]["words"]
+    if trained != args.words:
+        sys.exit(f"sgns large trained {trained:,} words, not {args.words:,}: {work}/train.log")
     p = run.peak_by_kind
     model_gb = 2 * floats * 4 / GB
     lines = [
