@@ -20,9 +20,12 @@ def vector_frame(vocab, rows):
     """The vector frame (token, vector, count, norm) of ``rows`` (``id, vector, norm``,
     computed by the executors: ``linalg.factors.vector_rows``) joined with the vocabulary
     in Spark, in vocabulary order (id: most frequent first). Nothing vocabulary-sized
-    passes through the driver or inside a task."""
+    passes through the driver or inside a task: a sort-merge join, since rows made from
+    a handful of tasks' numbers (one per bucket, say) look small enough to the planner
+    to broadcast, which would collect the whole model on the driver."""
     voc = vocab.select("id", "token", "count")
-    return rows.join(voc, "id").orderBy("id").select("token", "vector", "count", "norm")
+    joined = rows.hint("merge").join(voc, "id")
+    return joined.orderBy("id").select("token", "vector", "count", "norm")
 
 
 def log(msg: str, quiet: bool = False) -> None:

@@ -263,3 +263,25 @@ def test_word2vec_subsample_below_zero_other_than_auto_is_refused(tmp_path, caps
     assert main(argv) == 1
     err = capsys.readouterr().err.strip()
     assert err.endswith("word2vec.subsample must be -1 (auto), 0 (off) or > 0, got -0.5")
+
+
+def test_vector_frame_never_broadcasts_the_vectors(spark):
+    # Rows made from a few bucket numbers look tiny to the planner: a broadcast join
+    # would collect every vector on the driver (7.2M words x 300 did not fit 6 GB).
+    from pyspark.sql import functions as F
+
+    from sparkembed.stages.train.result import vector_frame
+
+    rows = spark.range(0, 2, 1, 2).select(
+        F.col("id").cast("int").alias("id"),
+        F.array(F.col("id").cast("float")).alias("vector"),
+        F.lit(1.0).cast("float").alias("norm"),
+    )
+    vocab = spark.createDataFrame([(1, "b", 3), (0, "a", 5)], "id int, token string, count long")
+    frame = vector_frame(vocab, rows)
+    assert [(r["token"], r["vector"], r["count"]) for r in frame.collect()] == [
+        ("a", [0.0], 5),
+        ("b", [1.0], 3),
+    ]
+    plan = frame._jdf.queryExecution().executedPlan().toString()
+    assert "SortMergeJoin" in plan and "BroadcastHashJoin" not in plan, plan
