@@ -3,7 +3,8 @@
 # about 9.6M tokens from Debian's dictionaries and Bibles (installed by
 # bench/setup_data.sh --debian-only) with gensim's Wikipedia sample (the dump reader):
 # tokenize -> cooccur -> train (svd and sgns) -> evaluate -> report (pictures), then word
-# algebra and neighbours for each trainer. Set-up is not counted in the "demo:" line.
+# algebra and neighbours for each trainer. The "demo:" line counts the seconds after set-up
+# and doctor.
 # Stages whose parameters and inputs are unchanged are skipped on a re-run; --force redoes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,10 +15,10 @@ SE=.venv/bin/sparkembed
 export GENSIM_TEST_DATA
 GENSIM_TEST_DATA=$(.venv/bin/python -c 'import gensim.test.utils as u, pathlib; print(pathlib.Path(u.__file__).parent / "test_data")')
 WORK=work/demo
-start=$(date +%s)
 
 echo "== doctor"
 $SE doctor
+start=$(date +%s)
 echo
 echo "== pipeline (conf/pipeline.demo.toml)"
 $SE run conf/pipeline.demo.toml "$@"
