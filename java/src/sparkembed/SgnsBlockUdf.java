@@ -220,18 +220,12 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
       throw new IllegalStateException("sgns: " + path + " holds too many pairs for one array");
     }
     long[] x = new long[(int) count];
-    byte[] bytes = new byte[(int) Math.min(CHUNK, 8 * count)];
     in.seek(from * 8);
-    int at = 0;
-    while (at < count) {
-      int want = (int) Math.min(bytes.length, 8 * (count - at));
-      in.readFully(bytes, 0, want);
-      ByteBuffer.wrap(bytes, 0, want).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer()
-          .get(x, at, want / 8);
-      at += want / 8;
-    }
+    readChunks(in, path, 8 * count, 8,
+        (chunk, at) -> chunk.asLongBuffer().get(x, at, chunk.remaining() / 8));
     return x;
   }
+
 
   private static long head(int r, List<long[]> runs, int[] next) {
     return runs.get(r)[next[r]];
@@ -351,25 +345,31 @@ public final class SgnsBlockUdf implements UDF1<String, double[]> {
     }
     int values = (int) (length / width);
     allocate.accept(values);
-    byte[] bytes = new byte[(int) Math.min(CHUNK, length)];
     try (InputStream input = fs.open(p)) {
-      long done = 0;
-      while (done < length) {
-        int want = (int) Math.min(bytes.length, length - done);
-        int got = 0;
-        while (got < want) {
-          int n = input.read(bytes, got, want - got);
-          if (n < 0) {
-            throw new IOException("sgns: " + path + " ended early");
-          }
-          got += n;
-        }
-        ByteBuffer chunk = ByteBuffer.wrap(bytes, 0, want).order(ByteOrder.LITTLE_ENDIAN);
-        sink.put(chunk, (int) (done / width));
-        done += want;
-      }
+      readChunks(input, path, length, width, sink);
     }
     return values;
+  }
+
+  /** Reads {@code length} bytes of {@code width}-byte values from where input stands. */
+  private static void readChunks(InputStream input, String path, long length, int width, Chunks sink)
+      throws IOException {
+    byte[] bytes = new byte[(int) Math.min(CHUNK, length)];
+    long done = 0;
+    while (done < length) {
+      int want = (int) Math.min(bytes.length, length - done);
+      int got = 0;
+      while (got < want) {
+        int n = input.read(bytes, got, want - got);
+        if (n < 0) {
+          throw new IOException("sgns: " + path + " ended early");
+        }
+        got += n;
+      }
+      ByteBuffer chunk = ByteBuffer.wrap(bytes, 0, want).order(ByteOrder.LITTLE_ENDIAN);
+      sink.put(chunk, (int) (done / width));
+      done += want;
+    }
   }
 
   static float[] readFloats(Configuration conf, String path, long count) throws IOException {
