@@ -1,10 +1,10 @@
 """Benchmark: word vectors by ProNE on the co-occurrence graph, beside svd of the same counts.
 
-On the real-text corpus (the tokens bench/train.py builds in .data/bench_train): one
-``sparkembed run`` of cooccur (window 5) and train:svd (dim 100), then, for each graph
-weight, one ``sparkembed run`` of walks on that work directory with no walks (each word
-keeps its ``--top-k`` strongest cells: the graph table) and train:prone (dim 100). The
-vectors are exported and scored with gensim's evaluators, as bench/train.py does. Writes
+On the real-text corpus (the tokens bench/train.py builds in .data/bench_train):
+bench/train.py's svd run, one ``sparkembed run`` of cooccur (window 5) and train:svd (dim
+100); then, for each graph weight, one ``sparkembed run`` of walks on that work directory
+with no walks (each word keeps its ``--top-k`` strongest cells: the graph table) and
+train:prone (dim 100). The vectors are exported and scored with gensim's evaluators, as bench/train.py does. Writes
 the section prone-words of docs/benchmarks.md.
 
     .venv/bin/python -m bench.prone_words [--weights ppmi,count] [--top-k 100]
@@ -19,19 +19,12 @@ from pathlib import Path
 from bench.doc import load_average, machine, write_section
 from bench.runner import REPO, run_cli
 from bench.scale import git_commit
+from bench.train import run_pipeline as svd_run
+from bench.train import scores as svd_scores
 from bench.walks import stage_lines
-from bench.word2vec import scores
+from bench.word2vec import gensim_data, scores
 
-TEXT_PIPELINE = """[pipeline]
-workdir = "{workdir}"
-stages = ["cooccur", "train:svd"]
-
-[cooccur]
-window = {window}
-
-[train]
-dim = {dim}
-"""
+DIM = 100  # bench/train.py's svd run
 
 GRAPH_PIPELINE = """[pipeline]
 workdir = "{workdir}"
@@ -49,17 +42,7 @@ dim = {dim}
 """
 
 
-def link_corpus(source: Path, wdir: Path) -> None:
-    """The work dir sees the corpus's tokens and vocab through symlinks."""
-    wdir.mkdir(parents=True, exist_ok=True)
-    for name in ("tokens", "vocab"):
-        link = wdir / name
-        if link.is_symlink():
-            link.unlink()
-        link.symlink_to(source / name)
-
-
-def run_pipeline(toml: Path, text: str) -> tuple[float, dict]:
+def graph_run(toml: Path, text: str) -> tuple[float, dict]:
     toml.write_text(text, encoding="utf-8")
     run = run_cli(["run", str(toml), "--force"])
     return run.wall, stage_lines(run.stdout)
@@ -76,33 +59,30 @@ def main(argv=None) -> int:
     ap.add_argument("--weights", default="ppmi,count", help="walks.graph_weight values")
     ap.add_argument("--top-k", type=int, default=100, help="walks.top_k: cells kept a word")
     ap.add_argument("--window", type=int, default=5)
-    ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--no-doc", action="store_true", help="print, do not write the docs")
     args = ap.parse_args(argv)
     corpus, work = Path(args.corpus).resolve(), Path(args.work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
     if not (corpus / "tokens").is_dir():
         sys.exit(f"no corpus at {corpus}: run python -m bench.train first")
     load = load_average()
-    text = work / "text"
-    link_corpus(corpus, text)
-    wall, stages = run_pipeline(
-        work / "text.toml", TEXT_PIPELINE.format(workdir=text, window=args.window, dim=args.dim)
-    )
+    # The svd run of bench/train.py (cooccur + train:svd, dim 100) in its own work dir.
+    text, wall, kv, split, _ = svd_run(corpus, "svd", args.window)
     rows = [
         (
             f"svd (PPMI + randomized SVD), window {args.window}",
             wall,
-            f"cooccur {stages['cooccur']['total']:.0f} + svd {stages['train:svd']['total']:.0f}",
-            scores(text / "vectors-svd"),
+            split.replace(" (one `sparkembed run`)", ""),
+            svd_scores(kv, gensim_data()),
         )
     ]
     for weight in args.weights.split(","):
         graph = work / f"graph-{weight}"
         graph.mkdir(parents=True, exist_ok=True)
-        wall, stages = run_pipeline(
+        wall, stages = graph_run(
             work / f"graph-{weight}.toml",
             GRAPH_PIPELINE.format(
-                workdir=graph, text=text, weight=weight, top_k=args.top_k, dim=args.dim
+                workdir=graph, text=text, weight=weight, top_k=args.top_k, dim=DIM
             ),
         )
         edges = stages["walks"]["counts"].get("edges", 0)
@@ -119,7 +99,7 @@ def main(argv=None) -> int:
         "## prone: word vectors from the co-occurrence graph, beside svd",
         "",
         f"The real-text corpus (bench/make_real_corpus.py, min count 5), cooccur window "
-        f"{args.window}, dim {args.dim}. ProNE reads the co-occurrence table as a graph: each "
+        f"{args.window}, dim {DIM}. ProNE reads the co-occurrence table as a graph: each "
         f"word keeps its {args.top_k} strongest cells (`walks.top_k`) by `walks.graph_weight` "
         "(ppmi: positive PMI; count: the window-weighted count), no walks "
         "(`walks.walks_per_node = 0`). Seconds: each `sparkembed run` (process start "
